@@ -1,0 +1,322 @@
+package hub
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"roomcast/internal/media"
+)
+
+// ringSize is the number of frames a stream keeps. It holds the GOP cache
+// and every viewer's backlog; it must be a power of two and at least
+// GOPMaxFrames + QueueFrames.
+const minRingSize = 1024
+
+// initSet is the codec configuration and metadata in effect at a keyframe;
+// a viewer that starts or resumes at that keyframe is sent these first.
+// An initSet is immutable; a change makes a new one.
+type initSet struct {
+	meta, video, audio *Frame
+}
+
+// Stream is one stream name: its publisher, codec configuration, GOP cache
+// and the shared ring of frames that subscribers read with cursors.
+//
+// The publisher appends frames under mu; subscribers read the ring without
+// locks, validating each slot's sequence number.
+type Stream struct {
+	hub  *Hub
+	name string
+	cfg  Config
+	mask uint64
+	ring []atomic.Pointer[Frame]
+
+	head   atomic.Uint64 // seq of the newest frame; 0 before the first
+	notify atomic.Pointer[chan struct{}]
+	ended  atomic.Bool
+	done   chan struct{}
+
+	flushPending atomic.Bool
+	flushTimer   *time.Timer
+
+	bytesOut atomic.Uint64
+	dropped  atomic.Uint64
+	slow     atomic.Uint64
+
+	mu         sync.Mutex
+	pub        *Publisher
+	epoch      uint32
+	bytesIn    uint64
+	init       *initSet
+	hasVideo   bool
+	gopStart   uint64 // seq of the cached GOP's keyframe; 0: no GOP cached
+	gopFrames  int
+	gopBytes   int
+	viewers    map[string]int
+	external   map[string]int
+	graceTimer *time.Timer
+	created    time.Time
+	info       trackInfo
+	rate       rateMeter
+}
+
+func newStream(h *Hub, name string) *Stream {
+	size := uint64(minRingSize)
+	for size < uint64(h.cfg.GOPMaxFrames+h.cfg.QueueFrames) {
+		size <<= 1
+	}
+	s := &Stream{
+		hub:      h,
+		name:     name,
+		cfg:      h.cfg,
+		mask:     size - 1,
+		ring:     make([]atomic.Pointer[Frame], size),
+		done:     make(chan struct{}),
+		init:     &initSet{},
+		viewers:  make(map[string]int),
+		external: make(map[string]int),
+		created:  time.Now(),
+	}
+	ch := make(chan struct{})
+	s.notify.Store(&ch)
+	s.flushTimer = time.AfterFunc(time.Hour, s.flush)
+	s.flushTimer.Stop()
+	return s
+}
+
+// Name returns the stream name.
+func (s *Stream) Name() string { return s.name }
+
+// Done is closed when the stream has ended.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Live reports whether the stream has a publisher now.
+func (s *Stream) Live() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pub != nil
+}
+
+// SetViewers records n viewers of protocol that are not hub subscribers
+// (HLS clients share one muxer), for statistics.
+func (s *Stream) SetViewers(protocol string, n int) {
+	s.mu.Lock()
+	s.external[protocol] = n
+	s.mu.Unlock()
+}
+
+// AddBytesOut counts n bytes sent to viewers, for statistics.
+func (s *Stream) AddBytesOut(n int) { s.bytesOut.Add(uint64(n)) }
+
+// attach makes a new publisher of s.
+func (s *Stream) attach(info PublisherInfo) (*Publisher, []Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended.Load() {
+		return nil, nil, errRetry
+	}
+	var events []Event
+	now := time.Now()
+	if old := s.pub; old != nil {
+		if !s.cfg.Takeover {
+			return nil, nil, ErrStreamBusy
+		}
+		events = append(events, s.detachLocked(old, ErrTakenOver, now))
+	}
+	if s.graceTimer != nil {
+		s.graceTimer.Stop()
+		s.graceTimer = nil
+	}
+	resumed := s.epoch > 0
+	s.epoch++
+	p := &Publisher{stream: s, info: info, epoch: s.epoch, since: now, base: s.nextDTS()}
+	s.pub = p
+	s.rate.reset(now)
+	events = append(events, Event{Type: EventPublished, Stream: s.name, Time: now, Publisher: info, Resumed: resumed})
+	return p, events, nil
+}
+
+// nextDTS is where a resumed publisher's timestamps continue. mu held.
+func (s *Stream) nextDTS() int64 {
+	if f := s.ring[s.head.Load()&s.mask].Load(); f != nil {
+		return f.Packet.DTS + 1
+	}
+	return 0
+}
+
+// detachLocked removes p as publisher and starts the reconnect grace.
+// mu must be held.
+func (s *Stream) detachLocked(p *Publisher, reason error, now time.Time) Event {
+	p.stop(reason)
+	s.pub = nil
+	if s.cfg.ReconnectGrace > 0 {
+		s.graceTimer = time.AfterFunc(s.cfg.ReconnectGrace, s.graceExpired)
+	}
+	return Event{
+		Type: EventUnpublished, Stream: s.name, Time: now, Publisher: p.info,
+		Duration: now.Sub(p.since), Bytes: p.bytes, Reason: reasonText(reason),
+	}
+}
+
+func reasonText(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	return err.Error()
+}
+
+// detach is called when publisher p goes away.
+func (s *Stream) detach(p *Publisher, reason error) {
+	s.mu.Lock()
+	if s.pub != p {
+		s.mu.Unlock()
+		return
+	}
+	ev := s.detachLocked(p, reason, time.Now())
+	endNow := s.cfg.ReconnectGrace == 0
+	s.mu.Unlock()
+	s.hub.emit(ev)
+	if endNow {
+		s.end()
+	}
+}
+
+func (s *Stream) kick() bool {
+	s.mu.Lock()
+	p := s.pub
+	s.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	s.detach(p, ErrKicked)
+	return true
+}
+
+func (s *Stream) graceExpired() {
+	s.mu.Lock()
+	expired := s.pub == nil
+	s.mu.Unlock()
+	if expired {
+		s.end()
+	}
+}
+
+// end finishes the stream: no more publishers, viewers drain and stop.
+func (s *Stream) end() {
+	s.mu.Lock()
+	if s.ended.Load() {
+		s.mu.Unlock()
+		return
+	}
+	s.ended.Store(true)
+	var evs []Event
+	now := time.Now()
+	if p := s.pub; p != nil {
+		evs = append(evs, s.detachLocked(p, ErrEnded, now))
+	}
+	if s.graceTimer != nil {
+		s.graceTimer.Stop()
+	}
+	evs = append(evs, Event{Type: EventEnded, Stream: s.name, Time: now, Duration: now.Sub(s.created), Bytes: s.bytesIn})
+	s.mu.Unlock()
+	s.hub.remove(s)
+	close(s.done)
+	s.flushTimer.Stop()
+	s.broadcast()
+	for _, e := range evs {
+		s.hub.emit(e)
+	}
+}
+
+// append adds a packet from publisher p. It never blocks on viewers.
+func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
+	now := time.Now()
+	s.mu.Lock()
+	if s.pub != p {
+		s.mu.Unlock()
+		return p.err()
+	}
+	seq := s.head.Load() + 1
+	n := len(pkt.Data)
+	s.bytesIn += uint64(n)
+	f := &Frame{Packet: pkt, Epoch: p.epoch, seq: seq, end: s.bytesIn}
+	s.track(f)
+	s.rate.add(now, pkt, s.bytesOut.Load())
+	s.ring[seq&s.mask].Store(f)
+	s.head.Store(seq)
+	s.mu.Unlock()
+
+	if s.cfg.FlushInterval == 0 {
+		s.broadcast()
+	} else if !s.flushPending.Swap(true) {
+		s.flushTimer.Reset(s.cfg.FlushInterval)
+	}
+	return nil
+}
+
+// track updates the codec configuration and GOP cache for a new frame.
+// mu must be held.
+func (s *Stream) track(f *Frame) {
+	pkt := f.Packet
+	switch {
+	case pkt.Type == media.TagScript:
+		if isMetadata(pkt.Data) {
+			s.init = &initSet{meta: f, video: s.init.video, audio: s.init.audio}
+		}
+	case pkt.SeqHeader && pkt.Type == media.TagVideo:
+		s.hasVideo = true
+		s.init = &initSet{meta: s.init.meta, video: f, audio: s.init.audio}
+		s.info.videoConfig(pkt)
+	case pkt.SeqHeader && pkt.Type == media.TagAudio:
+		s.init = &initSet{meta: s.init.meta, video: s.init.video, audio: f}
+		s.info.audioConfig(pkt)
+	case pkt.Type == media.TagVideo && pkt.Keyframe:
+		s.hasVideo = true
+		f.init = s.init
+		s.gopStart, s.gopFrames, s.gopBytes = f.seq, 1, len(pkt.Data)
+		return
+	}
+	if s.gopStart == 0 {
+		return
+	}
+	s.gopFrames++
+	s.gopBytes += len(pkt.Data)
+	if s.gopFrames > s.cfg.GOPMaxFrames || s.gopBytes > s.cfg.GOPMaxBytes {
+		s.gopStart = 0
+	}
+}
+
+// isMetadata reports whether a script tag body is onMetaData (possibly
+// wrapped in @setDataFrame by the publisher; callers strip that).
+func isMetadata(b []byte) bool {
+	const name = "onMetaData"
+	return len(b) >= 3+len(name) && b[0] == 2 && string(b[3:3+len(name)]) == name
+}
+
+func (s *Stream) flush() {
+	s.flushPending.Store(false)
+	s.broadcast()
+}
+
+// broadcast wakes every waiting subscriber.
+func (s *Stream) broadcast() {
+	ch := make(chan struct{})
+	old := s.notify.Swap(&ch)
+	close(*old)
+}
+
+// startPosition tells a new or lagging subscriber where to continue.
+func (s *Stream) startPosition() (cursor uint64, waitKey bool, init *initSet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	head := s.head.Load()
+	switch {
+	case s.gopStart != 0:
+		return s.gopStart, true, nil
+	case s.hasVideo:
+		return head + 1, true, nil
+	default:
+		return head + 1, false, s.init
+	}
+}
