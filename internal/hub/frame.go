@@ -16,6 +16,10 @@ const (
 	FormatFLV  Format = iota // an FLV tag: header, body, previous tag size
 	FormatRTMP               // RTMP chunks of a play stream (stream id 1)
 	numFormats
+
+	// FormatUncached encodes on every call, for a viewer whose encoding
+	// cannot be shared.
+	FormatUncached Format = 255
 )
 
 // Frame is a packet inside a stream: its position in the stream, the
@@ -47,6 +51,9 @@ func (f *Frame) Seq() uint64 { return f.seq }
 // the format is asked for. encode must be a pure function of the packet; the
 // result is shared and must not be modified.
 func (f *Frame) Bytes(format Format, encode func(*media.Packet) []byte) []byte {
+	if format >= numFormats {
+		return encode(f.Packet)
+	}
 	e := &f.enc[format]
 	e.once.Do(func() { e.b = encode(f.Packet) })
 	return e.b

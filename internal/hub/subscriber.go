@@ -24,6 +24,7 @@ type Subscriber struct {
 	sentEnd uint64 // Frame.end of the last delivered frame
 	sent    initSet
 	drops   []time.Time
+	err     error // sticky: once slow, always slow
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -78,6 +79,9 @@ func (sub *Subscriber) Close() {
 // flush interval of the stream, with everything pending.
 func (sub *Subscriber) Next(ctx context.Context, dst []*Frame) ([]*Frame, error) {
 	s := sub.stream
+	if sub.err != nil {
+		return nil, sub.err
+	}
 	for {
 		ch := *s.notify.Load()
 		ended := s.ended.Load()
@@ -184,6 +188,7 @@ func (sub *Subscriber) drop(head uint64) error {
 	s.dropped.Add(sub.cursor - before)
 	if len(sub.drops) >= s.cfg.SlowDrops {
 		s.slow.Add(1)
+		sub.err = ErrSlow
 		return ErrSlow
 	}
 	return nil

@@ -1,0 +1,220 @@
+// Package config holds roomcast's one typed configuration: defaults that work
+// with zero setup, overridden by ROOMCAST_* environment variables and then by
+// command-line flags, and validated before anything starts.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"roomcast/internal/media"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	// RTMPAddr is the RTMP listen address.
+	RTMPAddr string
+	// HTTPAddr is the HTTP listen address (API, HTTP-FLV, HLS, web app).
+	HTTPAddr string
+	// DataDir holds the database, recordings and generated secrets.
+	DataDir string
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string
+	LogFormat string
+
+	RTMP RTMP
+	Hub  Hub
+	HLS  HLS
+	HTTP HTTP
+}
+
+// RTMP configures the RTMP server.
+type RTMP struct {
+	// App is the application name in rtmp://HOST/APP/STREAM.
+	App string
+	// ChunkSize is the chunk size the server sends with.
+	ChunkSize int
+	// MaxConnections bounds concurrent RTMP connections.
+	MaxConnections int
+	// MaxMessageSize bounds one incoming message.
+	MaxMessageSize int
+	// HandshakeTimeout bounds the handshake and connect phase.
+	HandshakeTimeout time.Duration
+	// ReadTimeout closes a connection that sends nothing for this long.
+	ReadTimeout time.Duration
+	// WriteTimeout closes a viewer whose socket accepts nothing for this long.
+	WriteTimeout time.Duration
+}
+
+// Hub configures stream fan-out.
+type Hub struct {
+	GOPMaxFrames   int
+	GOPMaxBytes    int
+	QueueFrames    int
+	QueueBytes     int
+	FlushInterval  time.Duration
+	ReconnectGrace time.Duration
+	Takeover       bool
+	MaxViewers     int
+}
+
+// HLS configures live HLS.
+type HLS struct {
+	SegmentDuration time.Duration
+	WindowSegments  int
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	// WriteTimeout closes a viewer whose socket accepts nothing for this long.
+	WriteTimeout time.Duration
+}
+
+// Default returns the zero-setup configuration.
+func Default() Config {
+	return Config{
+		RTMPAddr:  ":1935",
+		HTTPAddr:  ":8080",
+		DataDir:   "./data",
+		LogLevel:  "info",
+		LogFormat: "text",
+		RTMP: RTMP{
+			App:              "live",
+			ChunkSize:        4096,
+			MaxConnections:   10000,
+			MaxMessageSize:   16 << 20,
+			HandshakeTimeout: 10 * time.Second,
+			ReadTimeout:      30 * time.Second,
+			WriteTimeout:     10 * time.Second,
+		},
+		Hub: Hub{
+			GOPMaxFrames:   2048,
+			GOPMaxBytes:    16 << 20,
+			QueueFrames:    512,
+			QueueBytes:     4 << 20,
+			FlushInterval:  20 * time.Millisecond,
+			ReconnectGrace: 10 * time.Second,
+		},
+		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6},
+		HTTP: HTTP{WriteTimeout: 10 * time.Second},
+	}
+}
+
+// EnvPrefix starts every environment variable roomcast reads.
+const EnvPrefix = "ROOMCAST_"
+
+// EnvName returns the environment variable for a flag name:
+// "rtmp-addr" → "ROOMCAST_RTMP_ADDR".
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flagName))
+}
+
+// FlagSet returns a flag set bound to c, named name.
+func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&c.RTMPAddr, "rtmp-addr", c.RTMPAddr, "RTMP listen address")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+
+	fs.StringVar(&c.RTMP.App, "rtmp-app", c.RTMP.App, "RTMP application name")
+	fs.IntVar(&c.RTMP.ChunkSize, "rtmp-chunk-size", c.RTMP.ChunkSize, "RTMP outgoing chunk size")
+	fs.IntVar(&c.RTMP.MaxConnections, "rtmp-max-connections", c.RTMP.MaxConnections, "maximum concurrent RTMP connections")
+	fs.IntVar(&c.RTMP.MaxMessageSize, "rtmp-max-message-size", c.RTMP.MaxMessageSize, "maximum incoming RTMP message size in bytes")
+	fs.DurationVar(&c.RTMP.HandshakeTimeout, "rtmp-handshake-timeout", c.RTMP.HandshakeTimeout, "RTMP handshake and connect time-out")
+	fs.DurationVar(&c.RTMP.ReadTimeout, "rtmp-read-timeout", c.RTMP.ReadTimeout, "close RTMP connections idle this long")
+	fs.DurationVar(&c.RTMP.WriteTimeout, "rtmp-write-timeout", c.RTMP.WriteTimeout, "close RTMP viewers whose writes block this long")
+
+	fs.IntVar(&c.Hub.GOPMaxFrames, "gop-max-frames", c.Hub.GOPMaxFrames, "GOP cache bound in frames")
+	fs.IntVar(&c.Hub.GOPMaxBytes, "gop-max-bytes", c.Hub.GOPMaxBytes, "GOP cache bound in bytes")
+	fs.IntVar(&c.Hub.QueueFrames, "queue-frames", c.Hub.QueueFrames, "frames a viewer may lag before dropping to the next keyframe")
+	fs.IntVar(&c.Hub.QueueBytes, "queue-bytes", c.Hub.QueueBytes, "bytes a viewer may lag before dropping to the next keyframe")
+	fs.DurationVar(&c.Hub.FlushInterval, "flush-interval", c.Hub.FlushInterval, "coalescing window for viewer writes (0: write every packet at once)")
+	fs.DurationVar(&c.Hub.ReconnectGrace, "reconnect-grace", c.Hub.ReconnectGrace, "how long viewers wait for a publisher to come back (0: end at once)")
+	fs.BoolVar(&c.Hub.Takeover, "publish-takeover", c.Hub.Takeover, "let a new publisher replace a live one instead of refusing it")
+	fs.IntVar(&c.Hub.MaxViewers, "max-viewers-per-stream", c.Hub.MaxViewers, "viewer limit per stream (0: none)")
+
+	fs.DurationVar(&c.HLS.SegmentDuration, "hls-segment-duration", c.HLS.SegmentDuration, "HLS target segment duration")
+	fs.IntVar(&c.HLS.WindowSegments, "hls-window", c.HLS.WindowSegments, "segments in the live HLS playlist")
+	fs.DurationVar(&c.HTTP.WriteTimeout, "http-write-timeout", c.HTTP.WriteTimeout, "close HTTP viewers whose writes block this long")
+	return fs
+}
+
+// Load builds the configuration: defaults, then environment variables
+// (looked up with getenv), then flags from args. It validates the result.
+func Load(name string, args []string, getenv func(string) string, output io.Writer) (Config, error) {
+	c := Default()
+	fs := c.FlagSet(name, output)
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := EnvName(f.Name)
+		v := getenv(env)
+		if v == "" || envErr != nil {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			envErr = fmt.Errorf("%s=%q: %w", env, v, err)
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, c.Validate()
+}
+
+// Validate checks every field and names the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	check := func(ok bool, key, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+		}
+	}
+	for _, a := range []struct{ key, addr string }{{"rtmp-addr", c.RTMPAddr}, {"http-addr", c.HTTPAddr}} {
+		_, port, err := net.SplitHostPort(a.addr)
+		check(err == nil && port != "", a.key, "%q is not a host:port listen address", a.addr)
+	}
+	check(c.DataDir != "", "data", "must not be empty")
+	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	check(oneOf(c.LogFormat, "text", "json"), "log-format", "%q is not text or json", c.LogFormat)
+	check(media.ValidName(c.RTMP.App), "rtmp-app", "%q must be 1-128 characters of A-Z a-z 0-9 _ -", c.RTMP.App)
+	check(c.RTMP.ChunkSize >= 128 && c.RTMP.ChunkSize <= 1<<24, "rtmp-chunk-size", "%d is outside 128..16777216", c.RTMP.ChunkSize)
+	check(c.RTMP.MaxConnections > 0, "rtmp-max-connections", "must be positive")
+	check(c.RTMP.MaxMessageSize >= 64<<10, "rtmp-max-message-size", "must be at least 65536")
+	check(c.RTMP.HandshakeTimeout > 0, "rtmp-handshake-timeout", "must be positive")
+	check(c.RTMP.ReadTimeout > 0, "rtmp-read-timeout", "must be positive")
+	check(c.RTMP.WriteTimeout > 0, "rtmp-write-timeout", "must be positive")
+	check(c.Hub.GOPMaxFrames > 0, "gop-max-frames", "must be positive")
+	check(c.Hub.GOPMaxBytes > 0, "gop-max-bytes", "must be positive")
+	check(c.Hub.QueueFrames > 0, "queue-frames", "must be positive")
+	check(c.Hub.QueueBytes > 0, "queue-bytes", "must be positive")
+	check(c.Hub.FlushInterval >= 0 && c.Hub.FlushInterval <= time.Second, "flush-interval", "%v is outside 0..1s", c.Hub.FlushInterval)
+	check(c.Hub.ReconnectGrace >= 0, "reconnect-grace", "must not be negative")
+	check(c.Hub.MaxViewers >= 0, "max-viewers-per-stream", "must not be negative")
+	check(c.HLS.SegmentDuration >= 500*time.Millisecond && c.HLS.SegmentDuration <= time.Minute, "hls-segment-duration", "%v is outside 500ms..1m", c.HLS.SegmentDuration)
+	check(c.HLS.WindowSegments >= 2 && c.HLS.WindowSegments <= 100, "hls-window", "%d is outside 2..100", c.HLS.WindowSegments)
+	check(c.HTTP.WriteTimeout > 0, "http-write-timeout", "must be positive")
+	return errors.Join(errs...)
+}
+
+func oneOf(v string, options ...string) bool {
+	for _, o := range options {
+		if v == o {
+			return true
+		}
+	}
+	return false
+}

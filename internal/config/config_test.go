@@ -1,0 +1,78 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want func(c Config) bool
+	}{
+		{"defaults", nil, nil, func(c Config) bool {
+			return c.RTMPAddr == ":1935" && c.HTTPAddr == ":8080" && c.DataDir == "./data" && c.Hub.ReconnectGrace == 10*time.Second
+		}},
+		{"env overrides default", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000", "ROOMCAST_RECONNECT_GRACE": "3s"}, nil, func(c Config) bool {
+			return c.HTTPAddr == "127.0.0.1:9000" && c.Hub.ReconnectGrace == 3*time.Second
+		}},
+		{"flag overrides env", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000"}, []string{"-http-addr", "127.0.0.1:9001"}, func(c Config) bool {
+			return c.HTTPAddr == "127.0.0.1:9001"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load("serve", tt.args, env(tt.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.want(c) {
+				t.Fatalf("unexpected config %+v", c)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantKey string
+	}{
+		{"bad env duration", map[string]string{"ROOMCAST_RECONNECT_GRACE": "soon"}, nil, "ROOMCAST_RECONNECT_GRACE"},
+		{"bad address", nil, []string{"-rtmp-addr", "nowhere"}, "rtmp-addr"},
+		{"bad app", nil, []string{"-rtmp-app", "a/b"}, "rtmp-app"},
+		{"chunk size too small", nil, []string{"-rtmp-chunk-size", "10"}, "rtmp-chunk-size"},
+		{"bad log level", nil, []string{"-log-level", "loud"}, "log-level"},
+		{"bad log format", nil, []string{"-log-format", "xml"}, "log-format"},
+		{"negative grace", nil, []string{"-reconnect-grace", "-1s"}, "reconnect-grace"},
+		{"flush too long", nil, []string{"-flush-interval", "2s"}, "flush-interval"},
+		{"hls segment too short", nil, []string{"-hls-segment-duration", "100ms"}, "hls-segment-duration"},
+		{"hls window", nil, []string{"-hls-window", "1"}, "hls-window"},
+		{"unknown flag", nil, []string{"-nope"}, "nope"},
+		{"stray argument", nil, []string{"extra"}, "extra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load("serve", tt.args, env(tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.wantKey) {
+				t.Fatalf("err = %v, want one naming %q", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if got := EnvName("rtmp-chunk-size"); got != "ROOMCAST_RTMP_CHUNK_SIZE" {
+		t.Fatal(got)
+	}
+}

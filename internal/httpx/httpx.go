@@ -1,0 +1,86 @@
+// Package httpx holds HTTP plumbing shared by roomcast's handlers: JSON
+// errors with stable codes, CORS, and tracking of long-lived connections that
+// http.Server.Shutdown does not wait for.
+package httpx
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+)
+
+// ErrorBody is the JSON shape of every API error:
+// {"error":{"code":"not_found","message":"…"}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail carries a stable machine-readable code and a human message.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// WriteError writes a JSON error with the given status.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// AllowAnyOrigin sets CORS headers that let browser players on any origin
+// read media responses.
+func AllowAnyOrigin(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Range, Content-Type")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
+}
+
+// Preflight answers a CORS preflight request and reports whether it did.
+func Preflight(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	AllowAnyOrigin(w.Header())
+	w.Header().Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// Tracker counts long-lived handlers (HTTP-FLV, WebSocket) so that shutdown
+// can wait for them after cancelling their context.
+type Tracker struct {
+	wg sync.WaitGroup
+}
+
+// Add registers one connection; call the returned func when it ends.
+func (t *Tracker) Add() (done func()) {
+	t.wg.Add(1)
+	return t.wg.Done
+}
+
+// Wait blocks until every tracked connection ended or stop is closed, and
+// reports whether all ended.
+func (t *Tracker) Wait(stop <-chan struct{}) bool {
+	ch := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(ch)
+	}()
+	select {
+	case <-ch:
+		return true
+	case <-stop:
+		return false
+	}
+}

@@ -1,0 +1,69 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"roomcast/internal/media"
+)
+
+type discardBatch struct{ n int }
+
+func (d *discardBatch) WriteBatch(b [][]byte) (int, error) {
+	n := 0
+	for _, p := range b {
+		n += len(p)
+	}
+	d.n += n
+	return n, nil
+}
+
+func encodeCopy(p *media.Packet) []byte { return append([]byte(nil), p.Data...) }
+
+// BenchmarkFanout measures delivering one packet to N subscribers that pump
+// it in the shared FLV encoding: the per-viewer cost of the hub itself,
+// without sockets.
+func BenchmarkFanout(b *testing.B) {
+	for _, viewers := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
+			h := New(Config{FlushInterval: -1, QueueFrames: 1 << 20, QueueBytes: 1 << 30, ReconnectGrace: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			p, _ := h.Publish("s", PublisherInfo{})
+			var wg sync.WaitGroup
+			ctx, cancel := context.WithCancel(context.Background())
+			for range viewers {
+				sub, err := h.Subscribe("s", "flv")
+				if err != nil {
+					b.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer sub.Close()
+					_ = sub.Pump(ctx, &discardBatch{}, FormatFLV, encodeCopy, nil)
+				}()
+			}
+			body := make([]byte, 1000)
+			body[0], body[1] = 0x27, 1
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				body := body
+				if i%50 == 0 {
+					body = append([]byte{0x17}, body[1:]...)
+				}
+				pkt, _ := media.NewPacket(media.TagVideo, int64(i), body)
+				if err := p.Write(pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cancel()
+			h.Close()
+			wg.Wait()
+		})
+	}
+}

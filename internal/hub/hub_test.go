@@ -1,0 +1,377 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"roomcast/internal/media"
+)
+
+func testHub(t *testing.T, cfg Config) *Hub {
+	t.Helper()
+	h := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// Minimal valid tag bodies.
+var (
+	avcSeq  = []byte{0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1f, 1, 0, 2, 0x68, 0xee}
+	aacSeq  = []byte{0xaf, 0, 0x12, 0x10}
+	key     = []byte{0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65}
+	inter   = []byte{0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41}
+	aacRaw  = []byte{0xaf, 1, 0x21, 0x00}
+	metaTag = []byte{2, 0, 10, 'o', 'n', 'M', 'e', 't', 'a', 'D', 'a', 't', 'a', 8, 0, 0, 0, 0, 0, 0, 9}
+)
+
+func pkt(t *testing.T, typ media.TagType, dts int64, body []byte) *media.Packet {
+	t.Helper()
+	p, err := media.NewPacket(typ, dts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func write(t *testing.T, p *Publisher, typ media.TagType, dts int64, body []byte) {
+	t.Helper()
+	if err := p.Write(pkt(t, typ, dts, body)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+// publishGOPs writes headers, then n GOPs of one keyframe, two inter frames
+// and an audio frame each, 40 ms apart, starting at dts.
+func publishGOPs(t *testing.T, p *Publisher, dts int64, n int, headers bool) int64 {
+	t.Helper()
+	if headers {
+		write(t, p, media.TagScript, dts, metaTag)
+		write(t, p, media.TagVideo, dts, avcSeq)
+		write(t, p, media.TagAudio, dts, aacSeq)
+	}
+	for range n {
+		write(t, p, media.TagVideo, dts, key)
+		write(t, p, media.TagAudio, dts, aacRaw)
+		dts += 40
+		write(t, p, media.TagVideo, dts, inter)
+		dts += 40
+		write(t, p, media.TagVideo, dts, inter)
+		dts += 40
+	}
+	return dts
+}
+
+func next(t *testing.T, sub *Subscriber) []*Frame {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	fs, err := sub.Next(ctx, nil)
+	if err != nil {
+		t.Fatalf("next: %v", err)
+	}
+	return fs
+}
+
+func kinds(fs []*Frame) string {
+	var s []byte
+	for _, f := range fs {
+		p := f.Packet
+		switch {
+		case p.Type == media.TagScript:
+			s = append(s, 'M')
+		case p.SeqHeader && p.Type == media.TagVideo:
+			s = append(s, 'V')
+		case p.SeqHeader:
+			s = append(s, 'A')
+		case p.Keyframe:
+			s = append(s, 'K')
+		case p.Type == media.TagVideo:
+			s = append(s, 'i')
+		default:
+			s = append(s, 'a')
+		}
+	}
+	return string(s)
+}
+
+func TestGOPCacheStart(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		gops int
+		want string
+	}{
+		{"starts at last keyframe with headers", Config{}, 3, "MVAKaii"},
+		{"GOP too long for cache waits for next keyframe", Config{GOPMaxFrames: 2}, 3, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHub(t, tt.cfg)
+			p, err := h.Publish("s", PublisherInfo{Protocol: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dts := publishGOPs(t, p, 0, tt.gops, true)
+			sub, err := h.Subscribe("s", "flv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			if tt.want == "" {
+				publishGOPs(t, p, dts, 1, false)
+				tt.want = "MVAKaii"
+			}
+			if got := kinds(next(t, sub)); got != tt.want {
+				t.Fatalf("first frames %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubscribeUnknown(t *testing.T) {
+	h := testHub(t, Config{})
+	if _, err := h.Subscribe("nope", "flv"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestSecondPublisherRefused(t *testing.T) {
+	h := testHub(t, Config{})
+	if _, err := h.Publish("s", PublisherInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Publish("s", PublisherInfo{}); !errors.Is(err, ErrStreamBusy) {
+		t.Fatalf("err = %v, want ErrStreamBusy", err)
+	}
+}
+
+func TestTakeover(t *testing.T) {
+	h := testHub(t, Config{Takeover: true})
+	p1, _ := h.Publish("s", PublisherInfo{})
+	p2, err := h.Publish("s", PublisherInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p1.Write(pkt(t, media.TagVideo, 0, key)); !errors.Is(err, ErrTakenOver) {
+		t.Fatalf("old publisher write err = %v", err)
+	}
+	write(t, p2, media.TagVideo, 0, key)
+}
+
+// A slow subscriber is dropped to the next keyframe and then disconnected,
+// while a fast one receives everything and the publisher never blocks.
+func TestSlowSubscriber(t *testing.T) {
+	h := testHub(t, Config{QueueFrames: 100, SlowDrops: 2, FlushInterval: -1})
+	p, _ := h.Publish("s", PublisherInfo{})
+	dts := publishGOPs(t, p, 0, 1, true)
+	slow, _ := h.Subscribe("s", "flv")
+	fast, _ := h.Subscribe("s", "flv")
+	defer slow.Close()
+	defer fast.Close()
+
+	var got int
+	var wg sync.WaitGroup
+	wg.Add(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer wg.Done()
+		for {
+			fs, err := fast.Next(ctx, nil)
+			if err != nil {
+				return
+			}
+			got += len(fs)
+		}
+	}()
+	start := time.Now()
+	var err error
+	for i := 0; err == nil && i < 10; i++ {
+		// Two bursts of 80 frames: the fast reader keeps up with each, the
+		// slow one reads only after both and so lags 160 > 100 frames.
+		for range 2 {
+			dts = publishGOPs(t, p, dts, 20, false)
+			time.Sleep(10 * time.Millisecond)
+		}
+		_, err = slow.Next(context.Background(), nil)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatalf("publisher took %v: it must not block", time.Since(start))
+	}
+	if !errors.Is(err, ErrSlow) {
+		t.Fatalf("slow err = %v, want ErrSlow", err)
+	}
+	if _, err := slow.Next(context.Background(), nil); !errors.Is(err, ErrSlow) {
+		t.Fatalf("slow err after disconnect = %v, want ErrSlow", err)
+	}
+	st := h.Stream("s").Stats()
+	if st.DroppedFrames == 0 || st.SlowDisconnects != 1 {
+		t.Fatalf("stats dropped=%d slow=%d", st.DroppedFrames, st.SlowDisconnects)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	if want := 7 + 4*20*4; got < want {
+		t.Fatalf("fast subscriber got %d frames, want at least %d", got, want)
+	}
+}
+
+func TestReconnectWithinGrace(t *testing.T) {
+	h := testHub(t, Config{ReconnectGrace: time.Second})
+	var mu sync.Mutex
+	var events []string
+	h.OnEvent(func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := e.Type.String()
+		if e.Resumed {
+			s += "(resumed)"
+		}
+		events = append(events, s)
+	})
+	p, _ := h.Publish("s", PublisherInfo{})
+	dts := publishGOPs(t, p, 1000, 1, true)
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	first := next(t, sub)
+	p.Close(nil)
+
+	p2, err := h.Publish("s", PublisherInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishGOPs(t, p2, 0, 1, true) // the new publisher's clock restarts at 0
+	fs := next(t, sub)
+	if got := kinds(fs); got != "MVAKaii" {
+		t.Fatalf("after reconnect %q", got)
+	}
+	last := first[len(first)-1].Packet.DTS
+	for _, f := range fs {
+		if f.Packet.DTS < last {
+			t.Fatalf("timestamp went back: %d after %d", f.Packet.DTS, last)
+		}
+		if f.Epoch != 2 {
+			t.Fatalf("epoch %d, want 2", f.Epoch)
+		}
+		last = f.Packet.DTS
+	}
+	_ = dts
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"published", "unpublished", "published(resumed)"}
+	if len(events) != len(want) {
+		t.Fatalf("events %v, want %v", events, want)
+	}
+	for i := range want {
+		if events[i] != want[i] {
+			t.Fatalf("events %v, want %v", events, want)
+		}
+	}
+}
+
+func TestEndAfterGrace(t *testing.T) {
+	h := testHub(t, Config{ReconnectGrace: 100 * time.Millisecond})
+	ended := make(chan Event, 1)
+	h.OnEvent(func(e Event) {
+		if e.Type == EventEnded {
+			ended <- e
+		}
+	})
+	p, _ := h.Publish("s", PublisherInfo{})
+	publishGOPs(t, p, 0, 2, true)
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	p.Close(nil)
+	// The viewer first drains what was queued, then learns the end.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var err error
+	n := 0
+	for err == nil {
+		var fs []*Frame
+		fs, err = sub.Next(ctx, nil)
+		n += len(fs)
+	}
+	if !errors.Is(err, ErrEnded) || n == 0 {
+		t.Fatalf("err = %v after %d frames, want ErrEnded after some frames", err, n)
+	}
+	select {
+	case e := <-ended:
+		if e.Stream != "s" {
+			t.Fatalf("ended event for %q", e.Stream)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no ended event")
+	}
+	if h.Stream("s") != nil {
+		t.Fatal("stream still registered")
+	}
+	if _, err := h.Publish("s", PublisherInfo{}); err != nil {
+		t.Fatalf("publish after end: %v", err)
+	}
+}
+
+func TestKick(t *testing.T) {
+	h := testHub(t, Config{})
+	p, _ := h.Publish("s", PublisherInfo{})
+	if err := h.Kick("s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Write(pkt(t, media.TagVideo, 0, key)); !errors.Is(err, ErrKicked) {
+		t.Fatalf("write after kick: %v", err)
+	}
+	if err := h.Kick("s"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second kick: %v", err)
+	}
+}
+
+func TestTimestampRebase(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []int64 // video DTS in
+		want []int64
+	}{
+		{"monotonic kept", []int64{0, 40, 80}, []int64{0, 40, 80}},
+		{"small step back clamped", []int64{0, 40, 30, 80}, []int64{0, 40, 40, 80}},
+		{"clock restart rebased", []int64{5000, 5040, 0, 40}, []int64{5000, 5040, 5040, 5080}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHub(t, Config{})
+			p, _ := h.Publish("s", PublisherInfo{})
+			for i, d := range tt.in {
+				q := pkt(t, media.TagVideo, d, inter)
+				if err := p.Write(q); err != nil {
+					t.Fatal(err)
+				}
+				if q.DTS != tt.want[i] {
+					t.Fatalf("packet %d: dts %d, want %d", i, q.DTS, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestStats(t *testing.T) {
+	h := testHub(t, Config{})
+	p, _ := h.Publish("s", PublisherInfo{Protocol: "rtmp", RemoteAddr: "1.2.3.4:5"})
+	publishGOPs(t, p, 0, 1, true)
+	sub, _ := h.Subscribe("s", "rtmp")
+	defer sub.Close()
+	h.Stream("s").SetViewers("hls", 2)
+	st := h.Stream("s").Stats()
+	if !st.Live || st.Viewers != 3 || st.ViewersByProtocol["rtmp"] != 1 || st.ViewersByProtocol["hls"] != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	if st.Video == nil || st.Video.Codec != "H264" || st.Audio == nil || st.Audio.SampleRate != 44100 || st.Audio.Channels != 2 {
+		t.Fatalf("tracks %+v %+v", st.Video, st.Audio)
+	}
+	sub.Close()
+	if st := h.Stream("s").Stats(); st.Viewers != 2 {
+		t.Fatalf("viewers after close = %d", st.Viewers)
+	}
+}

@@ -1,0 +1,47 @@
+package hub
+
+import (
+	"context"
+
+	"roomcast/internal/media"
+)
+
+// BatchWriter writes a batch of shared, read-only byte slices to one viewer,
+// ideally in one system call (writev). It must not keep or modify the slices.
+type BatchWriter interface {
+	WriteBatch(bufs [][]byte) (int, error)
+}
+
+// Pump delivers the stream to w in format until ctx ends, the stream ends
+// (ErrEnded), the viewer is too slow (ErrSlow) or a write fails. first, if
+// not nil, is called once with the first batch's frames and may return bytes
+// to send before them (a file header). Pump reuses its buffers: one viewer
+// costs two slices, whatever its bitrate.
+func (sub *Subscriber) Pump(ctx context.Context, w BatchWriter, format Format, encode func(*media.Packet) []byte, first func([]*Frame) []byte) error {
+	var frames []*Frame
+	var bufs [][]byte
+	for {
+		var err error
+		frames, err = sub.Next(ctx, frames)
+		if err != nil {
+			return err
+		}
+		bufs = bufs[:0]
+		if first != nil {
+			if h := first(frames); len(h) > 0 {
+				bufs = append(bufs, h)
+			}
+			first = nil
+		}
+		for _, f := range frames {
+			bufs = append(bufs, f.Bytes(format, encode))
+		}
+		clear(frames) // let the ring release old frames
+		n, err := w.WriteBatch(bufs)
+		sub.stream.AddBytesOut(n)
+		clear(bufs)
+		if err != nil {
+			return err
+		}
+	}
+}
