@@ -37,7 +37,7 @@ func main() {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, bench.ErrUsage):
 		os.Exit(2)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "roomcast:", err)

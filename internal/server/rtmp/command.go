@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
@@ -124,7 +125,7 @@ func (c *conn) onConnect(cmd *rtmp.Command) error {
 	}
 	c.connected = true
 	enc := obj.Number("objectEncoding")
-	for _, m := range []*rtmp.Message{rtmp.WindowAckSize(windowAckSize), rtmp.SetPeerBandwidth(peerBandwidth, 2)} {
+	for _, m := range []*rtmp.Message{rtmp.NewWindowAckSize(windowAckSize), rtmp.NewSetPeerBandwidth(peerBandwidth, 2)} {
 		if err := c.write(m); err != nil {
 			return err
 		}
@@ -192,7 +193,7 @@ func (c *conn) onPublish(ctx context.Context, cmd *rtmp.Command, streamID uint32
 	c.log = c.log.With("stream", req.Stream, "role", "publisher")
 	c.rd.every(c.srv.cfg.ReadTimeout)
 	c.log.Info("publishing")
-	if err := c.write(rtmp.StreamBegin(streamID)); err != nil {
+	if err := c.write(rtmp.NewStreamBegin(streamID)); err != nil {
 		return err
 	}
 	return c.onStatus(streamID, "status", codePublishStart, req.Stream+" is now published.")
@@ -220,7 +221,7 @@ func (c *conn) onPlay(ctx context.Context, cmd *rtmp.Command, streamID uint32) e
 	}
 	c.log = c.log.With("stream", req.Stream, "role", "player")
 	c.rd.until(time.Time{}) // players may stay silent; writes time out instead
-	for _, m := range []*rtmp.Message{rtmp.StreamIsRecorded(streamID), rtmp.StreamBegin(streamID)} {
+	for _, m := range []*rtmp.Message{rtmp.NewStreamIsRecorded(streamID), rtmp.NewStreamBegin(streamID)} {
 		if err := c.write(m); err != nil {
 			sub.Close()
 			return err

@@ -15,7 +15,6 @@ import (
 
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
-	"roomcast/internal/protocol/amf"
 	"roomcast/internal/protocol/rtmp"
 )
 
@@ -126,7 +125,7 @@ func (c *conn) run(ctx context.Context) error {
 		if c.ackWindow > 0 {
 			if n := c.cr.BytesRead(); n-c.lastAck >= c.ackWindow {
 				c.lastAck = n
-				if err := c.write(rtmp.Ack(uint32(n))); err != nil {
+				if err := c.write(rtmp.NewAck(uint32(n))); err != nil {
 					return err
 				}
 			}
@@ -158,26 +157,23 @@ func (c *conn) handle(ctx context.Context, m *rtmp.Message) error {
 			}
 		}
 	case rtmp.TypeWindowAckSize:
-		if len(m.Data) < 4 {
-			return fmt.Errorf("malformed window acknowledgement size")
+		size, err := rtmp.ParseUint32(m.Data)
+		if err != nil {
+			return fmt.Errorf("malformed window acknowledgement size: %w", err)
 		}
-		c.ackWindow = uint64(be32(m.Data))
+		c.ackWindow = uint64(size)
 	case rtmp.TypeUserControl:
-		event, value, err := rtmp.ParseUserControl(m.Data)
+		event, values, err := rtmp.ParseUserControl(m.Data)
 		if err != nil {
 			return fmt.Errorf("malformed user control message: %w", err)
 		}
-		if event == rtmp.EventPingRequest {
-			return c.write(rtmp.PingResponse(value))
+		if event == rtmp.EventPingRequest && len(values) > 0 {
+			return c.write(rtmp.NewPingResponse(values[0]))
 		}
 	}
 	// Set Chunk Size and Abort are applied by the chunk reader;
 	// acknowledgements, peer bandwidth and shared objects need nothing.
 	return nil
-}
-
-func be32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // write sends a control or command message.

@@ -58,7 +58,7 @@ func (c *conn) startPlayer(sub *hub.Subscriber, streamID uint32) *player {
 		switch {
 		case errors.Is(err, hub.ErrEnded):
 			c.log.Info("stream ended")
-			_ = c.write(rtmp.StreamEOF(streamID))
+			_ = c.write(rtmp.NewStreamEOF(streamID))
 			_ = c.onStatus(streamID, "status", codeUnpublishNotify, "The stream has ended.")
 			_ = c.onStatus(streamID, "status", codePlayStop, "Stopped playing.")
 			c.nc.Close()
