@@ -1,0 +1,247 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"roomcast/internal/store"
+)
+
+func TestOpenPragmas(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		pool   string
+		pragma string
+		want   string
+	}{
+		{"writer", "journal_mode", "wal"},
+		{"writer", "synchronous", "2"}, // FULL
+		{"writer", "foreign_keys", "1"},
+		{"writer", "busy_timeout", "5000"},
+		{"writer", "query_only", "0"},
+		{"reader", "synchronous", "2"},
+		{"reader", "foreign_keys", "1"},
+		{"reader", "busy_timeout", "5000"},
+		{"reader", "query_only", "1"},
+	} {
+		t.Run(tc.pool+"/"+tc.pragma, func(t *testing.T) {
+			pool := db.w
+			if tc.pool == "reader" {
+				pool = db.r
+			}
+			var got string
+			if err := pool.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("PRAGMA %s = %q, want %q", tc.pragma, got, tc.want)
+			}
+		})
+	}
+	if _, err := db.r.ExecContext(ctx, `DELETE FROM users`); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+func TestOpenRejectsPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"", ":memory:", "file:x.db", filepath.Join(dir, "a?b.db"), filepath.Join(dir, "a#b.db")} {
+		if db, err := Open(t.Context(), p, nil); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+func TestOpenCreatesDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "nested", FileName)
+	db := openPath(t, path)
+	if db.Path() != path {
+		t.Errorf("Path() = %q, want %q", db.Path(), path)
+	}
+}
+
+func TestEmbeddedMigrations(t *testing.T) {
+	ms, err := loadMigrations(migrationFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	for i, m := range ms {
+		if m.version != i+1 {
+			t.Errorf("migration %d (%s) has version %d: versions must be 1, 2, 3, …", i, m.name, m.version)
+		}
+	}
+}
+
+func TestMigrationsFreshAndReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), FileName)
+	ms, err := loadMigrations(migrationFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := ms[len(ms)-1].version
+
+	for i := range 3 { // fresh, then twice reopened
+		db, err := Open(ctx, path, nil)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i, err)
+		}
+		var n, maxV int
+		if err := db.r.QueryRowContext(ctx, `SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &maxV); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ms) || maxV != latest {
+			t.Errorf("open #%d: schema_migrations has %d rows up to %d, want %d up to %d", i, n, maxV, len(ms), latest)
+		}
+		// Each open sees the previous opens' data and adds its own.
+		var users int
+		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil {
+			t.Fatal(err)
+		}
+		if users != i {
+			t.Errorf("open #%d: %d users, want %d", i, users, i)
+		}
+		if err := db.CreateUser(ctx, &store.User{ID: "u" + string(rune('a'+i))}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'from_the_future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err = Open(ctx, path, nil)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open succeeded on a database from a newer build")
+	}
+	if !errors.Is(err, store.ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999") {
+		t.Fatalf("Open error = %v, want ErrSchemaTooNew naming version 9999", err)
+	}
+}
+
+func TestLoadMigrationsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files fstest.MapFS
+	}{
+		{"bad name", fstest.MapFS{"init.sql": {Data: []byte("")}}},
+		{"bad extension", fstest.MapFS{"0001_init.txt": {Data: []byte("")}}},
+		{"version zero", fstest.MapFS{"0000_init.sql": {Data: []byte("")}}},
+		{"duplicate version", fstest.MapFS{"0001_a.sql": {Data: []byte("")}, "0001_b.sql": {Data: []byte("")}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := loadMigrations(tc.files); err == nil {
+				t.Fatal("loadMigrations succeeded")
+			}
+		})
+	}
+}
+
+// rawWriter opens a bare single-connection pool like the store's writer.
+func rawWriter(t *testing.T) *sql.DB {
+	t.Helper()
+	w, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), FileName), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetMaxOpenConns(1)
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func tableExists(t *testing.T, w *sql.DB, name string) bool {
+	t.Helper()
+	var n int
+	if err := w.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+func TestMigrateFailureRollsBack(t *testing.T) {
+	ctx := t.Context()
+	w := rawWriter(t)
+	now := func() time.Time { return t0 }
+	ms := []migration{
+		{1, "a", `CREATE TABLE a (x INTEGER);`},
+		{2, "b", `CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);`},
+	}
+	if _, _, err := migrate(ctx, w, ms, now); err == nil || !strings.Contains(err.Error(), "0002_b") {
+		t.Fatalf("migrate error = %v, want one naming 0002_b", err)
+	}
+	if !tableExists(t, w, "a") || tableExists(t, w, "b") {
+		t.Fatal("want migration 1 applied and migration 2 rolled back whole")
+	}
+	// Fixed, it applies on the next run, and only it.
+	ms[1].sql = `CREATE TABLE b (x INTEGER);`
+	v, applied, err := migrate(ctx, w, ms, now)
+	if err != nil || v != 2 || applied != 1 {
+		t.Fatalf("migrate = (%d, %d, %v), want (2, 1, nil)", v, applied, err)
+	}
+	v, applied, err = migrate(ctx, w, ms, now)
+	if err != nil || v != 2 || applied != 0 {
+		t.Fatalf("migrate again = (%d, %d, %v), want (2, 0, nil)", v, applied, err)
+	}
+}
+
+func TestMigrateRefusesUnknownVersion(t *testing.T) {
+	ctx := t.Context()
+	w := rawWriter(t)
+	now := func() time.Time { return t0 }
+	if _, _, err := migrate(ctx, w, []migration{{1, "a", `CREATE TABLE a (x INTEGER);`}, {2, "b", `CREATE TABLE b (x INTEGER);`}}, now); err != nil {
+		t.Fatal(err)
+	}
+	// A build that has 1 and 3 but not 2 must not run against this file.
+	_, _, err := migrate(ctx, w, []migration{{1, "a", ``}, {3, "c", `CREATE TABLE c (x INTEGER);`}}, now)
+	if err == nil || errors.Is(err, store.ErrSchemaTooNew) || tableExists(t, w, "c") {
+		t.Fatalf("migrate error = %v, want a refusal that is not ErrSchemaTooNew and no table c", err)
+	}
+	// A build that knows only 1 is too old.
+	_, _, err = migrate(ctx, w, []migration{{1, "a", ``}}, now)
+	if !errors.Is(err, store.ErrSchemaTooNew) {
+		t.Fatalf("migrate error = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestForeignKeyAndConflictMapping(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	err := db.CreateRoom(ctx, &store.Room{ID: "r1", OwnerID: "ghost", Stream: "s1"})
+	checkErr(t, "room of missing owner", err, store.ErrNotFound)
+	mustUser(t, db, "u1", 0)
+	err = db.CreateUser(ctx, &store.User{ID: "u1"})
+	checkErr(t, "duplicate user id", err, store.ErrConflict)
+}

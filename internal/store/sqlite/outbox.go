@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"roomcast/internal/store"
+	"roomcast/internal/store/internal/page"
+)
+
+// maxLastError bounds the stored LastError of a delivery, which may quote a
+// receiver's response.
+const maxLastError = 1024
+
+// EnqueueEvent stores ev and one delivery per distinct URL, due at once, in
+// one transaction: once it returns nil the event will be delivered even if
+// the process crashes right after. ev.ID and ev.Type must be set and
+// ev.Payload must be JSON; a zero CreatedAt becomes the current time. It
+// fails with store.ErrConflict if the event ID is taken.
+func (db *DB) EnqueueEvent(ctx context.Context, ev store.Event, urls []string) error {
+	if ev.ID == "" || ev.Type == "" {
+		return errors.New("sqlite: enqueue event: id and type are required")
+	}
+	if !json.Valid(ev.Payload) {
+		return fmt.Errorf("sqlite: enqueue event %q: payload is not JSON", ev.ID)
+	}
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = db.now()
+	}
+	created := micros(ev.CreatedAt)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, type, payload, created_at) VALUES (?, ?, ?, ?)`,
+			ev.ID, ev.Type, string(ev.Payload), created); err != nil {
+			return mapErr(err)
+		}
+		seen := make(map[string]bool, len(urls))
+		for _, u := range urls {
+			if u == "" {
+				return errors.New("empty webhook URL")
+			}
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, url, next_attempt_at) VALUES (?, ?, ?)`,
+				ev.ID, u, created); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: enqueue event %q: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// DueDeliveries returns up to limit undelivered deliveries whose next attempt
+// is due at now, the longest-waiting first, each with its event. It claims
+// nothing: one worker (the webhook sender) must own the outbox. A delivery
+// that was being attempted when the process stopped is simply due again.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.PendingDelivery, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT d.event_id, d.url, d.attempts, d.next_attempt_at, d.last_error,
+			e.type, e.payload, e.created_at
+		FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.delivered_at IS NULL AND d.next_attempt_at <= ?
+		ORDER BY d.next_attempt_at, d.event_id, d.url
+		LIMIT ?`, micros(now), page.Limit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []store.PendingDelivery
+	for rows.Next() {
+		var (
+			p             store.PendingDelivery
+			next, created int64
+			payload       string
+		)
+		if err := rows.Scan(&p.EventID, &p.URL, &p.Attempts, &next, &p.LastError,
+			&p.Type, &payload, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: due deliveries: %w", err)
+		}
+		p.NextAttemptAt, p.CreatedAt = fromMicros(next), fromMicros(created)
+		p.ID, p.Payload = p.EventID, []byte(payload)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: due deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// MarkDelivered records that the event was delivered to url at at, counting
+// the attempt. Marking a delivered delivery again changes nothing. It fails
+// with store.ErrNotFound if there is no such delivery.
+func (db *DB) MarkDelivered(ctx context.Context, eventID, url string, at time.Time) error {
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, last_error = ''
+		WHERE event_id = ? AND url = ? AND delivered_at IS NULL`, micros(at), eventID, url)
+	if err != nil {
+		return fmt.Errorf("sqlite: mark event %q delivered to %s: %w", eventID, url, err)
+	}
+	return nil
+}
+
+// MarkFailed records a failed attempt to deliver the event to url: attempts
+// is the number of attempts made so far, next when to try again and lastErr
+// why it failed (truncated to 1 KiB). A delivery already delivered is left
+// alone. It fails with store.ErrNotFound if there is no such delivery.
+func (db *DB) MarkFailed(ctx context.Context, eventID, url string, attempts int, next time.Time, lastErr string) error {
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?
+		WHERE event_id = ? AND url = ? AND delivered_at IS NULL`,
+		max(attempts, 0), micros(next), truncateUTF8(lastErr, maxLastError), eventID, url)
+	if err != nil {
+		return fmt.Errorf("sqlite: mark event %q failed for %s: %w", eventID, url, err)
+	}
+	return nil
+}
+
+// updateDelivery runs an UPDATE of one undelivered delivery whose last two
+// arguments are its event ID and URL. When it changes no row, it tells a
+// delivered delivery (nil) from a missing one (store.ErrNotFound).
+func (db *DB) updateDelivery(ctx context.Context, query string, args ...any) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if err := affected(res); !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE event_id = ? AND url = ?`,
+			args[len(args)-2], args[len(args)-1]).Scan(&one)
+		return mapErr(err)
+	})
+}
+
+// PruneDelivered deletes the deliveries delivered before before, then the
+// events older than before that have no delivery left, and returns how many
+// deliveries it deleted. Undelivered deliveries are kept however old.
+func (db *DB) PruneDelivered(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?`, micros(before))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM events WHERE created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)`, micros(before))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune delivered: %w", err)
+	}
+	return n, nil
+}
+
+// truncateUTF8 returns s cut to at most n bytes without splitting a rune.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,43 @@
+// Package store holds the persistence model shared by the live-room backend
+// (accounts, sessions, rooms, the webhook outbox) and the errors its
+// implementations return.
+//
+// The implementations live in subpackages (store/sqlite, later store/postgres)
+// and expose their operations as methods on a concrete type. The domain
+// packages (user, room, auth, webhook, …) do not import an implementation:
+// each declares the small interface it needs, with a subset of those methods,
+// and the app wires a concrete store in. Every implementation returns the
+// sentinel errors below, so domain code checks them with errors.Is no matter
+// which database is behind it.
+//
+// All times in the model are UTC. Implementations keep microsecond precision
+// (the precision of a Postgres timestamptz) and truncate what they are given,
+// writing the truncated value back into the caller's struct on create, so a
+// struct read back compares equal to the one written.
+package store
+
+import "errors"
+
+// Sentinel errors returned (wrapped) by every store implementation.
+var (
+	// ErrNotFound: the row asked for does not exist (or, for sessions, has
+	// expired). Also returned when a row refers to a parent that does not
+	// exist, e.g. a room whose owner was deleted.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a uniqueness rule was violated, e.g. a user name, WeChat
+	// openid, room stream name or primary key is already taken.
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalidCursor: a paging cursor was not produced by the same listing
+	// (or was tampered with). API handlers map it to 400 Bad Request.
+	ErrInvalidCursor = errors.New("store: invalid cursor")
+	// ErrSchemaTooNew: the database was migrated by a newer build than this
+	// one; opening it would risk corrupting data the newer schema relies on.
+	ErrSchemaTooNew = errors.New("store: database schema is newer than this build")
+)
+
+// Paging limits for the List methods. A limit <= 0 means DefaultPageSize; a
+// larger limit than MaxPageSize is reduced to it.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
