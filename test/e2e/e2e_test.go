@@ -1,0 +1,288 @@
+// Package e2e runs roomcast end to end: an in-process server on 127.0.0.1:0,
+// real ffmpeg publishers, and real players (ffprobe, ffmpeg, HTTP-FLV,
+// WebSocket-FLV, HLS and the RTMP client). The tests need ffmpeg and ffprobe
+// with libx264 in PATH and fail, not skip, without them.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"roomcast/internal/app"
+	"roomcast/internal/config"
+)
+
+// Time bounds. They are generous because the suite must pass on a loaded
+// two-core machine; a healthy server meets them with a wide margin.
+const (
+	// startTimeout bounds the server's start.
+	startTimeout = 10 * time.Second
+	// stopTimeout bounds the server's shutdown after its context ends.
+	stopTimeout = 15 * time.Second
+	// liveTimeout bounds waiting for a freshly started ffmpeg to be live.
+	liveTimeout = 15 * time.Second
+	// pollInterval is the pause between polls of the API or a playlist.
+	pollInterval = 100 * time.Millisecond
+	// testTimeout bounds a whole test's network operations.
+	testTimeout = 60 * time.Second
+)
+
+// streamSeq makes stream names unique within the process.
+var streamSeq atomic.Int64
+
+// streamName returns a stream name unique in this run, derived from prefix.
+func streamName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, streamSeq.Add(1))
+}
+
+// testContext returns a context bounded by testTimeout that ends with the
+// test.
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// requireTool returns the path of an external program the tests need, or
+// fails the test: a missing ffmpeg must not turn the suite green.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is required by the end-to-end tests but was not found in PATH (install ffmpeg, e.g. apt-get install ffmpeg): %v", name, err)
+	}
+	return p
+}
+
+// syncBuffer is a bytes.Buffer that is safe for concurrent use; the server's
+// logger and subprocesses write to one while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testServer is a running in-process roomcast.
+type testServer struct {
+	rtmpAddr string // host:port
+	httpAddr string // host:port
+	logs     *syncBuffer
+}
+
+// startServer runs roomcast on random local ports until the test ends.
+// configure adjusts the configuration first. The server's logs are printed
+// if the test fails.
+func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
+	t.Helper()
+	cfg := config.Default()
+	cfg.RTMPAddr = "127.0.0.1:0"
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.LogLevel = "debug"
+	cfg.HLS.SegmentDuration = time.Second
+	for _, f := range configure {
+		f(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("invalid test configuration: %v", err)
+	}
+
+	logs := &syncBuffer{}
+	// Registered first so that it runs last, after the shutdown below.
+	t.Cleanup(func() {
+		if strings.Contains(logs.String(), "panic") {
+			t.Errorf("the server logged a panic")
+		}
+		if t.Failed() {
+			t.Logf("server logs:\n%s", logs)
+		}
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan app.Addrs, 1)
+	stopped := make(chan struct{})
+	var runErr error // Run's result; valid once stopped is closed
+	go func() {
+		defer close(stopped)
+		runErr = app.Run(ctx, cfg, app.Options{
+			Logs:          logs,
+			ShutdownGrace: 5 * time.Second,
+			OnReady:       func(a app.Addrs) { ready <- a },
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-stopped:
+			if runErr != nil {
+				t.Errorf("server stopped with an error: %v", runErr)
+			}
+		case <-time.After(stopTimeout):
+			t.Errorf("server did not stop within %v of its context ending", stopTimeout)
+		}
+	})
+
+	select {
+	case a := <-ready:
+		return &testServer{rtmpAddr: a.RTMP.String(), httpAddr: a.HTTP.String(), logs: logs}
+	case <-stopped:
+		t.Fatalf("server exited during start: %v", runErr)
+	case <-time.After(startTimeout):
+		t.Fatalf("server not ready within %v", startTimeout)
+	}
+	return nil
+}
+
+// rtmpURL returns the RTMP URL of a stream in the "live" application.
+func (s *testServer) rtmpURL(stream string) string {
+	return "rtmp://" + s.rtmpAddr + "/live/" + stream
+}
+
+// httpURL returns the URL of path on the HTTP server.
+func (s *testServer) httpURL(path string) string {
+	return "http://" + s.httpAddr + path
+}
+
+// flvURL, wsURL and hlsURL return a stream's playback URLs.
+func (s *testServer) flvURL(stream string) string { return s.httpURL("/live/" + stream + ".flv") }
+func (s *testServer) wsURL(stream string) string {
+	return "ws://" + s.httpAddr + "/live/" + stream + ".flv"
+}
+func (s *testServer) hlsURL(stream string) string { return s.httpURL("/live/" + stream + ".m3u8") }
+
+// streamStats is the part of GET /api/v1/streams/{name} the tests read.
+type streamStats struct {
+	Name      string `json:"name"`
+	Live      bool   `json:"live"`
+	Publisher *struct {
+		Protocol   string `json:"protocol"`
+		RemoteAddr string `json:"remote_addr"`
+	} `json:"publisher"`
+	Video *struct {
+		Codec  string  `json:"codec"`
+		Width  int     `json:"width"`
+		Height int     `json:"height"`
+		FPS    float64 `json:"fps"`
+	} `json:"video"`
+	Audio *struct {
+		Codec      string `json:"codec"`
+		SampleRate int    `json:"sample_rate"`
+		Channels   int    `json:"channels"`
+	} `json:"audio"`
+	BitrateIn         int64          `json:"bitrate_in"`
+	BytesIn           uint64         `json:"bytes_in"`
+	Viewers           int            `json:"viewers"`
+	ViewersByProtocol map[string]int `json:"viewers_by_protocol"`
+	DroppedFrames     uint64         `json:"dropped_frames"`
+}
+
+// String renders the stats for failure messages.
+func (st streamStats) String() string {
+	b, _ := json.Marshal(st)
+	return string(b)
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// stats fetches a stream's statistics. found is false on 404.
+func (s *testServer) stats(ctx context.Context, stream string) (st streamStats, found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	body, resp, err := httpGet(ctx, s.httpURL("/api/v1/streams/"+stream))
+	if err != nil {
+		return st, false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return st, false, nil
+	default:
+		return st, false, fmt.Errorf("GET stats of %s: status %s: %s", stream, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		return st, false, fmt.Errorf("GET stats of %s: %w: %s", stream, err, body)
+	}
+	return st, true, nil
+}
+
+// waitStats polls a stream's statistics until cond holds (found is false
+// while the stream does not exist) or timeout passes, and fails the test
+// then, describing the wait as what.
+func (s *testServer) waitStats(t *testing.T, stream, what string, timeout time.Duration, cond func(st streamStats, found bool) bool) streamStats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var (
+		last    streamStats
+		lastErr error
+	)
+	for {
+		st, found, err := s.stats(ctx, stream)
+		if err == nil && cond(st, found) {
+			return st
+		}
+		last, lastErr = st, err
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s: not %s within %v; last stats %v, last error %v", stream, what, timeout, last, lastErr)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// waitLive waits until a stream is live and the API knows its video and
+// audio tracks: players that connect now get both sequence headers.
+func (s *testServer) waitLive(t *testing.T, stream string) streamStats {
+	t.Helper()
+	return s.waitStats(t, stream, "live with video and audio", liveTimeout, func(st streamStats, found bool) bool {
+		return found && st.Live && st.Video != nil && st.Video.Width > 0 && st.Audio != nil
+	})
+}
+
+// httpGet performs a GET and returns the whole body.
+func httpGet(ctx context.Context, url string) ([]byte, *http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, resp, fmt.Errorf("GET %s: reading body: %w", url, err)
+	}
+	return body, resp, nil
+}
