@@ -67,6 +67,10 @@ type chunkStream struct {
 	filled    int    // bytes of buf received so far
 }
 
+// initialMessageCap is the first allocation for an incoming message; larger
+// messages grow their buffer as their chunks arrive.
+const initialMessageCap = 64 << 10
+
 // ChunkReader reassembles RTMP messages from a chunk stream. It is not safe
 // for concurrent use; one goroutine (the connection's reader) owns it.
 type ChunkReader struct {
@@ -144,7 +148,7 @@ func (cr *ChunkReader) apply(m *Message) error {
 			return fmt.Errorf("abort: %w", err)
 		}
 		if cs := cr.streams[v]; cs != nil && cs.buf != nil {
-			cr.pending -= len(cs.buf)
+			cr.pending -= int(cs.length)
 			cs.buf, cs.filled = nil, 0
 		}
 	}
@@ -219,17 +223,25 @@ func (cr *ChunkReader) readChunk() (*Message, error) {
 		if cr.pending+int(cs.length) > cr.lim.MaxPendingBytes {
 			return nil, fmt.Errorf("%w: %d bytes pending plus %d (limit %d)", ErrPendingLimit, cr.pending, cs.length, cr.lim.MaxPendingBytes)
 		}
-		cs.buf = make([]byte, cs.length)
+		// The buffer grows as bytes arrive, so announcing a large message
+		// costs the peer as many bytes as it makes the server hold.
+		cs.buf = make([]byte, 0, min(int(cs.length), initialMessageCap))
 		cs.filled = 0
 		cr.pending += int(cs.length)
 	}
 
-	n := min(cr.chunkSize, len(cs.buf)-cs.filled)
-	if err := cr.read(cs.buf[cs.filled : cs.filled+n]); err != nil {
+	n := min(cr.chunkSize, int(cs.length)-cs.filled)
+	if need := cs.filled + n; need > cap(cs.buf) {
+		grown := make([]byte, cs.filled, min(int(cs.length), max(2*cap(cs.buf), need)))
+		copy(grown, cs.buf)
+		cs.buf = grown
+	}
+	cs.buf = cs.buf[:cs.filled+n]
+	if err := cr.read(cs.buf[cs.filled:]); err != nil {
 		return nil, err
 	}
 	cs.filled += n
-	if cs.filled < len(cs.buf) {
+	if cs.filled < int(cs.length) {
 		return nil, nil
 	}
 	m := &Message{
@@ -239,7 +251,7 @@ func (cr *ChunkReader) readChunk() (*Message, error) {
 		Timestamp:     cs.timestamp,
 		Data:          cs.buf,
 	}
-	cr.pending -= len(cs.buf)
+	cr.pending -= int(cs.length)
 	cs.buf, cs.filled = nil, 0
 	return m, nil
 }
@@ -295,7 +307,7 @@ func (cr *ChunkReader) readHeader(cs *chunkStream, format byte, inMessage bool) 
 // is sure to hold are inspected, so this never waits for data the peer may
 // not send.
 func (cr *ChunkReader) skipRepeatedExtended(cs *chunkStream) error {
-	payload := len(cs.buf) - cs.filled
+	payload := int(cs.length) - cs.filled
 	if cs.buf == nil {
 		payload = int(cs.length)
 	}
