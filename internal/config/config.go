@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,10 +28,53 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 
-	RTMP RTMP
-	Hub  Hub
-	HLS  HLS
-	HTTP HTTP
+	// PublicURL is the base of HTTP URLs handed to clients
+	// ("https://live.example.com"); empty means http://127.0.0.1:PORT.
+	PublicURL string
+	// PublicRTMP is the base of RTMP URLs handed to clients
+	// ("rtmp://live.example.com:1935"); empty means rtmp://127.0.0.1:PORT.
+	PublicRTMP string
+
+	RTMP    RTMP
+	Hub     Hub
+	HLS     HLS
+	HTTP    HTTP
+	Auth    Auth
+	WeChat  WeChat
+	Webhook Webhook
+}
+
+// Auth configures signing and sessions. Empty keys are generated into the
+// data directory on first start.
+type Auth struct {
+	// PushKey signs push URLs (txSecret); PlayKey signs play URLs of
+	// private rooms.
+	PushKey string
+	PlayKey string
+	// PushURLTTL and PlayURLTTL are how long signed URLs stay valid.
+	PushURLTTL time.Duration
+	PlayURLTTL time.Duration
+	// SessionTTL is how long a login lasts.
+	SessionTTL time.Duration
+	// RateLimit is the number of login/register attempts allowed per
+	// client IP per minute.
+	RateLimit int
+	// CORSOrigins lists the browser origins allowed to call the API
+	// ("*" allows any).
+	CORSOrigins []string
+}
+
+// WeChat configures mini program login (code2session).
+type WeChat struct {
+	AppID   string
+	Secret  string
+	BaseURL string
+}
+
+// Webhook configures outgoing event callbacks.
+type Webhook struct {
+	URLs   []string
+	Secret string
 }
 
 // RTMP configures the RTMP server.
@@ -102,6 +146,13 @@ func Default() Config {
 		},
 		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6},
 		HTTP: HTTP{WriteTimeout: 10 * time.Second},
+		Auth: Auth{
+			PushURLTTL: 24 * time.Hour,
+			PlayURLTTL: 2 * time.Hour,
+			SessionTTL: 30 * 24 * time.Hour,
+			RateLimit:  20,
+		},
+		WeChat: WeChat{BaseURL: "https://api.weixin.qq.com"},
 	}
 }
 
@@ -144,6 +195,21 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.HLS.SegmentDuration, "hls-segment-duration", c.HLS.SegmentDuration, "HLS target segment duration")
 	fs.IntVar(&c.HLS.WindowSegments, "hls-window", c.HLS.WindowSegments, "segments in the live HLS playlist")
 	fs.DurationVar(&c.HTTP.WriteTimeout, "http-write-timeout", c.HTTP.WriteTimeout, "close HTTP viewers whose writes block this long")
+
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base of HTTP URLs given to clients, e.g. https://live.example.com (default: http://127.0.0.1:PORT)")
+	fs.StringVar(&c.PublicRTMP, "public-rtmp", c.PublicRTMP, "base of RTMP URLs given to clients, e.g. rtmp://live.example.com:1935 (default: rtmp://127.0.0.1:PORT)")
+	fs.StringVar(&c.Auth.PushKey, "push-key", c.Auth.PushKey, "key signing push URLs (txSecret); generated into the data directory when empty")
+	fs.StringVar(&c.Auth.PlayKey, "play-key", c.Auth.PlayKey, "key signing private rooms' play URLs; generated when empty")
+	fs.DurationVar(&c.Auth.PushURLTTL, "push-url-ttl", c.Auth.PushURLTTL, "validity of push URLs")
+	fs.DurationVar(&c.Auth.PlayURLTTL, "play-url-ttl", c.Auth.PlayURLTTL, "validity of private rooms' play URLs")
+	fs.DurationVar(&c.Auth.SessionTTL, "session-ttl", c.Auth.SessionTTL, "how long a login lasts")
+	fs.IntVar(&c.Auth.RateLimit, "auth-rate-limit", c.Auth.RateLimit, "login and register attempts per client IP per minute")
+	fs.Var((*listFlag)(&c.Auth.CORSOrigins), "cors-origins", "comma-separated browser origins allowed to call the API (* for any)")
+	fs.StringVar(&c.WeChat.AppID, "wechat-appid", c.WeChat.AppID, "mini program AppID for WeChat login")
+	fs.StringVar(&c.WeChat.Secret, "wechat-secret", c.WeChat.Secret, "mini program AppSecret for WeChat login")
+	fs.StringVar(&c.WeChat.BaseURL, "wechat-base-url", c.WeChat.BaseURL, "WeChat API base URL (code2session)")
+	fs.Var((*listFlag)(&c.Webhook.URLs), "webhook-urls", "comma-separated URLs that receive event callbacks")
+	fs.StringVar(&c.Webhook.Secret, "webhook-secret", c.Webhook.Secret, "HMAC key of X-Roomcast-Signature; generated when empty")
 	return fs
 }
 
@@ -207,6 +273,17 @@ func (c *Config) Validate() error {
 	check(c.HLS.SegmentDuration >= 500*time.Millisecond && c.HLS.SegmentDuration <= time.Minute, "hls-segment-duration", "%v is outside 500ms..1m", c.HLS.SegmentDuration)
 	check(c.HLS.WindowSegments >= 2 && c.HLS.WindowSegments <= 100, "hls-window", "%d is outside 2..100", c.HLS.WindowSegments)
 	check(c.HTTP.WriteTimeout > 0, "http-write-timeout", "must be positive")
+	check(validBase(c.PublicURL, "http", "https"), "public-url", "%q is not an http(s):// URL without a path", c.PublicURL)
+	check(validBase(c.PublicRTMP, "rtmp", "rtmps"), "public-rtmp", "%q is not an rtmp:// URL without a path", c.PublicRTMP)
+	check(c.Auth.PushURLTTL >= time.Minute, "push-url-ttl", "must be at least 1m")
+	check(c.Auth.PlayURLTTL >= time.Minute, "play-url-ttl", "must be at least 1m")
+	check(c.Auth.SessionTTL >= time.Minute, "session-ttl", "must be at least 1m")
+	check(c.Auth.RateLimit > 0, "auth-rate-limit", "must be positive")
+	check(validBase(c.WeChat.BaseURL, "http", "https") && c.WeChat.BaseURL != "", "wechat-base-url", "%q is not an http(s):// URL", c.WeChat.BaseURL)
+	check((c.WeChat.AppID == "") == (c.WeChat.Secret == ""), "wechat-appid", "wechat-appid and wechat-secret go together")
+	for _, u := range c.Webhook.URLs {
+		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
+	}
 	return errors.Join(errs...)
 }
 
@@ -217,4 +294,37 @@ func oneOf(v string, options ...string) bool {
 		}
 	}
 	return false
+}
+
+// validBase reports whether s is empty or a URL of one of the schemes with a
+// host and no path, query or fragment.
+func validBase(s string, schemes ...string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && oneOf(u.Scheme, schemes...) && u.Host != "" && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
+}
+
+// validURL reports whether s is an absolute http(s) URL.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && oneOf(u.Scheme, "http", "https") && u.Host != ""
+}
+
+// listFlag is a comma-separated list flag.
+type listFlag []string
+
+// String implements flag.Value.
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set implements flag.Value.
+func (l *listFlag) Set(v string) error {
+	*l = nil
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
 }

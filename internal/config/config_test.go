@@ -2,6 +2,8 @@ package config
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +76,58 @@ func TestLoadErrors(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	if got := EnvName("rtmp-chunk-size"); got != "ROOMCAST_RTMP_CHUNK_SIZE" {
 		t.Fatal(got)
+	}
+}
+
+func TestFillSecrets(t *testing.T) {
+	dir := t.TempDir()
+	c := Default()
+	c.DataDir = dir
+	c.Auth.PlayKey = "configured"
+	if err := c.FillSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Auth.PushKey) != 48 || c.Auth.PlayKey != "configured" || c.Webhook.Secret == "" || c.Webhook.Secret == c.Auth.PushKey {
+		t.Fatalf("secrets %+v %+v", c.Auth, c.Webhook)
+	}
+	// A second start reuses the generated values.
+	again := Default()
+	again.DataDir = dir
+	if err := again.FillSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if again.Auth.PushKey != c.Auth.PushKey || again.Webhook.Secret != c.Webhook.Secret {
+		t.Fatal("generated secrets changed across starts")
+	}
+	if again.Auth.PlayKey == "configured" || again.Auth.PlayKey == "" {
+		t.Fatal("configured secret was written to disk or not generated")
+	}
+	st, err := os.Stat(filepath.Join(dir, SecretsFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets file %v %v", st, err)
+	}
+}
+
+func TestValidateURLs(t *testing.T) {
+	tests := []struct {
+		args []string
+		key  string
+	}{
+		{[]string{"-public-url", "ftp://x"}, "public-url"},
+		{[]string{"-public-url", "https://x/path"}, "public-url"},
+		{[]string{"-public-rtmp", "http://x"}, "public-rtmp"},
+		{[]string{"-webhook-urls", "http://ok/hook,nope"}, "webhook-urls"},
+		{[]string{"-wechat-appid", "wx1"}, "wechat-appid"},
+		{[]string{"-push-url-ttl", "1s"}, "push-url-ttl"},
+	}
+	for _, tt := range tests {
+		_, err := Load("serve", tt.args, env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.key) {
+			t.Errorf("%v: err = %v, want one naming %s", tt.args, err, tt.key)
+		}
+	}
+	c, err := Load("serve", []string{"-public-url", "https://live.example.com", "-webhook-urls", "http://a/x, http://b/y"}, env(nil), io.Discard)
+	if err != nil || len(c.Webhook.URLs) != 2 || c.Webhook.URLs[1] != "http://b/y" {
+		t.Fatalf("%+v %v", c.Webhook, err)
 	}
 }
