@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"roomcast/internal/app"
 	"roomcast/internal/bench"
@@ -52,6 +53,8 @@ const usage = `roomcast — live streaming and live rooms in one binary
 Usage:
   roomcast [serve] [flags]   run the server (default); roomcast serve -h lists flags
   roomcast version           print version and commit
+  roomcast sign --key KEY --stream NAME (--expires-in 24h | --txtime HEX)
+                             print a push/play URL signature (txSecret, txTime)
   roomcast bench play …      load-test a stream; roomcast bench -h for help
 
 Every serve flag can also be set with a ROOMCAST_* environment variable,
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "bench":
 		return bench.Main(ctx, args, stdout, stderr)
+	case "sign":
+		return runSign(args, time.Now(), stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
