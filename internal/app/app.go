@@ -91,6 +91,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	hlsSrv := hls.New(h, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
+		WriteTimeout:   cfg.HTTP.WriteTimeout,
 	}, log.With("component", "hls"))
 	flvSrv := httpflv.New(connCtx, h, cfg.HTTP.WriteTimeout, &tracker, log.With("component", "httpflv"))
 	rtmpSrv := rtmpserver.New(rtmpserver.Config{

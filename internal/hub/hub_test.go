@@ -375,3 +375,23 @@ func TestStats(t *testing.T) {
 		t.Fatalf("viewers after close = %d", st.Viewers)
 	}
 }
+
+// A new viewer of a GOP longer than its queue starts at the keyframe
+// without counting a drop.
+func TestLongGOPJoinIsNotADrop(t *testing.T) {
+	h := testHub(t, Config{QueueFrames: 10})
+	p, _ := h.Publish("s", PublisherInfo{})
+	dts := publishGOPs(t, p, 0, 1, true)
+	for range 20 {
+		write(t, p, media.TagVideo, dts, inter)
+		dts += 40
+	}
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	if got := kinds(next(t, sub)); got[:4] != "MVAK" || len(got) != 27 {
+		t.Fatalf("first frames %q", got)
+	}
+	if st := h.Stream("s").Stats(); st.DroppedFrames != 0 {
+		t.Fatalf("dropped %d", st.DroppedFrames)
+	}
+}

@@ -48,6 +48,7 @@ type Stream struct {
 	pub        *Publisher
 	epoch      uint32
 	bytesIn    uint64
+	maxDTS     int64 // newest DTS over all tracks
 	init       *initSet
 	hasVideo   bool
 	gopStart   uint64 // seq of the cached GOP's keyframe; 0: no GOP cached
@@ -137,12 +138,13 @@ func (s *Stream) attach(info PublisherInfo) (*Publisher, []Event, error) {
 	return p, events, nil
 }
 
-// nextDTS is where a resumed publisher's timestamps continue. mu held.
+// nextDTS is where a resumed publisher's timestamps continue: after the
+// newest packet of any track. mu held.
 func (s *Stream) nextDTS() int64 {
-	if f := s.ring[s.head.Load()&s.mask].Load(); f != nil {
-		return f.Packet.DTS + 1
+	if s.head.Load() == 0 {
+		return 0
 	}
-	return 0
+	return s.maxDTS + 1
 }
 
 // detachLocked removes p as publisher and starts the reconnect grace.
@@ -241,6 +243,7 @@ func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	n := len(pkt.Data)
 	s.bytesIn += uint64(n)
 	f := &Frame{Packet: pkt, Epoch: p.epoch, seq: seq, end: s.bytesIn}
+	s.maxDTS = max(s.maxDTS, pkt.DTS)
 	s.track(f)
 	s.rate.add(now, pkt, s.bytesOut.Load())
 	s.ring[seq&s.mask].Store(f)

@@ -170,6 +170,19 @@ func (sub *Subscriber) checkLag(head uint64) error {
 // lagging.
 func (sub *Subscriber) drop(head uint64) error {
 	s := sub.stream
+	before, waitKey, pending := sub.cursor, sub.waitKey, sub.pending
+	sub.reposition()
+	switch {
+	case sub.cursor == before:
+		// Already at the newest keyframe (a new viewer of a long GOP):
+		// nothing to skip.
+		sub.waitKey, sub.pending = waitKey, pending
+		return nil
+	case sub.cursor < before:
+		// The newest keyframe is behind us: wait for the next one instead.
+		sub.cursor, sub.waitKey = head+1, true
+	}
+	s.dropped.Add(sub.cursor - before)
 	now := time.Now()
 	window := now.Add(-s.cfg.SlowWindow)
 	kept := sub.drops[:0]
@@ -179,13 +192,6 @@ func (sub *Subscriber) drop(head uint64) error {
 		}
 	}
 	sub.drops = append(kept, now)
-	before := sub.cursor
-	sub.reposition()
-	if sub.cursor < before {
-		// The newest keyframe is behind us: wait for the next one instead.
-		sub.cursor, sub.waitKey = head+1, true
-	}
-	s.dropped.Add(sub.cursor - before)
 	if len(sub.drops) >= s.cfg.SlowDrops {
 		s.slow.Add(1)
 		sub.err = ErrSlow
