@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Fan-out load test on this machine: one 1.5 Mbit/s 720p25 H.264+AAC stream,
+# the server pinned to CPU 0, the load generator to CPU 1, loopback only.
+#
+#   scripts/bench-fanout.sh [PROTO] [VIEWERS] [DURATION] [RAMP]
+#   PROTO: flv (default), ws-flv, rtmp, hls
+#
+# Everything it starts is stopped when it exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+proto=${1:-flv}
+viewers=${2:-3000}
+duration=${3:-30s}
+ramp=${4:-30s}
+rtmp_port=${RTMP_PORT:-19350}
+http_port=${HTTP_PORT:-18080}
+src=${SRC:-/tmp/roomcast-bench-src.flv}
+extra=${SERVE_FLAGS:-}
+
+[ -x bin/roomcast ] || make build >/dev/null
+if [ ! -s "$src" ]; then
+  ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 \
+    -f lavfi -i sine=frequency=440:sample_rate=44100 -t 60 \
+    -c:v libx264 -preset veryfast -b:v 1400k -maxrate 1400k -bufsize 1400k -g 50 -pix_fmt yuv420p \
+    -c:a aac -b:a 96k -f flv "$src"
+fi
+
+data=$(mktemp -d)
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+
+# shellcheck disable=SC2086
+taskset -c 0 bin/roomcast serve -rtmp-addr 127.0.0.1:$rtmp_port -http-addr 127.0.0.1:$http_port \
+  -data "$data" -log-level warn $extra >"$data/server.log" 2>&1 &
+server=$!
+pids+=("$server")
+sleep 1
+taskset -c 1 ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "$src" -c copy \
+  -f flv "rtmp://127.0.0.1:$rtmp_port/live/bench" >"$data/ffmpeg.log" 2>&1 &
+pids+=("$!")
+sleep 4
+
+case $proto in
+  flv) url="http://127.0.0.1:$http_port/live/bench.flv" ;;
+  ws-flv) url="ws://127.0.0.1:$http_port/live/bench.flv" ;;
+  rtmp) url="rtmp://127.0.0.1:$rtmp_port/live/bench" ;;
+  hls) url="http://127.0.0.1:$http_port/live/bench.m3u8" ;;
+  *) echo "unknown protocol $proto" >&2; exit 2 ;;
+esac
+taskset -c 1 bin/roomcast bench play --url "$url" --viewers "$viewers" --duration "$duration" \
+  --ramp "$ramp" --pid "$server"
