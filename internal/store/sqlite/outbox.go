@@ -60,15 +60,15 @@ func (db *DB) EnqueueEvent(ctx context.Context, ev store.Event, urls []string) e
 	return nil
 }
 
-// DueDeliveries returns up to limit undelivered deliveries whose next attempt
-// is due at now, the longest-waiting first, each with its event. It claims
-// nothing: one worker (the webhook sender) must own the outbox. A delivery
+// DueDeliveries returns up to limit deliveries, neither delivered nor
+// abandoned, whose next attempt is due at now, the longest-waiting first,
+// each with its event. It claims nothing: one worker (the webhook sender) must own the outbox. A delivery
 // that was being attempted when the process stopped is simply due again.
 func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.PendingDelivery, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT d.event_id, d.url, d.attempts, d.next_attempt_at, d.last_error,
 			e.type, e.payload, e.created_at
 		FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.delivered_at IS NULL AND d.next_attempt_at <= ?
+		WHERE d.delivered_at IS NULL AND d.abandoned_at IS NULL AND d.next_attempt_at <= ?
 		ORDER BY d.next_attempt_at, d.event_id, d.url
 		LIMIT ?`, micros(now), page.Limit(limit))
 	if err != nil {
@@ -122,6 +122,23 @@ func (db *DB) MarkFailed(ctx context.Context, eventID, url string, attempts int,
 	return nil
 }
 
+// MarkAbandoned records the last failed attempt to deliver the event to url
+// and gives up on it: attempts is the number of attempts made, at when it
+// gave up and lastErr why the last attempt failed (truncated to 1 KiB). The
+// delivery is no longer due; its row stays, for inspection, until
+// PruneDelivered removes it as if it had been delivered at at. A delivered or
+// already abandoned delivery is left alone. It fails with store.ErrNotFound
+// if there is no such delivery.
+func (db *DB) MarkAbandoned(ctx context.Context, eventID, url string, attempts int, at time.Time, lastErr string) error {
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = ?, abandoned_at = ?, last_error = ?
+		WHERE event_id = ? AND url = ? AND delivered_at IS NULL AND abandoned_at IS NULL`,
+		max(attempts, 0), micros(at), truncateUTF8(lastErr, maxLastError), eventID, url)
+	if err != nil {
+		return fmt.Errorf("sqlite: mark event %q abandoned for %s: %w", eventID, url, err)
+	}
+	return nil
+}
+
 // updateDelivery runs an UPDATE of one undelivered delivery whose last two
 // arguments are its event ID and URL. When it changes no row, it tells a
 // delivered delivery (nil) from a missing one (store.ErrNotFound).
@@ -141,20 +158,28 @@ func (db *DB) updateDelivery(ctx context.Context, query string, args ...any) err
 	})
 }
 
-// PruneDelivered deletes the deliveries delivered before before, then the
-// events older than before that have no delivery left, and returns how many
-// deliveries it deleted. Undelivered deliveries are kept however old.
+// PruneDelivered deletes the deliveries delivered or abandoned before before,
+// then the events older than before that have no delivery left, and returns
+// how many deliveries it deleted. Deliveries neither delivered nor abandoned
+// are kept however old.
 func (db *DB) PruneDelivered(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?`, micros(before))
-		if err != nil {
-			return err
+		for _, q := range []string{
+			`DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?`,
+			`DELETE FROM deliveries WHERE abandoned_at IS NOT NULL AND abandoned_at < ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, micros(before))
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM events WHERE created_at < ?
+		_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE created_at < ?
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)`, micros(before))
 		return err
 	})

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,67 @@ func TestTruncateUTF8(t *testing.T) {
 		if got := truncateUTF8(tc.s, tc.n); got != tc.want {
 			t.Errorf("truncateUTF8(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
+	}
+}
+
+func TestMarkAbandoned(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	minute := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	ev := store.Event{ID: "e1", Type: "room.live", Payload: []byte(`{}`), CreatedAt: minute(0)}
+	checkErr(t, "EnqueueEvent", db.EnqueueEvent(ctx, ev, []string{"A", "B"}), nil)
+	delivery := func(url string) (attempts int, abandoned sql.NullInt64, lastErr string) {
+		t.Helper()
+		if err := db.r.QueryRowContext(ctx, `SELECT attempts, abandoned_at, last_error FROM deliveries WHERE event_id = 'e1' AND url = ?`, url).
+			Scan(&attempts, &abandoned, &lastErr); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+
+	// An abandoned delivery is never due again, and keeps its attempts and error.
+	checkErr(t, "MarkFailed", db.MarkFailed(ctx, "e1", "A", 1, minute(1), "HTTP 500"), nil)
+	checkErr(t, "MarkAbandoned", db.MarkAbandoned(ctx, "e1", "A", 2, minute(2), "HTTP 503"), nil)
+	ps, err := db.DueDeliveries(ctx, minute(1000), 10)
+	checkErr(t, "DueDeliveries", err, nil)
+	if len(ps) != 1 || ps[0].URL != "B" {
+		t.Fatalf("due after abandoning A: %+v, want only B", ps)
+	}
+	if n, at, msg := delivery("A"); n != 2 || !at.Valid || at.Int64 != micros(minute(2)) || msg != "HTTP 503" {
+		t.Errorf("abandoned A: attempts %d, abandoned_at %v, last error %q", n, at, msg)
+	}
+
+	// Abandoning again, or after delivery, changes nothing; unknown ones are not found.
+	checkErr(t, "MarkAbandoned again", db.MarkAbandoned(ctx, "e1", "A", 9, minute(9), "late"), nil)
+	if n, at, msg := delivery("A"); n != 2 || at.Int64 != micros(minute(2)) || msg != "HTTP 503" {
+		t.Errorf("A abandoned twice: attempts %d, abandoned_at %v, last error %q", n, at, msg)
+	}
+	checkErr(t, "MarkDelivered", db.MarkDelivered(ctx, "e1", "B", minute(3)), nil)
+	checkErr(t, "MarkAbandoned after delivery", db.MarkAbandoned(ctx, "e1", "B", 5, minute(4), "late"), nil)
+	if n, at, msg := delivery("B"); n != 1 || at.Valid || msg != "" {
+		t.Errorf("delivered B after MarkAbandoned: attempts %d, abandoned_at %v, last error %q", n, at, msg)
+	}
+	checkErr(t, "MarkAbandoned unknown", db.MarkAbandoned(ctx, "e9", "A", 1, minute(1), "x"), store.ErrNotFound)
+
+	// Pruning removes abandoned deliveries by the time they were abandoned,
+	// then the event once none is left.
+	n, err := db.PruneDelivered(ctx, minute(2)) // A abandoned at 2, B delivered at 3
+	checkErr(t, "PruneDelivered", err, nil)
+	if n != 0 {
+		t.Fatalf("PruneDelivered(2) deleted %d, want 0", n)
+	}
+	n, err = db.PruneDelivered(ctx, minute(3))
+	checkErr(t, "PruneDelivered", err, nil)
+	if n != 1 {
+		t.Fatalf("PruneDelivered(3) deleted %d, want 1 (abandoned A)", n)
+	}
+	n, err = db.PruneDelivered(ctx, minute(60))
+	checkErr(t, "PruneDelivered", err, nil)
+	var events int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || events != 0 {
+		t.Fatalf("PruneDelivered(60) deleted %d deliveries, left %d events; want 1 and 0", n, events)
 	}
 }
