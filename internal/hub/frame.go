@@ -36,7 +36,7 @@ type Frame struct {
 	end uint64 // bytes of all packets up to and including this one
 	// init is the configuration in effect at a keyframe (keyframes only).
 	init *initSet
-	enc [numFormats]encoding
+	enc  [numFormats]encoding
 }
 
 type encoding struct {
