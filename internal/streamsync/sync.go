@@ -1,0 +1,148 @@
+// Package streamsync applies the hub's stream events to the rest of the
+// system: room status follows the real stream, and webhooks tell the
+// operator's systems. Events are handled in order, off the publisher's
+// goroutine.
+package streamsync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"roomcast/internal/hub"
+	"roomcast/internal/store"
+	"roomcast/internal/webhook"
+)
+
+// Rooms moves a room's status with its stream.
+type Rooms interface {
+	StreamPublished(ctx context.Context, stream string, at time.Time) (*store.Room, error)
+	StreamEnded(ctx context.Context, stream string, at time.Time) (*store.Room, error)
+}
+
+// Emitter queues a webhook event.
+type Emitter interface {
+	Emit(ctx context.Context, ev webhook.Event) error
+}
+
+// Sync queues hub events and applies them in order.
+type Sync struct {
+	rooms Rooms
+	hooks Emitter
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	queue []hub.Event
+	wake  chan struct{}
+}
+
+// New returns a Sync; register its Handle with hub.OnEvent and run Run.
+func New(rooms Rooms, hooks Emitter, log *slog.Logger) *Sync {
+	return &Sync{rooms: rooms, hooks: hooks, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Handle queues an event. It never blocks: it is called from the hub.
+func (s *Sync) Handle(e hub.Event) {
+	s.mu.Lock()
+	s.queue = append(s.queue, e)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run applies queued events until ctx ends, then applies what is left
+// (bounded by drain) so that the end of streams at shutdown is recorded:
+// end the hub's streams before cancelling ctx.
+func (s *Sync) Run(ctx context.Context, drain time.Duration) error {
+	for {
+		select {
+		case <-s.wake:
+			s.apply(ctx)
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
+			defer cancel()
+			s.apply(dctx)
+			return nil
+		}
+	}
+}
+
+// Drain applies every queued event now; for shutdown and tests.
+func (s *Sync) Drain(ctx context.Context) { s.apply(ctx) }
+
+func (s *Sync) apply(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		events := s.queue
+		s.queue = nil
+		s.mu.Unlock()
+		if len(events) == 0 {
+			return
+		}
+		for _, e := range events {
+			s.handle(ctx, e)
+		}
+	}
+}
+
+func (s *Sync) handle(ctx context.Context, e hub.Event) {
+	log := s.log.With("stream", e.Stream, "event", e.Type.String())
+	var room *store.Room
+	var err error
+	switch e.Type {
+	case hub.EventPublished:
+		if !e.Resumed {
+			room, err = s.rooms.StreamPublished(ctx, e.Stream, e.Time)
+		}
+	case hub.EventEnded:
+		room, err = s.rooms.StreamEnded(ctx, e.Stream, e.Time)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Error("room status update failed", "err", err)
+	}
+	roomID := ""
+	if room != nil {
+		roomID = room.ID
+	}
+	for _, ev := range webhooks(e, roomID, room) {
+		if err := s.hooks.Emit(ctx, ev); err != nil {
+			log.Error("webhook event not queued", "type", ev.Type, "err", err)
+		}
+	}
+}
+
+// webhooks returns the webhook events for a hub event.
+func webhooks(e hub.Event, roomID string, room *store.Room) []webhook.Event {
+	base := func(typ string, data map[string]any) webhook.Event {
+		return webhook.Event{Type: typ, Room: roomID, Stream: e.Stream, Data: data}
+	}
+	switch e.Type {
+	case hub.EventPublished:
+		out := []webhook.Event{base(webhook.TypeStreamPublished, map[string]any{
+			"protocol": e.Publisher.Protocol, "remote_addr": e.Publisher.RemoteAddr, "resumed": e.Resumed,
+		})}
+		if !e.Resumed && room != nil {
+			out = append(out, base(webhook.TypeRoomLive, map[string]any{"title": room.Title, "owner": room.OwnerID}))
+		}
+		return out
+	case hub.EventUnpublished:
+		return []webhook.Event{base(webhook.TypeStreamUnpublished, map[string]any{
+			"duration_ms": e.Duration.Milliseconds(), "bytes": e.Bytes, "reason": e.Reason,
+			"protocol": e.Publisher.Protocol, "remote_addr": e.Publisher.RemoteAddr,
+		})}
+	case hub.EventEnded:
+		if room == nil {
+			return nil
+		}
+		data := map[string]any{"title": room.Title, "owner": room.OwnerID, "bytes": e.Bytes}
+		if room.LiveSince != nil {
+			data["duration_ms"] = e.Time.Sub(*room.LiveSince).Milliseconds()
+		}
+		return []webhook.Event{base(webhook.TypeRoomEnded, data)}
+	}
+	return nil
+}
