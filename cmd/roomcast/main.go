@@ -55,6 +55,8 @@ Usage:
   roomcast version           print version and commit
   roomcast sign --key KEY --stream NAME (--expires-in 24h | --txtime HEX)
                              print a push/play URL signature (txSecret, txTime)
+  roomcast user add NAME [--admin] [--password P] [-data DIR]
+                             create an account (password from stdin by default)
   roomcast bench play …      load-test a stream; roomcast bench -h for help
 
 Every serve flag can also be set with a ROOMCAST_* environment variable,
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bench.Main(ctx, args, stdout, stderr)
 	case "sign":
 		return runSign(args, time.Now(), stdout, stderr)
+	case "user":
+		return runUser(ctx, args, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -54,3 +54,22 @@ func TestRunCommands(t *testing.T) {
 		t.Fatalf("bad config: %v", err)
 	}
 }
+
+func TestUserAdd(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := runUser(context.Background(), []string{"add", "boss", "--admin", "-data", dir}, strings.NewReader("correct horse\n"), &out, &errOut)
+	if err != nil || !strings.HasPrefix(out.String(), "created admin boss") {
+		t.Fatalf("%v %q %q", err, out.String(), errOut.String())
+	}
+	out.Reset()
+	if err := runUser(context.Background(), []string{"add", "boss", "-data", dir, "--password", "another pw"}, nil, &out, &errOut); err == nil {
+		t.Fatal("duplicate name accepted")
+	}
+	if err := runUser(context.Background(), []string{"add", "shorty", "-data", dir, "--password", "short"}, nil, &out, &errOut); err == nil {
+		t.Fatal("short password accepted")
+	}
+	if err := runUser(context.Background(), []string{"add"}, nil, &out, &errOut); !errors.Is(err, errUsage) {
+		t.Fatalf("usage: %v", err)
+	}
+}

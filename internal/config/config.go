@@ -34,6 +34,10 @@ type Config struct {
 	// PublicRTMP is the base of RTMP URLs handed to clients
 	// ("rtmp://live.example.com:1935"); empty means rtmp://127.0.0.1:PORT.
 	PublicRTMP string
+	// OpenPublish lets any valid stream name without a room be published
+	// and played without a signature, for trying roomcast out and for
+	// media tests. Rooms keep their rules. Off by default.
+	OpenPublish bool
 
 	RTMP    RTMP
 	Hub     Hub
@@ -198,6 +202,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base of HTTP URLs given to clients, e.g. https://live.example.com (default: http://127.0.0.1:PORT)")
 	fs.StringVar(&c.PublicRTMP, "public-rtmp", c.PublicRTMP, "base of RTMP URLs given to clients, e.g. rtmp://live.example.com:1935 (default: rtmp://127.0.0.1:PORT)")
+	fs.BoolVar(&c.OpenPublish, "open-publish", c.OpenPublish, "let streams without a room publish and play without a signature (for trials; rooms keep their rules)")
 	fs.StringVar(&c.Auth.PushKey, "push-key", c.Auth.PushKey, "key signing push URLs (txSecret); generated into the data directory when empty")
 	fs.StringVar(&c.Auth.PlayKey, "play-key", c.Auth.PlayKey, "key signing private rooms' play URLs; generated when empty")
 	fs.DurationVar(&c.Auth.PushURLTTL, "push-url-ttl", c.Auth.PushURLTTL, "validity of push URLs")
@@ -216,8 +221,17 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 // Load builds the configuration: defaults, then environment variables
 // (looked up with getenv), then flags from args. It validates the result.
 func Load(name string, args []string, getenv func(string) string, output io.Writer) (Config, error) {
+	return LoadWith(name, args, getenv, output, nil)
+}
+
+// LoadWith is Load for commands that add flags of their own: extra, if not
+// nil, defines them on the flag set before parsing.
+func LoadWith(name string, args []string, getenv func(string) string, output io.Writer, extra func(*flag.FlagSet)) (Config, error) {
 	c := Default()
 	fs := c.FlagSet(name, output)
+	if extra != nil {
+		extra(fs)
+	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := EnvName(f.Name)

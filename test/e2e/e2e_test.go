@@ -91,6 +91,11 @@ type testServer struct {
 	rtmpAddr string // host:port
 	httpAddr string // host:port
 	logs     *syncBuffer
+	cfg      config.Config
+
+	adminOnce  sync.Once
+	adminToken string
+	adminErr   error
 }
 
 // startServer runs roomcast on random local ports until the test ends.
@@ -104,6 +109,9 @@ func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	cfg.DataDir = t.TempDir()
 	cfg.LogLevel = "debug"
 	cfg.HLS.SegmentDuration = time.Second
+	// The media tests publish plain stream names; the room tests turn this
+	// off to check signatures.
+	cfg.OpenPublish = true
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -148,7 +156,7 @@ func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 
 	select {
 	case a := <-ready:
-		return &testServer{rtmpAddr: a.RTMP.String(), httpAddr: a.HTTP.String(), logs: logs}
+		return &testServer{rtmpAddr: a.RTMP.String(), httpAddr: a.HTTP.String(), logs: logs, cfg: cfg}
 	case <-stopped:
 		t.Fatalf("server exited during start: %v", runErr)
 	case <-time.After(startTimeout):
@@ -218,7 +226,7 @@ type errorBody struct {
 func (s *testServer) stats(ctx context.Context, stream string) (st streamStats, found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	body, resp, err := httpGet(ctx, s.httpURL("/api/v1/streams/"+stream))
+	body, resp, err := s.apiGet(ctx, "/api/v1/streams/"+stream)
 	if err != nil {
 		return st, false, err
 	}
@@ -271,9 +279,17 @@ func (s *testServer) waitLive(t *testing.T, stream string) streamStats {
 
 // httpGet performs a GET and returns the whole body.
 func httpGet(ctx context.Context, url string) ([]byte, *http.Response, error) {
+	return httpGetAuth(ctx, url, "")
+}
+
+// httpGetAuth is httpGet with a bearer token (none if empty).
+func httpGetAuth(ctx context.Context, url, token string) ([]byte, *http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -285,4 +301,43 @@ func httpGet(ctx context.Context, url string) ([]byte, *http.Response, error) {
 		return nil, resp, fmt.Errorf("GET %s: reading body: %w", url, err)
 	}
 	return body, resp, nil
+}
+
+// admin returns the token of an admin account, created on first use with
+// the same code path as `roomcast user add --admin`.
+func (s *testServer) admin(ctx context.Context) (string, error) {
+	s.adminOnce.Do(func() {
+		const name, password = "e2eadmin", "e2e-admin-password"
+		if _, err := app.AddUser(ctx, s.cfg, name, password, true); err != nil {
+			s.adminErr = err
+			return
+		}
+		body := strings.NewReader(`{"name":"` + name + `","password":"` + password + `"}`)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.httpURL("/api/v1/auth/login"), body)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			s.adminErr = err
+			return
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Token string `json:"token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
+			s.adminErr = fmt.Errorf("admin login: %s: %v", resp.Status, err)
+			return
+		}
+		s.adminToken = out.Token
+	})
+	return s.adminToken, s.adminErr
+}
+
+// apiGet GETs an admin API path such as /api/v1/streams.
+func (s *testServer) apiGet(ctx context.Context, path string) ([]byte, *http.Response, error) {
+	token, err := s.admin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return httpGetAuth(ctx, s.httpURL(path), token)
 }

@@ -62,7 +62,7 @@ func TestStats(t *testing.T) {
 	}
 
 	t.Run("list", func(t *testing.T) {
-		body, resp, err := httpGet(ctx, srv.httpURL("/api/v1/streams"))
+		body, resp, err := srv.apiGet(ctx, "/api/v1/streams")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestStats(t *testing.T) {
 			{streamName("nosuchstream"), http.StatusNotFound, "stream_not_found"},
 			{"bad.name", http.StatusBadRequest, "invalid_stream_name"},
 		} {
-			body, resp, err := httpGet(ctx, srv.httpURL("/api/v1/streams/"+tc.stream))
+			body, resp, err := srv.apiGet(ctx, "/api/v1/streams/"+tc.stream)
 			if err != nil {
 				t.Fatal(err)
 			}

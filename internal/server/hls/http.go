@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +101,9 @@ func (s *Server) servePlaylist(w http.ResponseWriter, r *http.Request, stream st
 			return errStreamNotFound
 		}
 		return errNotReady
+	}
+	if q := signatureQuery(r); q != "" {
+		body = withQuery(body, q)
 	}
 	now := time.Now()
 	ls.seen(s.clientKey(r), now)
@@ -240,3 +244,33 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// signatureQuery returns the play signature (txSecret, txTime) of a request,
+// encoded, or "" when it carries none.
+func signatureQuery(r *http.Request) string {
+	q := r.URL.Query()
+	secret, txTime := q.Get("txSecret"), q.Get("txTime")
+	if secret == "" && txTime == "" {
+		return ""
+	}
+	return url.Values{"txSecret": {secret}, "txTime": {txTime}}.Encode()
+}
+
+// withQuery appends query to every URI line of a playlist, so that a private
+// room's segments are fetched with the signature the playlist was fetched
+// with.
+func withQuery(body []byte, query string) []byte {
+	out := make([]byte, 0, len(body)+64*bytes.Count(body, []byte(".ts")))
+	for line := range bytes.Lines(body) {
+		trimmed := bytes.TrimRight(line, "\r\n")
+		if len(trimmed) == 0 || trimmed[0] == '#' {
+			out = append(out, line...)
+			continue
+		}
+		out = append(out, trimmed...)
+		out = append(out, '?')
+		out = append(out, query...)
+		out = append(out, line[len(trimmed):]...)
+	}
+	return out
+}

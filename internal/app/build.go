@@ -1,0 +1,257 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"roomcast/internal/api"
+	"roomcast/internal/auth"
+	"roomcast/internal/config"
+	"roomcast/internal/httpx"
+	"roomcast/internal/hub"
+	"roomcast/internal/media"
+	"roomcast/internal/room"
+	"roomcast/internal/server/hls"
+	"roomcast/internal/server/httpflv"
+	rtmpserver "roomcast/internal/server/rtmp"
+	"roomcast/internal/store/sqlite"
+	"roomcast/internal/streamsync"
+	"roomcast/internal/user"
+	"roomcast/internal/webhook"
+)
+
+// components are the long-lived parts of a running server.
+type components struct {
+	db      *sqlite.DB
+	hub     *hub.Hub
+	rooms   *room.Service
+	users   *user.Service
+	hooks   *webhook.Dispatcher
+	sync    *streamsync.Sync
+	hls     *hls.Server
+	flv     *httpflv.Server
+	rtmp    *rtmpserver.Server
+	tracker *httpx.Tracker
+	mux     *http.ServeMux
+}
+
+// openStore opens the database in the data directory.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlite.DB, error) {
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName), log.With("component", "store"))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return db, nil
+}
+
+// services builds the account and room services over db.
+func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user.Service, *room.Service, error) {
+	var wc user.WeChatClient
+	if cfg.WeChat.AppID != "" {
+		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
+	}
+	users, err := user.New(db, user.Config{SessionTTL: cfg.Auth.SessionTTL, WeChat: wc})
+	if err != nil {
+		return nil, nil, fmt.Errorf("users: %w", err)
+	}
+	rooms, err := room.New(db, room.Config{
+		PushKey:    cfg.Auth.PushKey,
+		PlayKey:    cfg.Auth.PlayKey,
+		PushTTL:    cfg.Auth.PushURLTTL,
+		PlayTTL:    cfg.Auth.PlayURLTTL,
+		PublicURL:  cfg.PublicURL,
+		PublicRTMP: cfg.PublicRTMP,
+		App:        cfg.RTMP.App,
+		Viewers:    viewers,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("rooms: %w", err)
+	}
+	return users, rooms, nil
+}
+
+func build(ctx context.Context, cfg config.Config, connCtx context.Context, log *slog.Logger) (*components, error) {
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	c := &components{db: db, tracker: &httpx.Tracker{}}
+	c.hub = hub.New(hub.Config{
+		GOPMaxFrames:        cfg.Hub.GOPMaxFrames,
+		GOPMaxBytes:         cfg.Hub.GOPMaxBytes,
+		QueueFrames:         cfg.Hub.QueueFrames,
+		QueueBytes:          cfg.Hub.QueueBytes,
+		FlushInterval:       orNegative(cfg.Hub.FlushInterval),
+		ReconnectGrace:      orNegative(cfg.Hub.ReconnectGrace),
+		Takeover:            cfg.Hub.Takeover,
+		MaxViewersPerStream: cfg.Hub.MaxViewers,
+	}, log.With("component", "hub"))
+	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret}, log.With("component", "webhook"))
+	c.sync = streamsync.New(c.rooms, c.hooks, log.With("component", "streamsync"))
+	c.hub.OnEvent(c.sync.Handle)
+	if err := endStaleRooms(ctx, c.rooms, c.hub); err != nil {
+		log.Warn("rooms left live by an earlier run were not ended", "err", err)
+	}
+
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
+	c.hls = hls.New(c.hub, hls.Config{
+		TargetDuration: cfg.HLS.SegmentDuration,
+		WindowSegments: cfg.HLS.WindowSegments,
+		WriteTimeout:   cfg.HTTP.WriteTimeout,
+	}, log.With("component", "hls"))
+	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
+	c.rtmp = rtmpserver.New(rtmpserver.Config{
+		App:              cfg.RTMP.App,
+		ChunkSize:        cfg.RTMP.ChunkSize,
+		MaxConnections:   cfg.RTMP.MaxConnections,
+		MaxMessageSize:   cfg.RTMP.MaxMessageSize,
+		HandshakeTimeout: cfg.RTMP.HandshakeTimeout,
+		ReadTimeout:      cfg.RTMP.ReadTimeout,
+		WriteTimeout:     cfg.RTMP.WriteTimeout,
+		Authorizer:       access,
+	}, c.hub, log.With("component", "rtmp"))
+
+	a, err := api.New(api.Options{
+		Hub:           c.hub,
+		Users:         c.users,
+		Rooms:         c.rooms,
+		Log:           log.With("component", "api"),
+		LoginLimit:    perMinute(cfg.Auth.RateLimit),
+		RegisterLimit: perMinute(cfg.Auth.RateLimit),
+		CORSOrigins:   cfg.Auth.CORSOrigins,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.mux = http.NewServeMux()
+	a.Register(c.mux)
+	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	return c, nil
+}
+
+func perMinute(n int) api.RateLimit {
+	return api.RateLimit{Burst: n, Every: time.Minute / time.Duration(n)}
+}
+
+// endStaleRooms ends rooms that an earlier run left live: their streams are
+// gone with that process.
+func endStaleRooms(ctx context.Context, rooms *room.Service, h *hub.Hub) error {
+	live, err := rooms.LiveStreams(ctx, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, stream := range live {
+		if h.Stream(stream) == nil {
+			if _, err := rooms.StreamEnded(ctx, stream, time.Now()); err != nil && !errors.Is(err, room.ErrNotFound) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// access applies the rooms' publish and play rules to every protocol. With
+// open publishing, streams without a room may be published and played
+// freely (rooms keep their rules).
+type access struct {
+	rooms *room.Service
+	open  bool
+}
+
+// AuthorizePublish implements rtmpserver.Authorizer.
+func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) error {
+	if a.open {
+		has, err := a.rooms.HasRoom(ctx, req.Stream)
+		if err != nil || !has {
+			return err
+		}
+	}
+	return a.rooms.AuthorizePublish(ctx, req.Stream, req.Query)
+}
+
+// AuthorizePlay implements rtmpserver.Authorizer.
+func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) error {
+	return a.play(ctx, req.Stream, req.Query)
+}
+
+func (a *access) play(ctx context.Context, stream string, q url.Values) error {
+	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
+}
+
+func (a *access) allowOpen(err error) error {
+	if a.open && errors.Is(err, room.ErrNoRoom) {
+		return nil
+	}
+	return err
+}
+
+// routeMedia mounts the playback URLs: /APP/STREAM.flv (HTTP-FLV and
+// WebSocket-FLV), /APP/STREAM.m3u8 and its segments /APP/STREAM/SEGMENT,
+// each behind the room's play rule.
+func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server) {
+	notFound := func(w http.ResponseWriter, what string) {
+		httpx.AllowAnyOrigin(w.Header())
+		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
+	}
+	allowed := func(w http.ResponseWriter, r *http.Request, stream string) bool {
+		if r.Method == http.MethodOptions {
+			return true
+		}
+		if err := acc.play(r.Context(), stream, r.URL.Query()); err != nil {
+			httpx.AllowAnyOrigin(w.Header())
+			api.WriteAccessError(w, err)
+			return false
+		}
+		return true
+	}
+	mux.HandleFunc("/"+app+"/{file}", func(w http.ResponseWriter, r *http.Request) {
+		name, ext, _ := strings.Cut(r.PathValue("file"), ".")
+		if !media.ValidName(name) {
+			notFound(w, "invalid stream name: 1-128 characters of A-Z a-z 0-9 _ -")
+			return
+		}
+		switch ext {
+		case "flv":
+			if allowed(w, r, name) {
+				flvSrv.ServeFLV(w, r, name)
+			}
+		case "m3u8":
+			if allowed(w, r, name) {
+				hlsSrv.ServePlaylist(w, r, name)
+			}
+		default:
+			notFound(w, "unknown media type "+ext+": use .flv or .m3u8")
+		}
+	})
+	mux.HandleFunc("/"+app+"/{stream}/{segment}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("stream")
+		if !media.ValidName(name) {
+			notFound(w, "invalid stream name")
+			return
+		}
+		if allowed(w, r, name) {
+			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
+		}
+	})
+}
+
+// orNegative maps a configured 0 ("off") to the hub's negative "off".
+func orNegative(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
