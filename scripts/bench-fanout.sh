@@ -32,7 +32,7 @@ trap cleanup EXIT
 
 # shellcheck disable=SC2086
 taskset -c 0 bin/roomcast serve -rtmp-addr 127.0.0.1:$rtmp_port -http-addr 127.0.0.1:$http_port \
-  -data "$data" -log-level warn $extra >"$data/server.log" 2>&1 &
+  -data "$data" -log-level warn -open-publish $extra >"$data/server.log" 2>&1 &
 server=$!
 pids+=("$server")
 sleep 1

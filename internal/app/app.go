@@ -88,8 +88,14 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// Background workers stop with bgCtx, after the servers.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
-	const components = 5
+	components := 5
+	if cfg.DebugAddr != "" {
+		components++
+	}
 	errc := make(chan error, components)
+	if cfg.DebugAddr != "" {
+		go func() { errc <- wrap("debug", serveDebug(bgCtx, cfg.DebugAddr, log)) }()
+	}
 	go func() { errc <- wrap("hls", c.hls.Run(connCtx)) }()
 	go func() { errc <- wrap("rtmp", c.rtmp.Serve(connCtx, rtmpLn)) }()
 	go func() { errc <- wrap("stream events", c.sync.Run(bgCtx, opt.ShutdownGrace/2)) }()

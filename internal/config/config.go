@@ -24,6 +24,9 @@ type Config struct {
 	HTTPAddr string
 	// DataDir holds the database, recordings and generated secrets.
 	DataDir string
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// address; keep it on loopback.
+	DebugAddr string
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
@@ -176,6 +179,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.RTMPAddr, "rtmp-addr", c.RTMPAddr, "RTMP listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 
@@ -268,6 +272,10 @@ func (c *Config) Validate() error {
 		check(err == nil && port != "", a.key, "%q is not a host:port listen address", a.addr)
 	}
 	check(c.DataDir != "", "data", "must not be empty")
+	if c.DebugAddr != "" {
+		_, port, err := net.SplitHostPort(c.DebugAddr)
+		check(err == nil && port != "", "debug-addr", "%q is not a host:port listen address", c.DebugAddr)
+	}
 	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", "%q is not debug, info, warn or error", c.LogLevel)
 	check(oneOf(c.LogFormat, "text", "json"), "log-format", "%q is not text or json", c.LogFormat)
 	check(media.ValidName(c.RTMP.App), "rtmp-app", "%q must be 1-128 characters of A-Z a-z 0-9 _ -", c.RTMP.App)
