@@ -48,5 +48,16 @@ case $proto in
   hls) url="http://127.0.0.1:$http_port/live/bench.m3u8" ;;
   *) echo "unknown protocol $proto" >&2; exit 2 ;;
 esac
+bin/roomcast user add benchadmin --admin --password bench-password -data "$data" >/dev/null
+token=$(curl -sf -H 'Content-Type: application/json' -d '{"name":"benchadmin","password":"bench-password"}' \
+  "http://127.0.0.1:$http_port/api/v1/auth/login" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+
 taskset -c 1 bin/roomcast bench play --url "$url" --viewers "$viewers" --duration "$duration" \
-  --ramp "$ramp" --pid "$server"
+  --ramp "$ramp" --pid "$server" ${BENCH_FLAGS:-}
+
+# The server's own view: latency from a frame's arrival to the end of its
+# write to each viewer (live frames only), over the whole run.
+echo
+echo "server-side delivery latency (GET /api/v1/streams/bench → delivery_latency):"
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$http_port/api/v1/streams/bench" |
+  sed -E 's/.*"delivery_latency":\{"frames":([0-9]+),"mean_ms":([0-9.]+),"p50_ms":([0-9.]+),"p99_ms":([0-9.]+).*/  frames \1, mean \2 ms, p50 ≤ \3 ms, p99 ≤ \4 ms/'

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -393,5 +394,84 @@ func TestLongGOPJoinIsNotADrop(t *testing.T) {
 	}
 	if st := h.Stream("s").Stats(); st.DroppedFrames != 0 {
 		t.Fatalf("dropped %d", st.DroppedFrames)
+	}
+}
+
+func TestLatencyHistogram(t *testing.T) {
+	var h latencyHistogram
+	for range 98 {
+		h.observe(4 * time.Millisecond)
+	}
+	h.observe(45 * time.Millisecond)
+	h.observe(10 * time.Second)
+	st := h.stats()
+	if st.Frames != 100 || st.P50MS != 5 || st.P99MS != 50 || st.Buckets[len(st.Buckets)-1].Count != 100 || st.Buckets[len(st.Buckets)-1].LE != -1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// Live frames delivered through Pump are counted in the latency histogram;
+// the cached GOP a viewer starts with is not.
+func TestPumpRecordsLatency(t *testing.T) {
+	h := testHub(t, Config{FlushInterval: -1})
+	p, _ := h.Publish("s", PublisherInfo{})
+	dts := publishGOPs(t, p, 0, 1, true)
+	sub, _ := h.Subscribe("s", "flv")
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &countingBatch{limit: 2, cancel: cancel}
+	done := make(chan error)
+	go func() { done <- sub.Pump(ctx, w, FormatFLV, encodeCopy, nil) }()
+	for w.calls.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	publishGOPs(t, p, dts, 1, false)
+	<-done
+	if st := h.Stream("s").Stats().DeliveryLatency; st.Frames == 0 || st.Frames > 4 {
+		t.Fatalf("latency %+v", st)
+	}
+}
+
+type countingBatch struct {
+	calls  atomic.Int32
+	limit  int32
+	cancel func()
+}
+
+func (c *countingBatch) WriteBatch(b [][]byte) (int, error) {
+	if c.calls.Add(1) >= c.limit {
+		c.cancel()
+	}
+	return 0, nil
+}
+
+// The first packet after a quiet interval wakes viewers at once; packets
+// right after it are coalesced into one wake-up at the end of the interval.
+func TestFlushLeadingEdge(t *testing.T) {
+	h := testHub(t, Config{FlushInterval: 200 * time.Millisecond})
+	p, _ := h.Publish("s", PublisherInfo{})
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	write(t, p, media.TagAudio, 0, aacRaw)
+	start := time.Now()
+	if fs := next(t, sub); len(fs) != 1 {
+		t.Fatalf("got %d frames", len(fs))
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Fatalf("isolated packet delayed %v", d)
+	}
+	got := make(chan []*Frame, 1)
+	go func() {
+		fs, _ := sub.Next(context.Background(), nil)
+		got <- fs
+	}()
+	time.Sleep(50 * time.Millisecond) // let the viewer wait
+	write(t, p, media.TagAudio, 20, aacRaw)
+	write(t, p, media.TagAudio, 40, aacRaw)
+	fs := <-got
+	if len(fs) != 2 {
+		t.Fatalf("coalesced batch has %d frames, want 2", len(fs))
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("second wake-up after %v, before the interval", d)
 	}
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"time"
 
 	"roomcast/internal/media"
 )
@@ -36,12 +37,26 @@ func (sub *Subscriber) Pump(ctx context.Context, w BatchWriter, format Format, e
 		for _, f := range frames {
 			bufs = append(bufs, f.Bytes(format, encode))
 		}
-		clear(frames) // let the ring release old frames
 		n, err := w.WriteBatch(bufs)
 		sub.stream.AddBytesOut(n)
 		clear(bufs)
 		if err != nil {
+			clear(frames)
 			return err
+		}
+		sub.observeLatency(frames)
+		clear(frames) // let the ring release old frames
+	}
+}
+
+// observeLatency records the server-added latency of the live frames just
+// written.
+func (sub *Subscriber) observeLatency(frames []*Frame) {
+	now := time.Now().UnixNano()
+	h := &sub.stream.latency
+	for _, f := range frames {
+		if f.arrival >= sub.joined {
+			h.observe(time.Duration(now - f.arrival))
 		}
 	}
 }

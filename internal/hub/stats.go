@@ -28,6 +28,9 @@ type Stats struct {
 	ViewersByProtocol map[string]int `json:"viewers_by_protocol"`
 	DroppedFrames     uint64         `json:"dropped_frames"`
 	SlowDisconnects   uint64         `json:"slow_disconnects"`
+	// DeliveryLatency is the server-added latency of live frames, from
+	// arrival to the end of the write to each viewer, since the stream began.
+	DeliveryLatency LatencyStats `json:"delivery_latency"`
 	Created           time.Time      `json:"created"`
 	// Uptime is seconds since the stream was created.
 	Uptime float64 `json:"uptime"`
@@ -152,6 +155,7 @@ func (s *Stream) Stats() Stats {
 		BytesOut:          s.bytesOut.Load(),
 		DroppedFrames:     s.dropped.Load(),
 		SlowDisconnects:   s.slow.Load(),
+		DeliveryLatency:   s.latency.stats(),
 		Created:           s.created,
 		Uptime:            now.Sub(s.created).Seconds(),
 		ViewersByProtocol: make(map[string]int, len(s.viewers)+len(s.external)),

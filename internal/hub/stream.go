@@ -38,11 +38,13 @@ type Stream struct {
 	done   chan struct{}
 
 	flushPending atomic.Bool
+	lastFlush    atomic.Int64 // Unix nanoseconds of the last broadcast
 	flushTimer   *time.Timer
 
 	bytesOut atomic.Uint64
 	dropped  atomic.Uint64
 	slow     atomic.Uint64
+	latency  latencyHistogram
 
 	mu         sync.Mutex
 	pub        *Publisher
@@ -242,7 +244,7 @@ func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	seq := s.head.Load() + 1
 	n := len(pkt.Data)
 	s.bytesIn += uint64(n)
-	f := &Frame{Packet: pkt, Epoch: p.epoch, seq: seq, end: s.bytesIn}
+	f := &Frame{Packet: pkt, Epoch: p.epoch, seq: seq, end: s.bytesIn, arrival: now.UnixNano()}
 	s.maxDTS = max(s.maxDTS, pkt.DTS)
 	s.track(f)
 	s.rate.add(now, pkt, s.bytesOut.Load())
@@ -250,12 +252,32 @@ func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	s.head.Store(seq)
 	s.mu.Unlock()
 
-	if s.cfg.FlushInterval == 0 {
-		s.broadcast()
-	} else if !s.flushPending.Swap(true) {
-		s.flushTimer.Reset(s.cfg.FlushInterval)
-	}
+	s.scheduleFlush(now)
 	return nil
+}
+
+// scheduleFlush wakes viewers for a new packet: at once if none were woken
+// within the flush interval, else when the interval since the last wake-up
+// is over. So an isolated packet goes out without delay, and a viewer is
+// woken at most once per interval however many packets arrive.
+func (s *Stream) scheduleFlush(now time.Time) {
+	interval := s.cfg.FlushInterval
+	if interval == 0 {
+		s.broadcast()
+		return
+	}
+	if s.flushPending.Load() {
+		return
+	}
+	since := time.Duration(now.UnixNano() - s.lastFlush.Load())
+	if since >= interval {
+		s.lastFlush.Store(now.UnixNano())
+		s.broadcast()
+		return
+	}
+	if !s.flushPending.Swap(true) {
+		s.flushTimer.Reset(interval - since)
+	}
 }
 
 // track updates the codec configuration and GOP cache for a new frame.
@@ -298,6 +320,7 @@ func isMetadata(b []byte) bool {
 }
 
 func (s *Stream) flush() {
+	s.lastFlush.Store(time.Now().UnixNano())
 	s.flushPending.Store(false)
 	s.broadcast()
 }

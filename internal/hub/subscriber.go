@@ -17,6 +17,7 @@ const maxBatch = 512
 type Subscriber struct {
 	stream   *Stream
 	protocol string
+	joined   int64 // Unix nanoseconds; frames that arrived later are live
 
 	cursor  uint64 // next seq to deliver
 	waitKey bool   // skip until a video keyframe
@@ -44,7 +45,7 @@ func (s *Stream) subscribe(protocol string) (*Subscriber, error) {
 		s.viewers[protocol]++
 	}
 	s.mu.Unlock()
-	sub := &Subscriber{stream: s, protocol: protocol, closed: make(chan struct{})}
+	sub := &Subscriber{stream: s, protocol: protocol, joined: time.Now().UnixNano(), closed: make(chan struct{})}
 	sub.reposition()
 	return sub, nil
 }
