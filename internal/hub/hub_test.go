@@ -475,3 +475,35 @@ func TestFlushLeadingEdge(t *testing.T) {
 		t.Fatalf("second wake-up after %v, before the interval", d)
 	}
 }
+
+// H.265 passes through in both FLV forms used in the wild: the legacy codec
+// id 12 and Enhanced RTMP's hvc1. New viewers start at its keyframes too.
+func TestHEVCPassThrough(t *testing.T) {
+	tests := []struct {
+		name           string
+		seq, key, next []byte
+	}{
+		{"legacy id 12", []byte{0x1c, 0, 0, 0, 0, 1}, []byte{0x1c, 1, 0, 0, 0, 0, 0, 0, 1, 0x26}, []byte{0x2c, 1, 0, 0, 0, 0, 0, 0, 1, 0x02}},
+		{"enhanced hvc1", []byte{0x90, 'h', 'v', 'c', '1', 1}, []byte{0x91, 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 1, 0x26}, []byte{0xa3, 'h', 'v', 'c', '1', 0, 0, 0, 1, 0x02}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHub(t, Config{})
+			p, _ := h.Publish("s", PublisherInfo{})
+			write(t, p, media.TagVideo, 0, tt.seq)
+			write(t, p, media.TagVideo, 0, tt.key)
+			write(t, p, media.TagVideo, 40, tt.next)
+			write(t, p, media.TagVideo, 80, tt.key)
+			write(t, p, media.TagVideo, 120, tt.next)
+			sub, _ := h.Subscribe("s", "flv")
+			defer sub.Close()
+			fs := next(t, sub)
+			if len(fs) != 3 || string(fs[0].Packet.Data) != string(tt.seq) || fs[1].Packet.DTS != 80 || fs[1].Packet.Codec != media.CodecH265 {
+				t.Fatalf("got %d frames: %+v", len(fs), fs[0].Packet)
+			}
+			if st := h.Stream("s").Stats(); st.Video == nil || st.Video.Codec != "H265" {
+				t.Fatalf("video stats %+v", st.Video)
+			}
+		})
+	}
+}
