@@ -100,7 +100,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret}, log.With("component", "webhook"))
 	c.sync = streamsync.New(c.rooms, c.hooks, log.With("component", "streamsync"))
 	c.hub.OnEvent(c.sync.Handle)
-	if err := endStaleRooms(ctx, c.rooms, c.hub); err != nil {
+	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
@@ -145,22 +145,19 @@ func perMinute(n int) api.RateLimit {
 	return api.RateLimit{Burst: n, Every: time.Minute / time.Duration(n)}
 }
 
-// endStaleRooms ends rooms that an earlier run left live: their streams are
-// gone with that process.
-func endStaleRooms(ctx context.Context, rooms *room.Service, h *hub.Hub) error {
+// endStaleRooms ends rooms that an earlier run left live (it crashed or
+// was killed): their streams went with that process. They end as any live
+// does, through the stream events, so the room.ended webhook goes out too.
+func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync) error {
 	live, err := rooms.LiveStreams(ctx, "")
 	if err != nil {
 		return err
 	}
-	var errs []error
+	now := time.Now()
 	for _, stream := range live {
-		if h.Stream(stream) == nil {
-			if _, err := rooms.StreamEnded(ctx, stream, time.Now()); err != nil && !errors.Is(err, room.ErrNotFound) {
-				errs = append(errs, err)
-			}
-		}
+		sync.Handle(hub.Event{Type: hub.EventEnded, Stream: stream, Time: now})
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // access applies the rooms' publish and play rules to every protocol. With

@@ -123,3 +123,12 @@ func (s *Service) HasRoom(ctx context.Context, stream string) (bool, error) {
 	}
 	return true, nil
 }
+
+// ByStream returns the room that uses stream (ErrNotFound if none).
+func (s *Service) ByStream(ctx context.Context, stream string) (*store.Room, error) {
+	r, err := s.st.RoomByStream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("room: look up stream %q: %w", stream, err)
+	}
+	return r, nil
+}

@@ -20,7 +20,11 @@ import (
 type Rooms interface {
 	StreamPublished(ctx context.Context, stream string, at time.Time) (*store.Room, error)
 	StreamEnded(ctx context.Context, stream string, at time.Time) (*store.Room, error)
+	ByStream(ctx context.Context, stream string) (*store.Room, error)
 }
+
+// eventTimeout bounds the store writes for one event.
+const eventTimeout = 10 * time.Second
 
 // Emitter queues a webhook event.
 type Emitter interface {
@@ -56,14 +60,16 @@ func (s *Sync) Handle(e hub.Event) {
 
 // Run applies queued events until ctx ends, then applies what is left
 // (bounded by drain) so that the end of streams at shutdown is recorded:
-// end the hub's streams before cancelling ctx.
+// end the hub's streams before cancelling ctx. An event being applied when
+// ctx ends is finished, not abandoned.
 func (s *Sync) Run(ctx context.Context, drain time.Duration) error {
+	work := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-s.wake:
-			s.apply(ctx)
+			s.apply(work)
 		case <-ctx.Done():
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
+			dctx, cancel := context.WithTimeout(work, drain)
 			defer cancel()
 			s.apply(dctx)
 			return nil
@@ -90,16 +96,18 @@ func (s *Sync) apply(ctx context.Context) {
 }
 
 func (s *Sync) handle(ctx context.Context, e hub.Event) {
+	ctx, cancel := context.WithTimeout(ctx, eventTimeout)
+	defer cancel()
 	log := s.log.With("stream", e.Stream, "event", e.Type.String())
 	var room *store.Room
 	var err error
-	switch e.Type {
-	case hub.EventPublished:
-		if !e.Resumed {
-			room, err = s.rooms.StreamPublished(ctx, e.Stream, e.Time)
-		}
-	case hub.EventEnded:
+	switch {
+	case e.Type == hub.EventPublished && !e.Resumed:
+		room, err = s.rooms.StreamPublished(ctx, e.Stream, e.Time)
+	case e.Type == hub.EventEnded:
 		room, err = s.rooms.StreamEnded(ctx, e.Stream, e.Time)
+	default:
+		room, err = s.rooms.ByStream(ctx, e.Stream)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Error("room status update failed", "err", err)
@@ -118,7 +126,7 @@ func (s *Sync) handle(ctx context.Context, e hub.Event) {
 // webhooks returns the webhook events for a hub event.
 func webhooks(e hub.Event, roomID string, room *store.Room) []webhook.Event {
 	base := func(typ string, data map[string]any) webhook.Event {
-		return webhook.Event{Type: typ, Room: roomID, Stream: e.Stream, Data: data}
+		return webhook.Event{Type: typ, Room: roomID, Stream: e.Stream, Data: data, Time: e.Time}
 	}
 	switch e.Type {
 	case hub.EventPublished:

@@ -33,6 +33,16 @@ func (f *fakeRooms) StreamPublished(_ context.Context, stream string, at time.Ti
 	return f.set(stream, store.StatusLive, at)
 }
 
+func (f *fakeRooms) ByStream(_ context.Context, stream string) (*store.Room, error) {
+	f.mu.Lock()
+	status, ok := f.status[stream]
+	f.mu.Unlock()
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return &store.Room{ID: "room_" + stream, Stream: stream, Status: status}, nil
+}
+
 func (f *fakeRooms) StreamEnded(_ context.Context, stream string, at time.Time) (*store.Room, error) {
 	return f.set(stream, store.StatusEnded, at)
 }
@@ -68,8 +78,8 @@ func TestSync(t *testing.T) {
 	want := []struct{ typ, room string }{
 		{webhook.TypeStreamPublished, "room_s1"},
 		{webhook.TypeRoomLive, "room_s1"},
-		{webhook.TypeStreamUnpublished, ""},
-		{webhook.TypeStreamPublished, ""},
+		{webhook.TypeStreamUnpublished, "room_s1"},
+		{webhook.TypeStreamPublished, "room_s1"},
 		{webhook.TypeRoomEnded, "room_s1"},
 		{webhook.TypeStreamPublished, ""},
 	}
@@ -80,6 +90,9 @@ func TestSync(t *testing.T) {
 		if got := rec.events[i]; got.Type != w.typ || got.Room != w.room {
 			t.Fatalf("event %d = %s/%q, want %s/%q", i, got.Type, got.Room, w.typ, w.room)
 		}
+	}
+	if !rec.events[0].Time.Equal(now) {
+		t.Fatalf("event time %v, want the hub's %v", rec.events[0].Time, now)
 	}
 	if d := rec.events[2].Data; d["duration_ms"] != int64(2000) || d["bytes"] != uint64(100) {
 		t.Fatalf("unpublished data %v", d)

@@ -164,7 +164,11 @@ func (d *Dispatcher) Emit(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("webhook: emit: %w", err)
 	}
-	at := d.cfg.Now().UTC().Truncate(time.Millisecond)
+	at := ev.Time
+	if at.IsZero() {
+		at = d.cfg.Now()
+	}
+	at = at.UTC().Truncate(time.Millisecond)
 	body, err := encodeEvent(id, at, ev)
 	if err != nil {
 		return fmt.Errorf("webhook: emit: %w", err)

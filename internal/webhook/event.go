@@ -46,6 +46,8 @@ type Event struct {
 	Room   string         // room id; "" for a stream without a room
 	Stream string         // stream name
 	Data   map[string]any // type-specific fields such as duration_ms, bytes, url; must marshal to JSON
+	// Time is when the event happened; zero means when it is emitted.
+	Time time.Time
 }
 
 // Payload is the JSON body of a webhook request (see the package comment). A

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"roomcast/internal/app"
 	"roomcast/internal/config"
+	"roomcast/internal/user"
 )
 
 // Time bounds. They are generous because the suite must pass on a loaded
@@ -93,9 +95,13 @@ type testServer struct {
 	logs     *syncBuffer
 	cfg      config.Config
 
-	adminOnce  sync.Once
-	adminToken string
-	adminErr   error
+	adminMu      sync.Mutex // guards the two fields below
+	adminCreated bool       // the admin account exists
+	adminToken   string     // its token, once logged in
+
+	stopOnce sync.Once
+	stopFn   func() error // ends the server's context and waits for it
+	stopErr  error        // stopFn's result; valid once stopOnce has run
 }
 
 // startServer runs roomcast on random local ports until the test ends.
@@ -115,6 +121,16 @@ func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	for _, f := range configure {
 		f(&cfg)
 	}
+	return launchServer(t, cfg)
+}
+
+// launchServer runs roomcast with cfg until the test ends or stop is
+// called. The server's logs are printed if the test fails. To restart a
+// server, stop it and launch its cfg again: the new server has the same
+// data directory (database, webhook outbox, generated secrets) and the same
+// configured keys, on new random ports.
+func launchServer(t *testing.T, cfg config.Config) *testServer {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("invalid test configuration: %v", err)
 	}
@@ -142,27 +158,54 @@ func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 			OnReady:       func(a app.Addrs) { ready <- a },
 		})
 	}()
-	t.Cleanup(func() {
+	s := &testServer{logs: logs, cfg: cfg}
+	s.stopFn = func() error {
 		cancel()
 		select {
 		case <-stopped:
 			if runErr != nil {
-				t.Errorf("server stopped with an error: %v", runErr)
+				return fmt.Errorf("server stopped with an error: %w", runErr)
 			}
+			return nil
 		case <-time.After(stopTimeout):
-			t.Errorf("server did not stop within %v of its context ending", stopTimeout)
+			return fmt.Errorf("server did not stop within %v of its context ending", stopTimeout)
+		}
+	}
+	t.Cleanup(func() {
+		if first, err := s.shutdown(); first && err != nil {
+			t.Error(err)
 		}
 	})
 
 	select {
 	case a := <-ready:
-		return &testServer{rtmpAddr: a.RTMP.String(), httpAddr: a.HTTP.String(), logs: logs, cfg: cfg}
+		s.rtmpAddr, s.httpAddr = a.RTMP.String(), a.HTTP.String()
+		return s
 	case <-stopped:
 		t.Fatalf("server exited during start: %v", runErr)
 	case <-time.After(startTimeout):
 		t.Fatalf("server not ready within %v", startTimeout)
 	}
 	return nil
+}
+
+// shutdown stops the server once and returns the result of that stop;
+// first is true for the call that stopped it.
+func (s *testServer) shutdown() (first bool, err error) {
+	s.stopOnce.Do(func() {
+		s.stopErr = s.stopFn()
+		first = true
+	})
+	return first, s.stopErr
+}
+
+// stop shuts the server down (as its end of a test would) and fails the
+// test if it does not stop cleanly within stopTimeout.
+func (s *testServer) stop(t *testing.T) {
+	t.Helper()
+	if _, err := s.shutdown(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rtmpURL returns the RTMP URL of a stream in the "live" application.
@@ -304,33 +347,43 @@ func httpGetAuth(ctx context.Context, url, token string) ([]byte, *http.Response
 }
 
 // admin returns the token of an admin account, created on first use with
-// the same code path as `roomcast user add --admin`.
+// the same code path as `roomcast user add --admin`. A failure is not
+// remembered: the next call tries again.
 func (s *testServer) admin(ctx context.Context) (string, error) {
-	s.adminOnce.Do(func() {
-		const name, password = "e2eadmin", "e2e-admin-password"
-		if _, err := app.AddUser(ctx, s.cfg, name, password, true); err != nil {
-			s.adminErr = err
-			return
+	const name, password = "e2eadmin", "e2e-admin-password"
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if s.adminToken != "" {
+		return s.adminToken, nil
+	}
+	// bcrypt at the default cost takes seconds on a loaded machine: the
+	// caller's bound on one API request is too short for it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if !s.adminCreated {
+		// The name is taken if an earlier attempt created the account
+		// but timed out, or if the data directory is an earlier server's.
+		if _, err := app.AddUser(ctx, s.cfg, name, password, true); err != nil && !errors.Is(err, user.ErrNameTaken) {
+			return "", err
 		}
-		body := strings.NewReader(`{"name":"` + name + `","password":"` + password + `"}`)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.httpURL("/api/v1/auth/login"), body)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			s.adminErr = err
-			return
-		}
-		defer resp.Body.Close()
-		var out struct {
-			Token string `json:"token"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
-			s.adminErr = fmt.Errorf("admin login: %s: %v", resp.Status, err)
-			return
-		}
-		s.adminToken = out.Token
-	})
-	return s.adminToken, s.adminErr
+		s.adminCreated = true
+	}
+	body := strings.NewReader(`{"name":"` + name + `","password":"` + password + `"}`)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.httpURL("/api/v1/auth/login"), body)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
+		return "", fmt.Errorf("admin login: %s: %v", resp.Status, err)
+	}
+	s.adminToken = out.Token
+	return s.adminToken, nil
 }
 
 // apiGet GETs an admin API path such as /api/v1/streams.
