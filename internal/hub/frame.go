@@ -34,7 +34,7 @@ type Frame struct {
 
 	seq     uint64 // position in the stream, from 1
 	arrival int64  // when the packet arrived, Unix nanoseconds
-	end uint64 // bytes of all packets up to and including this one
+	end     uint64 // bytes of all packets up to and including this one
 	// init is the configuration in effect at a keyframe (keyframes only).
 	init *initSet
 	enc  [numFormats]encoding

@@ -31,7 +31,7 @@ type Stats struct {
 	// DeliveryLatency is the server-added latency of live frames, from
 	// arrival to the end of the write to each viewer, since the stream began.
 	DeliveryLatency LatencyStats `json:"delivery_latency"`
-	Created           time.Time      `json:"created"`
+	Created         time.Time    `json:"created"`
 	// Uptime is seconds since the stream was created.
 	Uptime float64 `json:"uptime"`
 }
