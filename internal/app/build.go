@@ -57,7 +57,11 @@ func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
 	}
-	users, err := user.New(db, user.Config{SessionTTL: cfg.Auth.SessionTTL, WeChat: wc})
+	users, err := user.New(db, user.Config{
+		SessionTTL: cfg.Auth.SessionTTL,
+		Hasher:     auth.PasswordHasher{Cost: cfg.Auth.PasswordCost},
+		WeChat:     wc,
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("users: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"roomcast/internal/auth"
 	"roomcast/internal/config"
 	"roomcast/internal/store"
 	"roomcast/internal/user"
@@ -21,7 +22,7 @@ func AddUser(ctx context.Context, cfg config.Config, name, password string, admi
 		return nil, err
 	}
 	defer db.Close()
-	users, err := user.New(db, user.Config{})
+	users, err := user.New(db, user.Config{Hasher: auth.PasswordHasher{Cost: cfg.Auth.PasswordCost}})
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,8 @@ type Auth struct {
 	PlayURLTTL time.Duration
 	// SessionTTL is how long a login lasts.
 	SessionTTL time.Duration
+	// PasswordCost is the bcrypt cost of new password hashes (4-31).
+	PasswordCost int
 	// RateLimit is the number of login/register attempts allowed per
 	// client IP per minute.
 	RateLimit int
@@ -154,10 +156,11 @@ func Default() Config {
 		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6},
 		HTTP: HTTP{WriteTimeout: 10 * time.Second},
 		Auth: Auth{
-			PushURLTTL: 24 * time.Hour,
-			PlayURLTTL: 2 * time.Hour,
-			SessionTTL: 30 * 24 * time.Hour,
-			RateLimit:  20,
+			PushURLTTL:   24 * time.Hour,
+			PlayURLTTL:   2 * time.Hour,
+			SessionTTL:   30 * 24 * time.Hour,
+			PasswordCost: 12,
+			RateLimit:    20,
 		},
 		WeChat: WeChat{BaseURL: "https://api.weixin.qq.com"},
 	}
@@ -212,6 +215,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.Auth.PushURLTTL, "push-url-ttl", c.Auth.PushURLTTL, "validity of push URLs")
 	fs.DurationVar(&c.Auth.PlayURLTTL, "play-url-ttl", c.Auth.PlayURLTTL, "validity of private rooms' play URLs")
 	fs.DurationVar(&c.Auth.SessionTTL, "session-ttl", c.Auth.SessionTTL, "how long a login lasts")
+	fs.IntVar(&c.Auth.PasswordCost, "password-cost", c.Auth.PasswordCost, "bcrypt cost of password hashes (4-31; each step doubles the work)")
 	fs.IntVar(&c.Auth.RateLimit, "auth-rate-limit", c.Auth.RateLimit, "login and register attempts per client IP per minute")
 	fs.Var((*listFlag)(&c.Auth.CORSOrigins), "cors-origins", "comma-separated browser origins allowed to call the API (* for any)")
 	fs.StringVar(&c.WeChat.AppID, "wechat-appid", c.WeChat.AppID, "mini program AppID for WeChat login")
@@ -301,6 +305,7 @@ func (c *Config) Validate() error {
 	check(c.Auth.PlayURLTTL >= time.Minute, "play-url-ttl", "must be at least 1m")
 	check(c.Auth.SessionTTL >= time.Minute, "session-ttl", "must be at least 1m")
 	check(c.Auth.RateLimit > 0, "auth-rate-limit", "must be positive")
+	check(c.Auth.PasswordCost >= 4 && c.Auth.PasswordCost <= 31, "password-cost", "%d is outside 4..31", c.Auth.PasswordCost)
 	check(validBase(c.WeChat.BaseURL, "http", "https") && c.WeChat.BaseURL != "", "wechat-base-url", "%q is not an http(s):// URL", c.WeChat.BaseURL)
 	check((c.WeChat.AppID == "") == (c.WeChat.Secret == ""), "wechat-appid", "wechat-appid and wechat-secret go together")
 	for _, u := range c.Webhook.URLs {

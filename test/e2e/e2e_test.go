@@ -118,6 +118,8 @@ func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	// The media tests publish plain stream names; the room tests turn this
 	// off to check signatures.
 	cfg.OpenPublish = true
+	// bcrypt's cheapest cost: the tests log in often, under -race.
+	cfg.Auth.PasswordCost = 4
 	for _, f := range configure {
 		f(&cfg)
 	}
