@@ -65,6 +65,10 @@ type Config struct {
 	Out io.Writer
 	// JSON selects JSON output on Out.
 	JSON bool
+	// Arrival is the clock frame arrival times are taken from:
+	// ArrivalKernel (the default when empty) or ArrivalUser. See the
+	// package documentation.
+	Arrival string
 }
 
 // target is a validated Config's parsed URL.
@@ -84,6 +88,11 @@ func (c *Config) validate() (*target, error) {
 	}
 	if c.Ramp < 0 || c.BehindThreshold < 0 || c.PID < 0 {
 		return nil, fmt.Errorf("negative ramp, threshold or pid: %w", ErrConfig)
+	}
+	switch c.Arrival {
+	case "", ArrivalKernel, ArrivalUser:
+	default:
+		return nil, fmt.Errorf("arrival %q (want %s or %s): %w", c.Arrival, ArrivalKernel, ArrivalUser, ErrConfig)
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil {

@@ -46,6 +46,7 @@ func TestConfigValidate(t *testing.T) {
 		{URL: "http://127.0.0.1/s.flv", Viewers: MaxViewers + 1, Duration: time.Second},
 		{URL: "http://127.0.0.1/s.flv", Viewers: 1},
 		{URL: "http://127.0.0.1/s.flv", Viewers: 1, Duration: time.Second, Ramp: -1},
+		{URL: "http://127.0.0.1/s.flv", Viewers: 1, Duration: time.Second, Arrival: "kernal"},
 	} {
 		if _, err := c.validate(); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: err %v, want ErrConfig", c, err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 )
 
 // byteStream turns what a viewer reads from its socket into media bytes.
@@ -54,16 +53,16 @@ func (b *flvBody) feed(p []byte, now int64) (bool, error) {
 // playHTTPFLV plays an HTTP-FLV stream over a raw TCP connection with a
 // hand-written request: far cheaper per viewer than net/http.
 func playHTTPFLV(v *viewer) error {
-	c, err := v.dial()
+	cr, err := v.dial()
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
-	defer c.Close()
-	if _, err := c.Write(appendGET(nil, v.r.t.u, "")); err != nil {
+	defer cr.c.Close()
+	if _, err := cr.c.Write(appendGET(nil, v.r.t.u, "")); err != nil {
 		return fmt.Errorf("request: %w", err)
 	}
 	buf := make([]byte, readBufSize)
-	h, rest, err := readResponseHeader(c, buf)
+	h, rest, at, err := readResponseHeader(cr, buf)
 	if err != nil {
 		return err
 	}
@@ -71,37 +70,39 @@ func playHTTPFLV(v *viewer) error {
 		return fmt.Errorf("HTTP status %d: %w", h.status, errBadResponse)
 	}
 	v.connected()
-	return pump(v, c, newFLVBody(v, h.chunked, h.contentLength), buf, rest)
+	return pump(cr, newFLVBody(v, h.chunked, h.contentLength), buf, rest, at)
 }
 
-// readResponseHeader reads a response header from c into buf and returns it
-// with the body bytes read after it (a slice of buf).
-func readResponseHeader(c net.Conn, buf []byte) (respHeader, []byte, error) {
+// readResponseHeader reads a response header from cr into buf and returns
+// it with the body bytes read after it (a slice of buf) and their arrival
+// time.
+func readResponseHeader(cr *connReader, buf []byte) (respHeader, []byte, int64, error) {
 	filled := 0
 	for {
-		n, err := c.Read(buf[filled:])
+		n, now, err := cr.read(buf[filled:])
 		filled += n
 		hn, h, perr := parseResponseHeader(buf[:filled])
 		if perr != nil {
-			return h, nil, perr
+			return h, nil, now, perr
 		}
 		if hn > 0 {
-			return h, buf[hn:filled], nil
+			return h, buf[hn:filled], now, nil
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
-			return h, nil, fmt.Errorf("response header: %w", err)
+			return h, nil, now, fmt.Errorf("response header: %w", err)
 		}
 	}
 }
 
-// pump feeds rest and then everything read from c to s until the stream
-// ends or fails.
-func pump(v *viewer, c net.Conn, s byteStream, buf, rest []byte) error {
+// pump feeds rest, which arrived at restAt, and then everything read from
+// cr to s until the stream ends or fails. Each read's bytes are fed with
+// that read's arrival time.
+func pump(cr *connReader, s byteStream, buf, rest []byte, restAt int64) error {
 	if len(rest) > 0 {
-		done, err := s.feed(rest, v.r.now())
+		done, err := s.feed(rest, restAt)
 		if err != nil {
 			return err
 		}
@@ -110,9 +111,9 @@ func pump(v *viewer, c net.Conn, s byteStream, buf, rest []byte) error {
 		}
 	}
 	for {
-		n, err := c.Read(buf)
+		n, now, err := cr.read(buf)
 		if n > 0 {
-			done, ferr := s.feed(buf[:n], v.r.now())
+			done, ferr := s.feed(buf[:n], now)
 			if ferr != nil {
 				return ferr
 			}

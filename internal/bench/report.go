@@ -36,11 +36,29 @@ type Report struct {
 	Latency         Dist `json:"latency_ms"`
 	LatencyAll      Dist `json:"latency_all_ms"`
 	JoinBurstFrames int  `json:"join_burst_frames"`
+	// LatencyUserClock, with kernel arrival, is Latency of the same frames
+	// had arrival been taken in user space (when the reads returned), with
+	// its own baseline: the two compared within one run.
+	LatencyUserClock *Dist `json:"latency_user_clock_ms,omitempty"`
 	// SegmentsSkipped counts HLS segments viewers missed because they
 	// left the playlist before being downloaded.
 	SegmentsSkipped int64 `json:"segments_skipped,omitempty"`
 	// SamplesDropped counts frames beyond the per-viewer sample limit.
 	SamplesDropped int64 `json:"samples_dropped,omitempty"`
+	// Arrival is the clock arrival times came from: "kernel" (socket
+	// receive timestamps), "user-space" (when the bench's read returned) or
+	// "mixed"; ArrivalNote says why, or what part was not kernel time.
+	Arrival     string `json:"arrival"`
+	ArrivalNote string `json:"arrival_note,omitempty"`
+	// Reads counts the viewers' socket reads that returned data (HTTP-FLV
+	// and WebSocket-FLV) and StampedReads those with a kernel timestamp.
+	Reads        int64 `json:"reads,omitempty"`
+	StampedReads int64 `json:"stamped_reads,omitempty"`
+	// ReadDelay is, over the reads with a kernel timestamp, the time from
+	// that timestamp to the read's return: the bench's own queueing that
+	// kernel arrival leaves out (for the last segment of each read, so a
+	// lower bound). Percentiles are to 0.1 ms.
+	ReadDelay Dist `json:"read_delay_ms"`
 
 	// Behind counts connected viewers not keeping up at the end:
 	// BehindDisconnected (stopped early), BehindNoFrame (no frame at all)
@@ -120,8 +138,18 @@ func (r *Report) Write(w io.Writer, asJSON bool) error {
 		perViewer = r.Mbps / float64(r.Connected)
 	}
 	line("delivered", "%.1f Mbit/s total (%.2f per viewer, %d bytes)", r.Mbps, perViewer, r.Bytes)
+	line("arrival", "%s", r.arrivalLine())
+	if r.ArrivalNote != "" {
+		line("", "%s", r.ArrivalNote)
+	}
+	if r.ReadDelay.Count > 0 {
+		line("bench read delay", "%s  [kernel timestamp → read returned]", r.ReadDelay)
+	}
 	line("time to 1st frame", "%s", r.TTFF)
 	line("latency (live)", "%s", r.Latency)
+	if r.LatencyUserClock != nil {
+		line("  same, user clock", "%s  [arrival = read returned]", *r.LatencyUserClock)
+	}
 	line("latency (all)", "%s  [%d join-burst frames]", r.LatencyAll, r.JoinBurstFrames)
 	line("behind", "%d  (disconnected %d, no frame %d, lag > %.0f ms %d)",
 		r.Behind, r.BehindDisconnected, r.BehindNoFrame, r.BehindThresholdMS, r.BehindLagging)
@@ -148,7 +176,9 @@ func (r *Report) Write(w io.Writer, asJSON bool) error {
 	}
 	b.WriteString("latency = (arrival − stream timestamp) − baseline, baseline = the minimum of\n" +
 		"  (arrival − stream timestamp) over all viewers and the whole run; 'live' leaves out\n" +
-		"  frames produced before the viewer connected (cache bursts). Percentiles: nearest rank.\n")
+		"  frames produced before the viewer connected (cache bursts). Percentiles: nearest rank.\n" +
+		"arrival: kernel = when the kernel received the last TCP segment a read took (no bench\n" +
+		"  queueing; an upper bound for the frames the read completed); user-space = when the read returned.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

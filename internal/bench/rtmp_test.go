@@ -134,6 +134,7 @@ func TestRunPlayRTMP(t *testing.T) {
 	if rep.Protocol != ProtoRTMP {
 		t.Errorf("protocol %s", rep.Protocol)
 	}
+	checkArrival(t, rep, arrivalUser)
 
 	rep, err = RunPlay(context.Background(), Config{URL: "rtmp://" + s.ln.Addr().String() + "/live/missing", Viewers: 2, Duration: 100 * time.Millisecond})
 	if err != nil {

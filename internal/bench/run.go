@@ -13,6 +13,7 @@ type run struct {
 	cfg    Config
 	t      *target
 	t0     time.Time       // run start; the "µs" times of viewers count from it
+	t0Wall int64           // t0 as wall-clock (CLOCK_REALTIME) nanoseconds
 	ctx    context.Context // the viewers' context, cancelled when the run ends
 	setup  sync.WaitGroup  // one per viewer, done when it is connected or failed
 	player func(*viewer) error
@@ -20,6 +21,11 @@ type run struct {
 	hls *http.Client
 	// hlsTarget is the HLS target duration seen by viewers, µs (max).
 	hlsTarget maxInt64
+	// arrival keeps why kernel receive timestamps could not be turned on.
+	arrival arrivalSetup
+	// readDelay is the time from kernel receive timestamps to the return
+	// of the reads that took them.
+	readDelay delayHist
 }
 
 // maxInt64 is a concurrency-safe running maximum.
@@ -42,6 +48,12 @@ func (m *maxInt64) get() int64 {
 
 // now returns the monotonic time since the run started, in µs.
 func (r *run) now() int64 { return time.Since(r.t0).Microseconds() }
+
+// wallToRun converts a wall-clock time in nanoseconds (CLOCK_REALTIME, as
+// kernel socket timestamps are) to µs since the run started. The relation
+// is taken once, from t0's wall and monotonic readings; slewing of the wall
+// clock during a run is negligible, a step is not (see connReader.read).
+func (r *run) wallToRun(ns int64) int64 { return (ns - r.t0Wall) / 1000 }
 
 // RunPlay runs the load test described by cfg and returns its report, which
 // it also writes to cfg.Out when set. It returns after the measurement
@@ -70,7 +82,8 @@ func RunPlay(ctx context.Context, cfg Config) (*Report, error) {
 
 	vctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &run{cfg: cfg, t: t, ctx: vctx, player: player, t0: time.Now()}
+	t0 := time.Now()
+	r := &run{cfg: cfg, t: t, ctx: vctx, player: player, t0: t0, t0Wall: t0.UnixNano()}
 	if t.proto == ProtoHLS {
 		r.hls = newHLSClient(cfg.Viewers)
 		defer r.hls.CloseIdleConnections()

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -103,6 +104,25 @@ func checkHealthy(t *testing.T, rep *Report, viewers int) {
 	}
 }
 
+// kernelArrival is the arrival clock of FLV viewers on this platform.
+func kernelArrival() string {
+	if runtime.GOOS == "linux" {
+		return arrivalKernel
+	}
+	return arrivalUser
+}
+
+// checkArrival checks the report's arrival clock.
+func checkArrival(t *testing.T, rep *Report, want string) {
+	t.Helper()
+	if rep.Arrival != want {
+		t.Errorf("arrival %q (%s), want %q", rep.Arrival, rep.ArrivalNote, want)
+	}
+	if want == arrivalKernel && (rep.StampedReads == 0 || rep.StampedReads*10 < rep.Reads*9) {
+		t.Errorf("%d of %d reads stamped (%s)", rep.StampedReads, rep.Reads, rep.ArrivalNote)
+	}
+}
+
 func TestRunPlayHTTPFLV(t *testing.T) {
 	srv := httptest.NewServer(&liveFLV{start: time.Now().Add(-10 * time.Second), gop: true})
 	defer srv.Close()
@@ -135,7 +155,9 @@ func TestRunPlayHTTPFLV(t *testing.T) {
 	if p == nil || p.Error != "" || p.RSSPeakKB <= 0 || p.ViewerSeconds < 4*1.4 {
 		t.Errorf("process %+v", p)
 	}
-	if !strings.Contains(out.String(), "latency (live)") || !strings.Contains(out.String(), "baseline") {
+	checkArrival(t, rep, kernelArrival())
+	if !strings.Contains(out.String(), "latency (live)") || !strings.Contains(out.String(), "baseline") ||
+		!strings.Contains(out.String(), "arrival") {
 		t.Errorf("table:\n%s", out.String())
 	}
 	t.Logf("\n%s", out.String())
@@ -254,6 +276,7 @@ func TestRunPlayWSFLV(t *testing.T) {
 	if rep.Protocol != ProtoWSFLV || h.pongs.Load() != 3 {
 		t.Errorf("protocol %s, %d pongs", rep.Protocol, h.pongs.Load())
 	}
+	checkArrival(t, rep, kernelArrival())
 }
 
 // liveHLS serves a synthetic live HLS stream of 500 ms MPEG-TS segments:
@@ -313,6 +336,7 @@ func TestRunPlayHLS(t *testing.T) {
 	if rep.JoinBurstFrames < 3*12 || rep.BehindThresholdMS != 2500 || rep.SegmentsSkipped != 0 {
 		t.Errorf("join burst %d, threshold %v, skipped %d", rep.JoinBurstFrames, rep.BehindThresholdMS, rep.SegmentsSkipped)
 	}
+	checkArrival(t, rep, arrivalUser)
 	// Latency spans a segment: frames at its start wait ~500 ms more.
 	if rep.Latency.Max < 300 {
 		t.Errorf("latency %+v", rep.Latency)
@@ -345,12 +369,19 @@ func TestMain_(t *testing.T) {
 	srv := httptest.NewServer(&liveFLV{start: time.Now()})
 	defer srv.Close()
 	stdout.Reset()
-	err := Main(ctx, []string{"play", "--url", srv.URL + "/s.flv", "--viewers", "2", "--duration", "300ms", "--json"}, &stdout, &stderr)
+	err := Main(ctx, []string{"play", "--url", srv.URL + "/s.flv", "--viewers", "2", "--duration", "300ms", "--json", "--arrival", "user"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rep Report
 	if err := json.NewDecoder(bufio.NewReader(&stdout)).Decode(&rep); err != nil || rep.Connected != 2 {
 		t.Fatalf("json report %+v, %v", rep, err)
+	}
+	checkArrival(t, &rep, arrivalUser)
+	if rep.ArrivalNote != "--arrival user" || rep.Reads == 0 || rep.StampedReads != 0 {
+		t.Errorf("arrival %q (%s), %d of %d reads stamped", rep.Arrival, rep.ArrivalNote, rep.StampedReads, rep.Reads)
+	}
+	if err := Main(ctx, []string{"play", "--url", srv.URL + "/s.flv", "--arrival", "wall"}, &stdout, &stderr); !errors.Is(err, ErrConfig) {
+		t.Errorf("--arrival wall: %v", err)
 	}
 }

@@ -40,6 +40,17 @@ func distOf(vals []int64) Dist {
 
 func usToMS(us int64) float64 { return math.Round(float64(us)/10) / 100 }
 
+// burst reports whether latency sample i of v is part of its join burst:
+// a frame produced (timestamp + baseline) before the viewer started
+// connecting came from a cache. The slack covers millisecond timestamps.
+// HLS viewers mark their first segment instead.
+func (v *viewer) burst(i int, baseline int64) bool {
+	if v.burstN >= 0 {
+		return i < v.burstN
+	}
+	return int64(v.ts[i])*1000+baseline < v.startUS-burstSlackUS
+}
+
 // buildReport computes the report of a finished run. The viewers' goroutines
 // must have ended.
 func buildReport(r *run, viewers []*viewer, w window, proc *procSampler) *Report {
@@ -93,15 +104,7 @@ func buildReport(r *run, viewers []*viewer, w window, proc *procSampler) *Report
 		for i, d := range v.d {
 			lat := d - baseline
 			all = append(all, lat)
-			// A frame produced (timestamp + baseline) before this viewer
-			// started connecting came from a cache: a join burst. The slack
-			// covers millisecond timestamps. HLS viewers mark their first
-			// segment instead.
-			burst := int64(v.ts[i])*1000+baseline < v.startUS-burstSlackUS
-			if v.burstN >= 0 {
-				burst = i < v.burstN
-			}
-			if !burst {
+			if !v.burst(i, baseline) {
 				live = append(live, lat)
 			}
 		}
@@ -128,8 +131,10 @@ func buildReport(r *run, viewers []*viewer, w window, proc *procSampler) *Report
 	rep.TTFF = distOf(ttff)
 	rep.Latency = distOf(live)
 	rep.LatencyAll = distOf(all)
+	rep.LatencyUserClock = userClockLatency(viewers)
 	rep.JoinBurstFrames = len(all) - len(live)
 	rep.Errors = topErrors(errs, 5)
+	arrivalReport(rep, r, viewers)
 
 	if proc != nil {
 		p := &ProcessReport{PID: r.cfg.PID, ViewerSeconds: float64(viewerUS) / 1e6}

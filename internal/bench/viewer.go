@@ -49,6 +49,18 @@ type viewer struct {
 	// burst (HLS: the first segment); when -1 the timestamp rule applies.
 	burstN  int
 	setupOK bool // setupDone was called
+
+	// Socket reads that returned data (HTTP-FLV and WebSocket-FLV), and
+	// those that carried a kernel receive timestamp; kernelArrival is set
+	// when the connection has kernel receive timestamps turned on.
+	reads         int64
+	stampedReads  int64
+	kernelArrival bool
+	// readDelay is the delay (µs) of the latest read from its kernel
+	// timestamp to its return, 0 without one; q keeps it for each latency
+	// sample when kernelArrival is set.
+	readDelay int32
+	q         []int32
 }
 
 // setupDone tells RunPlay this viewer is connected or has failed; it is
@@ -88,6 +100,9 @@ func (v *viewer) frame(tsUS, now int64) {
 	if len(v.d) < maxSamples {
 		v.d = append(v.d, now-tsUS)
 		v.ts = append(v.ts, uint32(tsUS/1000))
+		if v.kernelArrival {
+			v.q = append(v.q, v.readDelay)
+		}
 	}
 }
 
@@ -107,13 +122,14 @@ func (v *viewer) play() {
 }
 
 // dial opens a TCP connection to the target that is closed when the run
-// ends, which unblocks any read on it.
-func (v *viewer) dial() (net.Conn, error) {
+// ends, which unblocks any read on it, and returns it wrapped for reading
+// with arrival times.
+func (v *viewer) dial() (*connReader, error) {
 	d := net.Dialer{Timeout: dialTimeout}
 	c, err := d.DialContext(v.r.ctx, "tcp", v.r.t.hostport)
 	if err != nil {
 		return nil, err
 	}
 	context.AfterFunc(v.r.ctx, func() { c.Close() })
-	return c, nil
+	return v.newConnReader(c), nil
 }

@@ -34,10 +34,11 @@ func wsAcceptKey(key string) string {
 // playWSFLV plays WebSocket-FLV: a hand-written RFC 6455 client whose binary
 // message payloads, concatenated, are an FLV stream.
 func playWSFLV(v *viewer) error {
-	c, err := v.dial()
+	cr, err := v.dial()
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
+	c := cr.c
 	defer c.Close()
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
@@ -47,7 +48,7 @@ func playWSFLV(v *viewer) error {
 		return fmt.Errorf("request: %w", err)
 	}
 	buf := make([]byte, readBufSize)
-	h, rest, err := readResponseHeader(c, buf)
+	h, rest, at, err := readResponseHeader(cr, buf)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func playWSFLV(v *viewer) error {
 	v.connected()
 	ws := &wsStream{conn: c, body: newFLVBody(v, false, -1)}
 	ws.dataFn, ws.ctrlFn = ws.body.emit, ws.control
-	return pump(v, c, ws, buf, rest)
+	return pump(cr, ws, buf, rest, at)
 }
 
 // wsStream is a WebSocket connection carrying FLV.
