@@ -218,20 +218,9 @@ func (a *amf3) blob(m byte) (any, error) {
 // whose dense elements follow under the keys "0", "1", ...
 func (a *amf3) array(denseCount uint32, depth int) (any, error) {
 	slot, mark := a.begin()
-	var assoc []Property
-	for {
-		key, err := a.string()
-		if err != nil {
-			return nil, err
-		}
-		if key == "" {
-			break
-		}
-		v, err := a.value(depth)
-		if err != nil {
-			return nil, fmt.Errorf("array member %q: %w", key, err)
-		}
-		assoc = append(assoc, Property{Key: key, Value: v})
+	assoc, err := a.members(nil, depth, "array member")
+	if err != nil {
+		return nil, err
 	}
 	n, err := a.length(denseCount, 1)
 	if err != nil {
@@ -316,19 +305,11 @@ func (a *amf3) object(h uint32, depth int) (any, error) {
 		}
 		obj = append(obj, Property{Key: key, Value: v})
 	}
-	for t.dynamic {
-		key, err := a.string()
-		if err != nil {
+	if t.dynamic {
+		var err error
+		if obj, err = a.members(obj, depth, "member"); err != nil {
 			return nil, err
 		}
-		if key == "" {
-			break
-		}
-		v, err := a.value(depth)
-		if err != nil {
-			return nil, fmt.Errorf("member %q: %w", key, err)
-		}
-		obj = append(obj, Property{Key: key, Value: v})
 	}
 	return a.end(slot, mark, obj), nil
 }
@@ -378,4 +359,23 @@ func (a *amf3) vector(m byte, count uint32, depth int) (any, error) {
 		arr = append(arr, v)
 	}
 	return a.end(slot, mark, arr), nil
+}
+
+// members appends name/value pairs up to the empty name that ends them: the
+// associative part of an array, the dynamic members of an object.
+func (a *amf3) members(dst []Property, depth int, what string) ([]Property, error) {
+	for {
+		key, err := a.string()
+		if err != nil {
+			return nil, err
+		}
+		if key == "" {
+			return dst, nil
+		}
+		v, err := a.value(depth)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", what, key, err)
+		}
+		dst = append(dst, Property{Key: key, Value: v})
+	}
 }
