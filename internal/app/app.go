@@ -78,6 +78,11 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 	defer c.db.Close()
 
+	// Until the web app is embedded, the root page lists the URLs.
+	c.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "roomcast %s\n\n%s", opt.Version, banner(cfg, rtmpLn.Addr(), httpLn.Addr()))
+	})
 	httpSrv := &http.Server{
 		Handler:           c.mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -155,7 +160,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 func banner(cfg config.Config, rtmpAddr, httpAddr net.Addr) string {
 	rtmpHost, httpHost := hostPort(rtmpAddr), hostPort(httpAddr)
 	var b strings.Builder
-	fmt.Fprintf(&b, "  web and API:            http://%s/  (API under /api/v1/, see docs/api.md)\n", httpHost)
+	fmt.Fprintf(&b, "  API:                    http://%s/api/v1/  (docs/api.md, /api/v1/openapi.json)\n", httpHost)
 	if cfg.OpenPublish {
 		fmt.Fprintf(&b, "  publish (open):         rtmp://%s/%s/STREAM\n", rtmpHost, cfg.RTMP.App)
 	} else {
