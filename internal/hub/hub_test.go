@@ -507,3 +507,40 @@ func TestHEVCPassThrough(t *testing.T) {
 		})
 	}
 }
+
+// The ring keeps the GOP and a viewer's queue worth of frames, not more.
+func TestRingReleasesOldFrames(t *testing.T) {
+	h := testHub(t, Config{QueueFrames: 16})
+	p, _ := h.Publish("s", PublisherInfo{})
+	dts := publishGOPs(t, p, 0, 50, true)
+	s := h.Stream("s")
+	held := 0
+	for i := range s.ring {
+		if s.ring[i].Load() != nil {
+			held++
+		}
+	}
+	// The last GOP (4 frames) is within the last 16 frames.
+	if held != 16 {
+		t.Fatalf("ring holds %d frames, want 16", held)
+	}
+	// A long GOP is kept whole for new viewers.
+	for range 40 {
+		write(t, p, media.TagVideo, dts, inter)
+		dts += 40
+	}
+	held = 0
+	for i := range s.ring {
+		if s.ring[i].Load() != nil {
+			held++
+		}
+	}
+	if held != 44 {
+		t.Fatalf("ring holds %d frames, want the 44-frame GOP", held)
+	}
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	if got := kinds(next(t, sub)); len(got) != 44+3 || got[:4] != "MVAK" {
+		t.Fatalf("new viewer got %q", got)
+	}
+}

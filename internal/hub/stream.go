@@ -54,6 +54,7 @@ type Stream struct {
 	init       *initSet
 	hasVideo   bool
 	gopStart   uint64 // seq of the cached GOP's keyframe; 0: no GOP cached
+	released   uint64 // ring slots up to this seq have been cleared
 	gopFrames  int
 	gopBytes   int
 	viewers    map[string]int
@@ -250,6 +251,7 @@ func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	s.rate.add(now, pkt, s.bytesOut.Load())
 	s.ring[seq&s.mask].Store(f)
 	s.head.Store(seq)
+	s.release(seq)
 	s.mu.Unlock()
 
 	s.scheduleFlush(now)
@@ -309,6 +311,27 @@ func (s *Stream) track(f *Frame) {
 	s.gopBytes += len(pkt.Data)
 	if s.gopFrames > s.cfg.GOPMaxFrames || s.gopBytes > s.cfg.GOPMaxBytes {
 		s.gopStart = 0
+	}
+}
+
+// release clears ring slots that no viewer may need any more: older than
+// both the cached GOP and the backlog a viewer may have (QueueFrames), so
+// that a stream holds a few seconds of frames, not a whole ring. A viewer
+// whose cursor points at a cleared slot lags beyond its queue and drops to
+// the next keyframe anyway. mu must be held.
+func (s *Stream) release(head uint64) {
+	keep := uint64(1)
+	if q := uint64(s.cfg.QueueFrames); head > q {
+		keep = head - q + 1
+	}
+	if s.gopStart != 0 && s.gopStart < keep {
+		keep = s.gopStart
+	}
+	for ; s.released+1 < keep; s.released++ {
+		slot := &s.ring[(s.released+1)&s.mask]
+		if f := slot.Load(); f != nil && f.seq == s.released+1 {
+			slot.CompareAndSwap(f, nil)
+		}
 	}
 }
 
