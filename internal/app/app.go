@@ -150,6 +150,11 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 			return errors.Join(runErr, errors.New("shutdown: grace period exceeded"))
 		}
 	}
+	// Chat clients got the rooms' end notices above; now tell them the
+	// server is going away and store the likes still being counted.
+	if err := c.chat.Close(graceCtx); err != nil {
+		log.Warn("chat did not close cleanly", "err", err)
+	}
 	if err := c.hooks.Flush(graceCtx); err != nil {
 		log.Warn("webhooks not all delivered at shutdown; they stay queued", "err", err)
 	}

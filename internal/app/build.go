@@ -13,6 +13,8 @@ import (
 
 	"roomcast/internal/api"
 	"roomcast/internal/auth"
+	"roomcast/internal/bus"
+	"roomcast/internal/chat"
 	"roomcast/internal/config"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
@@ -31,6 +33,8 @@ import (
 type components struct {
 	db      *sqlite.DB
 	hub     *hub.Hub
+	bus     *bus.Memory
+	chat    *chat.Server
 	rooms   *room.Service
 	users   *user.Service
 	hooks   *webhook.Dispatcher
@@ -102,7 +106,26 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		return nil, err
 	}
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret}, log.With("component", "webhook"))
-	c.sync = streamsync.New(c.rooms, c.hooks, log.With("component", "streamsync"))
+	c.bus = bus.NewMemory()
+	c.chat, err = chat.New(chat.Config{
+		NoGuests:       !cfg.Chat.Guests,
+		MaxTextLen:     cfg.Chat.MaxTextLen,
+		SensitiveWords: cfg.Chat.SensitiveWords,
+		RateMessages:   cfg.Chat.RateMessages,
+		RateWindow:     cfg.Chat.RateWindow,
+	}, chat.Deps{
+		Store:   db,
+		Users:   c.users,
+		Rooms:   c.rooms,
+		Bus:     c.bus,
+		Viewers: api.HubViewers(c.hub),
+		Log:     log.With("component", "chat"),
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
 	c.hub.OnEvent(c.sync.Handle)
 	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
@@ -141,6 +164,15 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}
 	c.mux = http.NewServeMux()
 	a.Register(c.mux)
+	c.mux.HandleFunc("GET /api/v1/rooms/{id}/chat", func(w http.ResponseWriter, r *http.Request) {
+		c.chat.ServeWS(w, r, r.PathValue("id"))
+	})
+	c.mux.HandleFunc("GET /api/v1/rooms/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
+		c.chat.ServeMessages(w, r, r.PathValue("id"))
+	})
+	c.mux.HandleFunc("POST /api/v1/rooms/{id}/moderation/{action}", func(w http.ResponseWriter, r *http.Request) {
+		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
+	})
 	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
 	return c, nil
 }

@@ -49,6 +49,20 @@ type Config struct {
 	Auth    Auth
 	WeChat  WeChat
 	Webhook Webhook
+	Chat    Chat
+}
+
+// Chat configures live-room chat.
+type Chat struct {
+	// Guests lets viewers without a login read a room's chat.
+	Guests bool
+	// MaxTextLen is the longest message in characters.
+	MaxTextLen int
+	// SensitiveWords are masked with '*' in messages.
+	SensitiveWords []string
+	// RateMessages messages per RateWindow are allowed per user.
+	RateMessages int
+	RateWindow   time.Duration
 }
 
 // Auth configures signing and sessions. Empty keys are generated into the
@@ -163,6 +177,7 @@ func Default() Config {
 			RateLimit:    20,
 		},
 		WeChat: WeChat{BaseURL: "https://api.weixin.qq.com"},
+		Chat:   Chat{Guests: true, MaxTextLen: 500, RateMessages: 5, RateWindow: 10 * time.Second},
 	}
 }
 
@@ -222,6 +237,11 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.WeChat.Secret, "wechat-secret", c.WeChat.Secret, "mini program AppSecret for WeChat login")
 	fs.StringVar(&c.WeChat.BaseURL, "wechat-base-url", c.WeChat.BaseURL, "WeChat API base URL (code2session)")
 	fs.Var((*listFlag)(&c.Webhook.URLs), "webhook-urls", "comma-separated URLs that receive event callbacks")
+	fs.BoolVar(&c.Chat.Guests, "chat-guests", c.Chat.Guests, "let viewers without a login read room chats")
+	fs.IntVar(&c.Chat.MaxTextLen, "chat-max-text", c.Chat.MaxTextLen, "longest chat message in characters")
+	fs.Var((*listFlag)(&c.Chat.SensitiveWords), "chat-sensitive-words", "comma-separated words masked with * in chat")
+	fs.IntVar(&c.Chat.RateMessages, "chat-rate", c.Chat.RateMessages, "chat messages allowed per user per -chat-rate-window")
+	fs.DurationVar(&c.Chat.RateWindow, "chat-rate-window", c.Chat.RateWindow, "window of the chat rate limit")
 	fs.StringVar(&c.Webhook.Secret, "webhook-secret", c.Webhook.Secret, "HMAC key of X-Roomcast-Signature; generated when empty")
 	return fs
 }
@@ -308,6 +328,9 @@ func (c *Config) Validate() error {
 	check(c.Auth.PasswordCost >= 4 && c.Auth.PasswordCost <= 31, "password-cost", "%d is outside 4..31", c.Auth.PasswordCost)
 	check(validBase(c.WeChat.BaseURL, "http", "https") && c.WeChat.BaseURL != "", "wechat-base-url", "%q is not an http(s):// URL", c.WeChat.BaseURL)
 	check((c.WeChat.AppID == "") == (c.WeChat.Secret == ""), "wechat-appid", "wechat-appid and wechat-secret go together")
+	check(c.Chat.MaxTextLen >= 1 && c.Chat.MaxTextLen <= 10000, "chat-max-text", "%d is outside 1..10000", c.Chat.MaxTextLen)
+	check(c.Chat.RateMessages >= 1, "chat-rate", "must be positive")
+	check(c.Chat.RateWindow >= time.Second, "chat-rate-window", "must be at least 1s")
 	for _, u := range c.Webhook.URLs {
 		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
 	}

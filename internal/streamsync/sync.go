@@ -31,10 +31,22 @@ type Emitter interface {
 	Emit(ctx context.Context, ev webhook.Event) error
 }
 
+// Notifier tells a room's chat that its live started or ended.
+type Notifier interface {
+	Notice(ctx context.Context, roomID, kind, text string) error
+}
+
+// Chat notice kinds (see docs/chat.md).
+const (
+	NoticeStreamStarted = "stream_started"
+	NoticeStreamEnded   = "stream_ended"
+)
+
 // Sync queues hub events and applies them in order.
 type Sync struct {
 	rooms Rooms
 	hooks Emitter
+	chat  Notifier // may be nil
 	log   *slog.Logger
 
 	mu    sync.Mutex
@@ -43,8 +55,9 @@ type Sync struct {
 }
 
 // New returns a Sync; register its Handle with hub.OnEvent and run Run.
-func New(rooms Rooms, hooks Emitter, log *slog.Logger) *Sync {
-	return &Sync{rooms: rooms, hooks: hooks, log: log, wake: make(chan struct{}, 1)}
+// chat, if not nil, gets a notice when a room's live starts and ends.
+func New(rooms Rooms, hooks Emitter, chat Notifier, log *slog.Logger) *Sync {
+	return &Sync{rooms: rooms, hooks: hooks, chat: chat, log: log, wake: make(chan struct{}, 1)}
 }
 
 // Handle queues an event. It never blocks: it is called from the hub.
@@ -120,6 +133,26 @@ func (s *Sync) handle(ctx context.Context, e hub.Event) {
 		if err := s.hooks.Emit(ctx, ev); err != nil {
 			log.Error("webhook event not queued", "type", ev.Type, "err", err)
 		}
+	}
+	s.notify(ctx, e, room)
+}
+
+// notify tells the room's chat about the start and the end of its live.
+func (s *Sync) notify(ctx context.Context, e hub.Event, room *store.Room) {
+	if s.chat == nil || room == nil {
+		return
+	}
+	var kind, text string
+	switch {
+	case e.Type == hub.EventPublished && !e.Resumed:
+		kind, text = NoticeStreamStarted, "The live has started."
+	case e.Type == hub.EventEnded:
+		kind, text = NoticeStreamEnded, "The live has ended."
+	default:
+		return
+	}
+	if err := s.chat.Notice(ctx, room.ID, kind, text); err != nil {
+		s.log.Warn("chat notice not sent", "room", room.ID, "kind", kind, "err", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +63,8 @@ func (r *recorder) Emit(_ context.Context, ev webhook.Event) error {
 func TestSync(t *testing.T) {
 	rooms := &fakeRooms{status: map[string]string{"s1": store.StatusIdle}}
 	rec := &recorder{}
-	s := New(rooms, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	notes := &noticeRecorder{}
+	s := New(rooms, rec, notes, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Now()
 	pub := hub.PublisherInfo{Protocol: "rtmp", RemoteAddr: "1.2.3.4:5"}
 	for _, e := range []hub.Event{
@@ -103,12 +105,22 @@ func TestSync(t *testing.T) {
 	if rooms.status["s1"] != store.StatusEnded {
 		t.Fatalf("room status %s", rooms.status["s1"])
 	}
+	if got := strings.Join(notes.kinds, ","); got != "room_s1:stream_started,room_s1:stream_ended" {
+		t.Fatalf("chat notices %s", got)
+	}
+}
+
+type noticeRecorder struct{ kinds []string }
+
+func (n *noticeRecorder) Notice(_ context.Context, roomID, kind, _ string) error {
+	n.kinds = append(n.kinds, roomID+":"+kind)
+	return nil
 }
 
 func TestRunDrainsOnShutdown(t *testing.T) {
 	rooms := &fakeRooms{status: map[string]string{"s": store.StatusLive}}
 	rec := &recorder{}
-	s := New(rooms, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := New(rooms, rec, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx, time.Second) }()

@@ -1,0 +1,315 @@
+package chat
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"roomcast/internal/store"
+)
+
+// roomChannel is the live state of one room on this node: its clients, the
+// recent-history ring, the announcement, the likes not yet stored and the
+// presence throttle. It exists while the room has clients on this node and
+// receives every room event from the bus. Its methods are safe for
+// concurrent use.
+type roomChannel struct {
+	s      *Server
+	id     string
+	stream string
+
+	// sendMu orders message writes: a message is stored (getting its seq)
+	// and published under it, so seq order is publish order.
+	sendMu sync.Mutex
+
+	mu         sync.Mutex
+	clients    map[*client]struct{}
+	history    []histEntry // oldest first, at most cfg.HistorySize
+	lastSeq    int64
+	pinned     string
+	likes      int64 // last known total
+	pending    int64 // likes not yet stored
+	limits     map[string]*userLimits
+	lastOnline int // online count last broadcast
+	lastViews  int
+
+	unsubscribe func()
+	stop        chan struct{}
+	stopped     chan struct{}
+}
+
+type histEntry struct {
+	seq   int64
+	id    string
+	frame []byte
+}
+
+type userLimits struct {
+	msgs  *bucket
+	likes *bucket
+}
+
+// start loads the recent history, subscribes to the room's bus subject and
+// starts the ticker goroutine. The subscription comes first, so no message
+// falls between the two.
+func (ch *roomChannel) start(ctx context.Context) error {
+	unsub, err := ch.s.bus.Subscribe(subject(ch.id), ch.onEvent)
+	if err != nil {
+		return err
+	}
+	ms, err := ch.s.st.ChatMessagesBefore(ctx, ch.id, 0, ch.s.cfg.HistorySize)
+	if err != nil {
+		unsub()
+		return err
+	}
+	ch.mu.Lock()
+	loaded := make([]histEntry, 0, len(ms))
+	for i := range ms {
+		loaded = append(loaded, histEntry{ms[i].Seq, ms[i].ID, encodeChat(&ms[i])})
+	}
+	ch.history = mergeHistory(loaded, ch.history, ch.s.cfg.HistorySize)
+	if n := len(ch.history); n > 0 {
+		ch.lastSeq = max(ch.lastSeq, ch.history[n-1].seq)
+	}
+	ch.mu.Unlock()
+	ch.unsubscribe = unsub
+	go ch.tick()
+	return nil
+}
+
+// mergeHistory merges two seq-ordered lists without duplicates, keeping the
+// newest size entries.
+func mergeHistory(a, b []histEntry, size int) []histEntry {
+	out := append(a, b...)
+	slices.SortFunc(out, func(x, y histEntry) int { return cmp.Compare(x.seq, y.seq) })
+	out = slices.CompactFunc(out, func(x, y histEntry) bool { return x.seq == y.seq })
+	if len(out) > size {
+		out = slices.Clone(out[len(out)-size:])
+	}
+	return out
+}
+
+// close stops the ticker (which stores the pending likes) and unsubscribes.
+// Called by the Server when the last client left.
+func (ch *roomChannel) close() {
+	close(ch.stop)
+	<-ch.stopped
+	ch.unsubscribe()
+}
+
+// onEvent applies a bus event to the local clients. Called by the bus; calls
+// never overlap.
+func (ch *roomChannel) onEvent(data []byte) {
+	e, err := decodeEvent(data)
+	if err != nil {
+		ch.s.log.Warn("chat: dropping bus event", "room", ch.id, "err", err)
+		return
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	switch e.Kind {
+	case evChat:
+		ch.history = append(ch.history, histEntry{e.Seq, e.ID, e.Frame})
+		if len(ch.history) > ch.s.cfg.HistorySize {
+			ch.history = slices.Delete(ch.history, 0, len(ch.history)-ch.s.cfg.HistorySize)
+		}
+		ch.lastSeq = max(ch.lastSeq, e.Seq)
+		ch.broadcastLocked(e.Frame)
+	case evDeleted:
+		ch.history = slices.DeleteFunc(ch.history, func(h histEntry) bool { return h.id == e.ID })
+		ch.broadcastLocked(e.Frame)
+	case evPin:
+		ch.pinned = e.Text
+		ch.broadcastLocked(e.Frame)
+	case evFrame:
+		ch.broadcastLocked(e.Frame)
+	case evMute, evUnmute, evKick:
+		for c := range ch.clients {
+			if c.userID() != e.UserID {
+				continue
+			}
+			if e.Kind == evMute {
+				c.mutedUntil.Store(e.Until)
+			} else {
+				c.mutedUntil.Store(0)
+			}
+			c.enqueue(e.Frame)
+			if e.Kind == evKick {
+				c.close(websocket.StatusPolicyViolation, e.Text)
+			}
+		}
+	}
+}
+
+// broadcastLocked queues frame, encoded once, to every client. ch.mu must be
+// held.
+func (ch *roomChannel) broadcastLocked(frame []byte) {
+	for c := range ch.clients {
+		c.enqueue(frame)
+	}
+}
+
+// addLocked registers c and queues its welcome and history frames, so that
+// it receives every later event after them and none twice. older are
+// messages from the store for a resume beyond the ring (seq-ordered), since
+// the resume point (-1: a fresh join). ch.mu must be held.
+func (ch *roomChannel) addLocked(c *client, welcome welcomeFrame, since int64, older []store.ChatMessage, olderFull bool) {
+	ch.clients[c] = struct{}{}
+	welcome.Online = len(ch.clients)
+	welcome.Viewers = ch.s.viewers(ch.stream)
+	welcome.Likes = max(welcome.Likes, ch.likes)
+	welcome.Pinned = ch.pinned
+	welcome.LastSeq = ch.lastSeq
+	c.enqueue(mustJSON(welcome))
+
+	var frames [][]byte
+	truncated := false
+	if since < 0 {
+		for _, h := range ch.history {
+			frames = append(frames, h.frame)
+		}
+	} else {
+		first := ch.lastSeq + 1
+		if len(ch.history) > 0 {
+			first = ch.history[0].seq
+		}
+		if olderFull && len(older) > 0 && older[len(older)-1].Seq < first-1 {
+			truncated = true // more was missed than a resume returns
+		} else {
+			for i := range older {
+				if older[i].Seq > since && older[i].Seq < first {
+					frames = append(frames, encodeChat(&older[i]))
+				}
+			}
+		}
+		for _, h := range ch.history {
+			if h.seq > since {
+				frames = append(frames, h.frame)
+			}
+		}
+		if len(frames) > ch.s.cfg.MaxResume {
+			frames, truncated = frames[len(frames)-ch.s.cfg.MaxResume:], true
+		}
+	}
+	c.enqueue(encodeHistory(frames, since >= 0, truncated))
+}
+
+// needsStore reports whether a resume from since reaches beyond the ring.
+func (ch *roomChannel) needsStore(since int64) bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if len(ch.history) == 0 {
+		return since < ch.lastSeq
+	}
+	return since < ch.history[0].seq-1
+}
+
+// remove unregisters c and reports how many clients remain.
+func (ch *roomChannel) removeLocked(c *client) int {
+	delete(ch.clients, c)
+	return len(ch.clients)
+}
+
+// limitsLocked returns the rate limits of a user in this room. ch.mu must be
+// held.
+func (ch *roomChannel) limitsLocked(userID string, now time.Time) *userLimits {
+	l := ch.limits[userID]
+	if l == nil {
+		cfg := &ch.s.cfg
+		l = &userLimits{
+			msgs:  newBucket(cfg.RateMessages, cfg.RateWindow, now),
+			likes: newBucket(cfg.LikeBurst, time.Duration(float64(time.Second)*float64(cfg.LikeBurst)/float64(cfg.LikesPerSecond)), now),
+		}
+		ch.limits[userID] = l
+	}
+	return l
+}
+
+// allow takes n tokens from the user's message (likes false) or like bucket.
+func (ch *roomChannel) allow(userID string, likes bool, n int) bool {
+	now := ch.s.cfg.Now()
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	l := ch.limitsLocked(userID, now)
+	if likes {
+		return l.likes.take(n, now)
+	}
+	return l.msgs.take(n, now)
+}
+
+// addLikes counts n likes; the ticker stores and broadcasts them.
+func (ch *roomChannel) addLikes(n int) {
+	ch.mu.Lock()
+	ch.pending += int64(n)
+	ch.mu.Unlock()
+}
+
+// tick stores pending likes and broadcasts the total every LikesInterval,
+// and the presence counts when they changed, at most every
+// PresenceInterval. On stop it stores the likes still pending.
+func (ch *roomChannel) tick() {
+	defer close(ch.stopped)
+	cfg := &ch.s.cfg
+	t := time.NewTicker(cfg.LikesInterval)
+	defer t.Stop()
+	var lastPresence time.Time
+	for {
+		select {
+		case <-ch.stop:
+			ch.flushLikes(false)
+			return
+		case <-t.C:
+		}
+		ch.flushLikes(true)
+		if now := time.Now(); now.Sub(lastPresence) >= cfg.PresenceInterval {
+			if ch.presence() {
+				lastPresence = now
+			}
+		}
+	}
+}
+
+// flushLikes stores the pending likes and, if publish, publishes the new
+// total to every node.
+func (ch *roomChannel) flushLikes(publish bool) {
+	ch.mu.Lock()
+	n := ch.pending
+	ch.pending = 0
+	ch.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	// The final flush runs at shutdown too: it must not be cancelled.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ch.s.ctx), 5*time.Second)
+	defer cancel()
+	total, err := ch.s.st.AddLikes(ctx, ch.id, n)
+	if err != nil {
+		ch.s.log.Error("chat: storing likes", "room", ch.id, "likes", n, "err", err)
+		return
+	}
+	ch.mu.Lock()
+	ch.likes = total
+	ch.mu.Unlock()
+	if publish {
+		ch.s.publish(ctx, ch.id, event{Kind: evFrame, Frame: mustJSON(likesFrame{Type: "likes", Total: total})})
+	}
+}
+
+// presence broadcasts the online and viewer counts to local clients if they
+// changed since the last broadcast, and reports whether it did.
+func (ch *roomChannel) presence() bool {
+	viewers := ch.s.viewers(ch.stream)
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	online := len(ch.clients)
+	if online == ch.lastOnline && viewers == ch.lastViews {
+		return false
+	}
+	ch.lastOnline, ch.lastViews = online, viewers
+	ch.broadcastLocked(mustJSON(presenceFrame{Type: "presence", Online: online, Viewers: viewers}))
+	return true
+}

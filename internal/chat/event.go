@@ -1,0 +1,40 @@
+package chat
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// event is what travels on the bus subject of a room ("chat.ROOM_ID"), so
+// that every node with clients in the room applies it. Frame is the encoded
+// client frame, shared by all the node's clients.
+type event struct {
+	Kind   string          `json:"k"`
+	Frame  json.RawMessage `json:"f,omitempty"`
+	Seq    int64           `json:"seq,omitempty"`
+	ID     string          `json:"id,omitempty"`
+	UserID string          `json:"u,omitempty"`
+	Until  int64           `json:"until,omitempty"` // Unix ms; 0: none
+	Text   string          `json:"text,omitempty"`
+}
+
+// Event kinds.
+const (
+	evChat    = "chat"    // a new message: Seq, ID, Frame
+	evDeleted = "deleted" // a deleted message: ID, Frame
+	evFrame   = "frame"   // a frame for every client (likes, notices)
+	evPin     = "pin"     // the announcement changed: Text, Frame
+	evMute    = "mute"    // UserID muted until Until: Frame to the user
+	evUnmute  = "unmute"  // UserID unmuted: Frame to the user
+	evKick    = "kick"    // UserID kicked or banned: Frame, then disconnect
+)
+
+func subject(roomID string) string { return "chat." + roomID }
+
+func decodeEvent(b []byte) (event, error) {
+	var e event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("chat: bad bus event: %w", err)
+	}
+	return e, nil
+}

@@ -1,0 +1,153 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"roomcast/internal/store"
+)
+
+func TestParseFrame(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    inFrame
+		wantErr bool
+	}{
+		{`{"type":"chat","text":"hi"}`, inFrame{Type: "chat", Text: "hi"}, false},
+		{`{"type":"like","count":3,"extra":1}`, inFrame{Type: "like", Count: 3}, false},
+		{`{"type":"mute","user_id":"u","seconds":5}`, inFrame{Type: "mute", UserID: "u", Seconds: 5}, false},
+		{`{"text":"no type"}`, inFrame{}, true},
+		{`{"type":"chat"} {"type":"chat"}`, inFrame{}, true},
+		{`[{"type":"chat"}]`, inFrame{}, true},
+		{`{"type":1}`, inFrame{}, true},
+		{``, inFrame{}, true},
+	} {
+		got, err := parseFrame([]byte(tc.in))
+		if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
+			t.Errorf("parseFrame(%s) = %+v, %v", tc.in, got, err)
+		}
+	}
+}
+
+func FuzzParseFrame(f *testing.F) {
+	for _, s := range []string{`{"type":"chat","text":"hi"}`, `{"type":"like","count":3}`, `[]`, `{"type":"pin","text":"\u0000"}`} {
+		f.Add([]byte(s))
+	}
+	filter := newTextFilter(500, []string{"bad"})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := parseFrame(b)
+		if err != nil {
+			return
+		}
+		if fr.Type == "" {
+			t.Fatal("accepted a frame without type")
+		}
+		if text, err := filter.clean(fr.Text); err == nil && (text == "" || len([]rune(text)) > 500) {
+			t.Fatalf("clean accepted %q", text)
+		}
+	})
+}
+
+func TestTextFilter(t *testing.T) {
+	f := newTextFilter(5, []string{"foo", " ", "Ünï"})
+	for _, tc := range []struct {
+		in, want, code string
+	}{
+		{" hi ", "hi", ""},
+		{"FOOfo", "***fo", ""},
+		{"ünïx", "***x", ""},
+		{"12345", "12345", ""},
+		{"123456", "", codeTooLong},
+		{"\t\n ", "", codeEmpty},
+		{"a\x00b", "", codeBadRequest},
+		{"a\xffb", "", codeBadRequest},
+	} {
+		got, err := f.clean(tc.in)
+		code := ""
+		if ie, ok := err.(*InvalidError); ok {
+			code = ie.Code
+		}
+		if got != tc.want || code != tc.code {
+			t.Errorf("clean(%q) = %q, %v; want %q, %s", tc.in, got, err, tc.want, tc.code)
+		}
+	}
+}
+
+func TestBatch(t *testing.T) {
+	got := batch([][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`)})
+	var v []map[string]int
+	if err := json.Unmarshal(got, &v); err != nil || len(v) != 2 {
+		t.Errorf("batch = %s, %v", got, err)
+	}
+}
+
+func TestSlowClientDisconnected(t *testing.T) {
+	cfg := Config{SendQueue: 2}
+	cfg.setDefaults()
+	c := newClient(nil, nil, false, &cfg)
+	for range 3 {
+		c.enqueue([]byte(`{}`))
+	}
+	select {
+	case <-c.done:
+	default:
+		t.Fatal("client with a full queue was not closed")
+	}
+	if c.status != websocket.StatusPolicyViolation || !strings.Contains(c.reason, "slow") || c.dropped.Load() != 1 {
+		t.Errorf("status %v reason %q dropped %d", c.status, c.reason, c.dropped.Load())
+	}
+	c.enqueue([]byte(`{}`)) // no panic, no block after close
+}
+
+// BenchmarkBroadcast measures fanning one chat message out to N clients:
+// one encode, then one queue push per client, with each client's queue
+// drained concurrently as a writer would.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			cfg := Config{SendQueue: 1024, HistorySize: 50}
+			cfg.setDefaults()
+			s := &Server{cfg: cfg}
+			ch := &roomChannel{s: s, id: "r", clients: make(map[*client]struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for range n {
+				c := newClient(nil, nil, false, &cfg)
+				ch.clients[c] = struct{}{}
+				wg.Go(func() {
+					for {
+						select {
+						case <-c.queue:
+						case <-ctx.Done():
+							return
+						}
+					}
+				})
+			}
+			m := &store.ChatMessage{RoomID: "r", ID: "msg_x", UserID: "u", UserName: "name", Text: strings.Repeat("x", 40)}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				m.Seq = int64(i + 1)
+				ev := mustJSON(event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
+				ch.onEvent(ev)
+			}
+			b.StopTimer()
+			cancel()
+			wg.Wait()
+			for c := range ch.clients {
+				select {
+				case <-c.done:
+					b.Fatalf("a client was dropped as slow")
+				default:
+				}
+			}
+		})
+	}
+}

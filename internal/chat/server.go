@@ -1,0 +1,209 @@
+// Package chat is live-room chat over WebSocket: comments, likes, presence
+// and moderation, per room. A Server keeps one roomChannel per room that has
+// clients on this node; every room event goes through the bus (subject
+// "chat.ROOM_ID"), so several nodes sharing a bus serve the same rooms.
+// The protocol is documented in docs/chat.md.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"roomcast/internal/auth"
+	"roomcast/internal/bus"
+	"roomcast/internal/store"
+)
+
+// Server serves the chat of every room. Create it with New, mount ServeWS,
+// ServeMessages and ServeModeration, and call Close at shutdown.
+type Server struct {
+	cfg       Config
+	st        Store
+	users     Users
+	rooms     Rooms
+	bus       bus.Bus
+	viewers   func(stream string) int
+	canManage func(*store.User, *store.Room) bool
+	log       *slog.Logger
+	filter    *textFilter
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	conns  sync.WaitGroup // ServeWS calls with an accepted connection
+
+	mu       sync.Mutex
+	channels map[string]*roomChannel
+	refs     map[string]int // clients (joined or joining) per channel
+	perUser  map[string]int // connections per logged-in user
+}
+
+// New returns a Server. Zero Config fields take their defaults.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := deps.check(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		cfg:       cfg,
+		st:        deps.Store,
+		users:     deps.Users,
+		rooms:     deps.Rooms,
+		bus:       deps.Bus,
+		viewers:   deps.Viewers,
+		canManage: deps.CanManage,
+		log:       deps.Log.With("component", "chat"),
+		filter:    newTextFilter(cfg.MaxTextLen, cfg.SensitiveWords),
+		ctx:       ctx,
+		cancel:    cancel,
+		channels:  make(map[string]*roomChannel),
+		refs:      make(map[string]int),
+		perUser:   make(map[string]int),
+	}, nil
+}
+
+// Close disconnects every client (close status 1001, "server shutting
+// down"), stores the pending likes and waits for the connections to end or
+// ctx to be done.
+func (s *Server) Close(ctx context.Context) error {
+	s.cancel()
+	done := make(chan struct{})
+	go func() {
+		s.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("chat: close: %w", ctx.Err())
+	}
+}
+
+// Online returns the number of chat clients of the room on this node.
+func (s *Server) Online(roomID string) int {
+	s.mu.Lock()
+	ch := s.channels[roomID]
+	s.mu.Unlock()
+	if ch == nil {
+		return 0
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return len(ch.clients)
+}
+
+// Notice sends a notice frame of the given kind (NoticeStreamStarted,
+// NoticeStreamEnded, …) to every client of the room, on every node. The app
+// calls it from the stream events.
+func (s *Server) Notice(ctx context.Context, roomID, kind, text string) error {
+	return s.publish(ctx, roomID, event{Kind: evFrame, Frame: mustJSON(noticeFrame{Type: "notice", Kind: kind, Text: text})})
+}
+
+// publish sends e to the room's channels on every node.
+func (s *Server) publish(ctx context.Context, roomID string, e event) error {
+	if err := s.bus.Publish(ctx, subject(roomID), mustJSON(e)); err != nil {
+		return fmt.Errorf("chat: publish to room %q: %w", roomID, err)
+	}
+	return nil
+}
+
+// acquire returns the room's channel, starting it if it is not running, and
+// counts one more client for it. Every acquire is paired with a release.
+func (s *Server) acquire(ctx context.Context, r *store.Room) (*roomChannel, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channels[r.ID]
+	if ch == nil {
+		ch = &roomChannel{
+			s:       s,
+			id:      r.ID,
+			stream:  r.Stream,
+			clients: make(map[*client]struct{}),
+			limits:  make(map[string]*userLimits),
+			likes:   r.Likes,
+			stop:    make(chan struct{}),
+			stopped: make(chan struct{}),
+		}
+		if err := ch.start(ctx); err != nil {
+			return nil, fmt.Errorf("chat: open room %q: %w", r.ID, err)
+		}
+		s.channels[r.ID] = ch
+	}
+	s.refs[r.ID]++
+	return ch, nil
+}
+
+// release undoes an acquire; the last release stops the channel.
+func (s *Server) release(ch *roomChannel) {
+	s.mu.Lock()
+	s.refs[ch.id]--
+	last := s.refs[ch.id] == 0
+	if last {
+		delete(s.refs, ch.id)
+		delete(s.channels, ch.id)
+	}
+	s.mu.Unlock()
+	if last {
+		ch.close()
+	}
+}
+
+// addConn counts a connection of userID and reports whether it is within
+// MaxConnsPerUser; when it is, the caller must call dropConn later.
+func (s *Server) addConn(userID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perUser[userID] >= s.cfg.MaxConnsPerUser {
+		return false
+	}
+	s.perUser[userID]++
+	return true
+}
+
+func (s *Server) dropConn(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perUser[userID]--; s.perUser[userID] <= 0 {
+		delete(s.perUser, userID)
+	}
+}
+
+// Sentinel errors of Send, mapped to the error codes muted and rate_limited.
+var (
+	errMuted       = errors.New("chat: you are muted in this room")
+	errRateLimited = errors.New("chat: too many messages, slow down")
+)
+
+// send stores a chat message of c's user and publishes it to the room.
+func (s *Server) send(ctx context.Context, ch *roomChannel, c *client, text string) error {
+	if c.user == nil {
+		return ErrUnauthorized
+	}
+	now := s.cfg.Now()
+	if until := c.mutedUntil.Load(); until != 0 && now.UnixMilli() < until {
+		return fmt.Errorf("%w until %s", errMuted, time.UnixMilli(until).UTC().Format(time.RFC3339))
+	}
+	text, err := s.filter.clean(text)
+	if err != nil {
+		return err
+	}
+	if !ch.allow(c.user.ID, false, 1) {
+		return errRateLimited
+	}
+	id, err := auth.NewID("msg_")
+	if err != nil {
+		return fmt.Errorf("chat: send: %w", err)
+	}
+	m := &store.ChatMessage{RoomID: ch.id, ID: id, UserID: c.user.ID, UserName: c.user.Name, Text: text, CreatedAt: now}
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
+	if err := s.st.AppendChatMessage(ctx, m); err != nil {
+		return fmt.Errorf("chat: send: %w", err)
+	}
+	return s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
+}
