@@ -144,21 +144,29 @@ func (h *Hub) emit(e Event) {
 // a live publisher is refused with ErrStreamBusy, or taken over if the hub is
 // configured so.
 func (h *Hub) Publish(name string, info PublisherInfo) (*Publisher, error) {
-	h.mu.Lock()
-	s := h.streams[name]
-	if s == nil {
-		s = newStream(h, name)
-		h.streams[name] = s
+	for {
+		h.mu.Lock()
+		s := h.streams[name]
+		if s == nil {
+			s = newStream(h, name)
+			h.streams[name] = s
+		}
+		h.mu.Unlock()
+		p, ev, err := s.attach(info)
+		if errors.Is(err, errRetry) {
+			// The stream ended between the lookup and the attach; its
+			// removal from the registry is imminent.
+			h.remove(s)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("publish %q: %w", name, err)
+		}
+		for _, e := range ev {
+			h.emit(e)
+		}
+		return p, nil
 	}
-	h.mu.Unlock()
-	p, ev, err := s.attach(info)
-	if err != nil {
-		return nil, fmt.Errorf("publish %q: %w", name, err)
-	}
-	for _, e := range ev {
-		h.emit(e)
-	}
-	return p, nil
 }
 
 // Stream returns the named stream, or nil.
