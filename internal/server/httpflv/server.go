@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
@@ -203,50 +201,4 @@ func (r *responseWriter) WriteBatch(b [][]byte) (int, error) {
 		}
 	}
 	return n, r.rc.Flush()
-}
-
-// serveWS sends the FLV byte stream as binary WebSocket messages, one per
-// batch.
-func (s *Server) serveWS(ctx context.Context, w http.ResponseWriter, r *http.Request, sub *hub.Subscriber) error {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-	if err != nil {
-		return err // Accept has answered the request
-	}
-	defer c.CloseNow()
-	ctx = c.CloseRead(ctx)
-	err = sub.Pump(ctx, &wsWriter{ctx: ctx, c: c, timeout: s.writeTimeout}, hub.FormatFLV, flv.EncodeTag, header)
-	switch {
-	case errors.Is(err, hub.ErrEnded):
-		_ = c.Close(websocket.StatusNormalClosure, "stream ended")
-	case errors.Is(err, hub.ErrSlow):
-		_ = c.Close(websocket.StatusPolicyViolation, "viewer too slow")
-	case errors.Is(s.base.Err(), context.Canceled):
-		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
-	}
-	return err
-}
-
-type wsWriter struct {
-	ctx     context.Context
-	c       *websocket.Conn
-	timeout time.Duration
-}
-
-// WriteBatch implements hub.BatchWriter.
-func (w *wsWriter) WriteBatch(b [][]byte) (int, error) {
-	ctx, cancel := context.WithTimeout(w.ctx, w.timeout)
-	defer cancel()
-	mw, err := w.c.Writer(ctx, websocket.MessageBinary)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, p := range b {
-		m, err := mw.Write(p)
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, mw.Close()
 }
