@@ -5,6 +5,8 @@
 // Every route is declared once, in the table returned by routes: the mux,
 // the authentication each route needs, its rate limit and the test that
 // compares the routes with the OpenAPI document all read that table.
+// Routes under /api/v1/ that other packages serve (the chat) are listed by
+// ExternalRoutes, so that the document covers them too.
 package api
 
 import (
@@ -212,6 +214,26 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/users/{id}/unban", adminOnly, nil, a.unbanUser},
 
 		{"GET", "/api/v1/openapi.json", open, nil, a.openAPI},
+	}
+}
+
+// ExternalRoute is a route under /api/v1/ that another package serves: the
+// app mounts it on the mux next to the API (see Register), and it belongs
+// to the API's documented surface (openapi.json, docs/api.md) all the same.
+type ExternalRoute struct {
+	Method  string
+	Pattern string // ServeMux pattern; also the OpenAPI path
+	Owner   string // the package that serves it
+}
+
+// ExternalRoutes returns the routes under /api/v1/ served outside this
+// package. The OpenAPI test checks them against openapi.json with the
+// route table; whoever adds such a route to the app adds it here too.
+func ExternalRoutes() []ExternalRoute {
+	return []ExternalRoute{
+		{"GET", "/api/v1/rooms/{id}/chat", "chat"}, // WebSocket upgrade
+		{"GET", "/api/v1/rooms/{id}/messages", "chat"},
+		{"POST", "/api/v1/rooms/{id}/moderation/{action}", "chat"},
 	}
 }
 

@@ -50,9 +50,7 @@ func TestOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	a := &API{}
-	for _, rt := range a.routes() {
-		key := rt.method + " " + rt.pattern
+	for _, key := range allRoutes() {
 		if !documented[key] {
 			t.Errorf("route %s is not in openapi.json", key)
 		}
@@ -102,16 +100,55 @@ func TestAPIDoc(t *testing.T) {
 		t.Fatalf("docs/api.md: %v", err)
 	}
 	md := string(b)
-	a := &API{}
-	for _, rt := range a.routes() {
-		if !strings.Contains(md, rt.method+" "+rt.pattern) {
-			t.Errorf("docs/api.md does not mention %s %s", rt.method, rt.pattern)
+	for _, key := range allRoutes() {
+		if !strings.Contains(md, key) {
+			t.Errorf("docs/api.md does not mention %s", key)
 		}
 	}
 	for _, c := range sourceCodes(t) {
 		if !strings.Contains(md, "`"+c+"`") {
 			t.Errorf("docs/api.md does not mention the error code %s", c)
 		}
+	}
+}
+
+// allRoutes returns "METHOD PATTERN" for the route table and the external
+// routes; it fails on a duplicate (an external route the table serves too).
+func allRoutes() []string {
+	var out []string
+	a := &API{}
+	for _, rt := range a.routes() {
+		out = append(out, rt.method+" "+rt.pattern)
+	}
+	for _, rt := range ExternalRoutes() {
+		out = append(out, rt.Method+" "+rt.Pattern)
+	}
+	return out
+}
+
+// TestExternalRoutes checks that the external routes are under /api/v1/,
+// are valid mux patterns, and do not collide with the route table.
+func TestExternalRoutes(t *testing.T) {
+	seen := map[string]bool{}
+	for _, key := range allRoutes() {
+		if seen[key] {
+			t.Errorf("route %s is listed twice", key)
+		}
+		seen[key] = true
+	}
+	mux := http.NewServeMux()
+	for _, rt := range ExternalRoutes() {
+		if !strings.HasPrefix(rt.Pattern, "/api/v1/") || rt.Owner == "" {
+			t.Errorf("external route %+v: want a pattern under /api/v1/ and an owner", rt)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("external route %+v: %v", rt, r)
+				}
+			}()
+			mux.HandleFunc(rt.Method+" "+rt.Pattern, func(http.ResponseWriter, *http.Request) {})
+		}()
 	}
 }
 

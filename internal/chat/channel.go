@@ -31,6 +31,7 @@ type roomChannel struct {
 	history    []histEntry // oldest first, at most cfg.HistorySize
 	lastSeq    int64
 	pinned     string
+	pinSeen    bool  // a pin event arrived: it is newer than the stored pin start loads
 	likes      int64 // last known total
 	pending    int64 // likes not yet stored
 	limits     map[string]*userLimits
@@ -53,9 +54,10 @@ type userLimits struct {
 	likes *bucket
 }
 
-// start loads the recent history, subscribes to the room's bus subject and
-// starts the ticker goroutine. The subscription comes first, so no message
-// falls between the two.
+// start subscribes to the room's bus subject, loads the recent history and
+// the pinned announcement, and starts the ticker goroutine. The
+// subscription comes first, so no message or pin falls between the two (a
+// pin event that arrives meanwhile wins over the loaded pin).
 func (ch *roomChannel) start(ctx context.Context) error {
 	unsub, err := ch.s.bus.Subscribe(subject(ch.id), ch.onEvent)
 	if err != nil {
@@ -66,7 +68,15 @@ func (ch *roomChannel) start(ctx context.Context) error {
 		unsub()
 		return err
 	}
+	pinned, err := ch.s.st.ChatPin(ctx, ch.id)
+	if err != nil {
+		unsub()
+		return err
+	}
 	ch.mu.Lock()
+	if !ch.pinSeen {
+		ch.pinned = pinned
+	}
 	loaded := make([]histEntry, 0, len(ms))
 	for i := range ms {
 		loaded = append(loaded, histEntry{ms[i].Seq, ms[i].ID, encodeChat(&ms[i])})
@@ -123,7 +133,7 @@ func (ch *roomChannel) onEvent(data []byte) {
 		ch.history = slices.DeleteFunc(ch.history, func(h histEntry) bool { return h.id == e.ID })
 		ch.broadcastLocked(e.Frame)
 	case evPin:
-		ch.pinned = e.Text
+		ch.pinned, ch.pinSeen = e.Text, true
 		ch.broadcastLocked(e.Frame)
 	case evFrame:
 		ch.broadcastLocked(e.Frame)

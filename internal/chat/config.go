@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"roomcast/internal/bus"
@@ -56,6 +58,16 @@ type Config struct {
 	// MaxConnsPerUser is the number of simultaneous chat connections of
 	// one logged-in user, all rooms together. Default 5.
 	MaxConnsPerUser int
+	// MaxGuestConnsPerIP is the number of simultaneous chat connections
+	// of guests (no token) from one client IP address, all rooms
+	// together. Default 20: several viewers behind one NAT still fit, one
+	// script cannot hold thousands of sockets. The address is the
+	// connection's (RemoteAddr), or the one ClientIP returns.
+	MaxGuestConnsPerIP int
+	// ClientIP returns the client address of a request, for
+	// MaxGuestConnsPerIP; nil: the host of r.RemoteAddr. Behind a reverse
+	// proxy, set it to take the address the proxy forwards.
+	ClientIP func(r *http.Request) string
 	// LikesInterval is how often a room's new likes are stored and the
 	// total broadcast (at most). Default 500ms.
 	LikesInterval time.Duration
@@ -94,11 +106,23 @@ func (c *Config) setDefaults() {
 	def(&c.SendQueue, 256)
 	def(&c.MaxBatch, 64)
 	def(&c.MaxConnsPerUser, 5)
+	def(&c.MaxGuestConnsPerIP, 20)
+	if c.ClientIP == nil {
+		c.ClientIP = remoteIP
+	}
 	defD(&c.LikesInterval, 500*time.Millisecond)
 	defD(&c.PresenceInterval, time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+}
+
+// remoteIP returns the host part of r.RemoteAddr.
+func remoteIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // Store is the persistence chat needs; *sqlite.DB implements it.
@@ -111,6 +135,10 @@ type Store interface {
 	DeleteChatSanction(ctx context.Context, roomID, userID, kind string) error
 	ChatSanctions(ctx context.Context, roomID, userID string) ([]store.ChatSanction, error)
 	AddLikes(ctx context.Context, roomID string, n int64) (int64, error)
+	// SetChatPin stores the room's announcement; "" clears it.
+	SetChatPin(ctx context.Context, roomID, text string) error
+	// ChatPin returns the room's announcement, "" when there is none.
+	ChatPin(ctx context.Context, roomID string) (string, error)
 }
 
 // Users authenticates session tokens; *user.Service implements it.

@@ -136,6 +136,7 @@ type frame struct {
 	Messages []frame         `json:"messages"`
 	CanSend  bool            `json:"can_send"`
 	LastSeq  int64           `json:"last_seq"`
+	Pinned   string          `json:"pinned"`
 	Raw      json.RawMessage `json:"-"`
 }
 

@@ -132,8 +132,14 @@ func (s *Server) Moderate(ctx context.Context, actor *store.User, roomID string,
 		if err != nil {
 			return err
 		}
+		if err := s.st.SetChatPin(ctx, rm.ID, text); err != nil {
+			return err
+		}
 		return s.publish(ctx, rm.ID, event{Kind: evPin, Text: text, Frame: mustJSON(noticeFrame{Type: "notice", Kind: NoticePinned, Text: text})})
 	case ActionUnpin:
+		if err := s.st.SetChatPin(ctx, rm.ID, ""); err != nil {
+			return err
+		}
 		return s.publish(ctx, rm.ID, event{Kind: evPin, Frame: mustJSON(noticeFrame{Type: "notice", Kind: NoticeUnpinned})})
 	}
 	return invalid(codeBadRequest, "unknown moderation action %q", cmd.Action)

@@ -39,6 +39,7 @@ type Server struct {
 	channels map[string]*roomChannel
 	refs     map[string]int // clients (joined or joining) per channel
 	perUser  map[string]int // connections per logged-in user
+	perIP    map[string]int // guest connections per client IP
 }
 
 // New returns a Server. Zero Config fields take their defaults.
@@ -63,6 +64,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		channels:  make(map[string]*roomChannel),
 		refs:      make(map[string]int),
 		perUser:   make(map[string]int),
+		perIP:     make(map[string]int),
 	}, nil
 }
 
@@ -156,20 +158,35 @@ func (s *Server) release(ch *roomChannel) {
 // addConn counts a connection of userID and reports whether it is within
 // MaxConnsPerUser; when it is, the caller must call dropConn later.
 func (s *Server) addConn(userID string) bool {
+	return s.count(s.perUser, userID, s.cfg.MaxConnsPerUser)
+}
+
+func (s *Server) dropConn(userID string) { s.uncount(s.perUser, userID) }
+
+// addGuest counts a guest connection from ip and reports whether it is
+// within MaxGuestConnsPerIP; when it is, the caller must call dropGuest
+// later.
+func (s *Server) addGuest(ip string) bool { return s.count(s.perIP, ip, s.cfg.MaxGuestConnsPerIP) }
+
+func (s *Server) dropGuest(ip string) { s.uncount(s.perIP, ip) }
+
+// count adds one to m[key] unless it is at limit, and reports whether it
+// did.
+func (s *Server) count(m map[string]int, key string, limit int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perUser[userID] >= s.cfg.MaxConnsPerUser {
+	if m[key] >= limit {
 		return false
 	}
-	s.perUser[userID]++
+	m[key]++
 	return true
 }
 
-func (s *Server) dropConn(userID string) {
+func (s *Server) uncount(m map[string]int, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perUser[userID]--; s.perUser[userID] <= 0 {
-		delete(s.perUser, userID)
+	if m[key]--; m[key] <= 0 {
+		delete(m, key)
 	}
 }
 

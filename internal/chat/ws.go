@@ -129,6 +129,13 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request, roomID string) 
 			return
 		}
 		defer s.dropConn(u.ID)
+	} else {
+		ip := s.cfg.ClientIP(r)
+		if !s.addGuest(ip) {
+			s.refuse(conn, "too_many_connections", fmt.Sprintf("at most %d guest chat connections per address; log in for more", s.cfg.MaxGuestConnsPerIP))
+			return
+		}
+		defer s.dropGuest(ip)
 	}
 
 	ch, err := s.acquire(r.Context(), rm)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -172,4 +173,35 @@ func (db *DB) ChatSanctions(ctx context.Context, roomID, userID string) ([]store
 		return nil, fmt.Errorf("sqlite: chat sanctions of %q in room %q: %w", userID, roomID, err)
 	}
 	return out, nil
+}
+
+// SetChatPin stores text as the room's pinned announcement, replacing the
+// previous one; an empty text clears it (clearing none is not an error).
+// It fails with store.ErrNotFound when the room does not exist.
+func (db *DB) SetChatPin(ctx context.Context, roomID, text string) error {
+	var err error
+	if text == "" {
+		_, err = db.w.ExecContext(ctx, `DELETE FROM chat_pins WHERE room_id = ?`, roomID)
+	} else {
+		_, err = db.w.ExecContext(ctx, `INSERT INTO chat_pins (room_id, text, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (room_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at`,
+			roomID, text, micros(trunc(db.now())))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set chat pin of room %q: %w", roomID, mapErr(err))
+	}
+	return nil
+}
+
+// ChatPin returns the room's pinned announcement, "" when there is none.
+func (db *DB) ChatPin(ctx context.Context, roomID string) (string, error) {
+	var text string
+	err := db.r.QueryRowContext(ctx, `SELECT text FROM chat_pins WHERE room_id = ?`, roomID).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: chat pin of room %q: %w", roomID, mapErr(err))
+	}
+	return text, nil
 }

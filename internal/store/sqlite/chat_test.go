@@ -127,3 +127,34 @@ func TestChatSanctions(t *testing.T) {
 		t.Errorf("after lift: %+v", ss)
 	}
 }
+
+func TestChatPin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db := openPath(t, path)
+	ctx := t.Context()
+	mustUser(t, db, "u1", 0)
+	mustRoom(t, db, "r1", "u1", 0)
+	mustRoom(t, db, "r2", "u1", 0)
+	if text, err := db.ChatPin(ctx, "r1"); err != nil || text != "" {
+		t.Fatalf("no pin: %q, %v", text, err)
+	}
+	checkErr(t, "pin", db.SetChatPin(ctx, "r1", "first"), nil)
+	checkErr(t, "replace", db.SetChatPin(ctx, "r1", "giveaway at 8"), nil)
+	checkErr(t, "pin r2", db.SetChatPin(ctx, "r2", "other"), nil)
+	checkErr(t, "no room", db.SetChatPin(ctx, "nope", "x"), store.ErrNotFound)
+	checkErr(t, "close", db.Close(), nil)
+
+	db = openPath(t, path) // the pin survives a restart
+	if text, err := db.ChatPin(ctx, "r1"); err != nil || text != "giveaway at 8" {
+		t.Fatalf("after reopen: %q, %v", text, err)
+	}
+	checkErr(t, "unpin", db.SetChatPin(ctx, "r1", ""), nil)
+	checkErr(t, "unpin again", db.SetChatPin(ctx, "r1", ""), nil)
+	if text, _ := db.ChatPin(ctx, "r1"); text != "" {
+		t.Errorf("after unpin: %q", text)
+	}
+	checkErr(t, "delete room", db.DeleteRoom(ctx, "r2"), nil)
+	if text, _ := db.ChatPin(ctx, "r2"); text != "" {
+		t.Errorf("pin of a deleted room: %q", text)
+	}
+}
