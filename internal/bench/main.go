@@ -14,6 +14,7 @@ import (
 var ErrUsage = errors.New("bench: usage")
 
 const usage = `usage: roomcast bench play --url URL [flags]
+       roomcast bench chat --url URL --room ID [flags]   (roomcast bench chat -h)
 
 Opens --viewers viewers of a stream and reports throughput, time to first
 frame, latency, viewers that fell behind and, with --pid, the server's CPU
@@ -39,8 +40,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return flag.ErrHelp
 	}
+	if args[0] == "chat" {
+		return chatMain(ctx, args[1:], stdout, stderr)
+	}
 	if args[0] != "play" {
-		fmt.Fprintf(stderr, "roomcast bench: unknown subcommand %q (want play)\n", args[0])
+		fmt.Fprintf(stderr, "roomcast bench: unknown subcommand %q (want play or chat)\n", args[0])
 		return ErrUsage
 	}
 	var cfg Config
