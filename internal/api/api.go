@@ -72,6 +72,14 @@ type Options struct {
 	TrustProxy bool
 	// Now returns the current time for rate limits; nil means time.Now.
 	Now func() time.Time
+	// Replays serves the replay endpoints and the rooms' record setting;
+	// nil answers 404 on the replay endpoints. RemoveReplay deletes a
+	// recording's files (record.Recorder.Remove) before its row goes;
+	// RemoveRoomReplays deletes a deleted room's recordings' files
+	// (record.Recorder.RemoveRoom; the store drops their rows).
+	Replays           Replays
+	RemoveReplay      func(store.Recording) error
+	RemoveRoomReplays func(roomID string) error
 }
 
 // API holds the dependencies of the handlers.
@@ -83,6 +91,10 @@ type API struct {
 	maxBody int64
 	origins map[string]bool // allowed CORS origins; "*" allows all
 	proxy   bool
+
+	replays           Replays
+	removeReplay      func(store.Recording) error
+	removeRoomReplays func(roomID string) error
 
 	loginLimit, registerLimit *limiter
 
@@ -107,7 +119,7 @@ func New(o Options) (*API, error) {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
-		origins: make(map[string]bool), proxy: o.TrustProxy}
+		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays}
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {
@@ -204,6 +216,10 @@ func (a *API) routes() []route {
 		{"PATCH", "/api/v1/rooms/{id}", loggedIn, nil, a.updateRoom},
 		{"DELETE", "/api/v1/rooms/{id}", loggedIn, nil, a.deleteRoom},
 		{"POST", "/api/v1/rooms/{id}/push-url", loggedIn, nil, a.pushURL},
+		{"GET", "/api/v1/rooms/{id}/replays", optional, nil, a.listReplays},
+
+		{"GET", "/api/v1/replays/{id}", optional, nil, a.getReplay},
+		{"DELETE", "/api/v1/replays/{id}", loggedIn, nil, a.deleteReplay},
 
 		{"GET", "/api/v1/streams", adminOnly, nil, a.listStreams},
 		{"GET", "/api/v1/streams/{name}", adminOnly, nil, a.getStream},

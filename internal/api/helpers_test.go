@@ -59,6 +59,7 @@ func newEnv(t *testing.T, tune ...func(*Options, *user.Config)) *env {
 	opts := Options{
 		Hub:           h,
 		Log:           log,
+		Replays:       db,
 		LoginLimit:    RateLimit{Burst: -1},
 		RegisterLimit: RateLimit{Burst: -1},
 	}
@@ -206,6 +207,7 @@ type roomAnswer struct {
 	Title       string     `json:"title"`
 	Description string     `json:"description"`
 	Private     bool       `json:"private"`
+	Record      bool       `json:"record"`
 	Stream      string     `json:"stream"`
 	Status      string     `json:"status"`
 	LiveSince   *time.Time `json:"live_since"`

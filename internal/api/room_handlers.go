@@ -16,6 +16,7 @@ type roomInput struct {
 	Title       *string `json:"title"`
 	Description *string `json:"description"`
 	Private     *bool   `json:"private"`
+	Record      *bool   `json:"record"`
 }
 
 func (in roomInput) input() room.Input {
@@ -32,7 +33,8 @@ func (a *API) writeRoom(w http.ResponseWriter, r *http.Request, status int, u *s
 	return nil
 }
 
-// createRoom: POST /rooms {title, description?, private?} → 201 room.
+// createRoom: POST /rooms {title, description?, private?, record?} → 201
+// room; record (recording of its lives as replays) defaults to true.
 func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u *store.User) error {
 	var in roomInput
 	if err := a.decodeJSON(w, r, &in); err != nil {
@@ -40,6 +42,9 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 	}
 	rm, err := a.rooms.Create(r.Context(), u, in.input())
 	if err != nil {
+		return err
+	}
+	if rm, err = a.setRecord(r.Context(), rm, in.Record == nil || *in.Record); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/rooms/"+rm.ID)
@@ -94,7 +99,8 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request, u *store.User) err
 	return a.writeRoom(w, r, http.StatusOK, u, rm)
 }
 
-// updateRoom: PATCH /rooms/{id} {title?, description?, private?} → room.
+// updateRoom: PATCH /rooms/{id} {title?, description?, private?, record?} →
+// room.
 func (a *API) updateRoom(w http.ResponseWriter, r *http.Request, u *store.User) error {
 	var in roomInput
 	if err := a.decodeJSON(w, r, &in); err != nil {
@@ -104,11 +110,16 @@ func (a *API) updateRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 	if err != nil {
 		return roomNotFound(err)
 	}
+	if in.Record != nil {
+		if rm, err = a.setRecord(r.Context(), rm, *in.Record); err != nil {
+			return roomNotFound(err)
+		}
+	}
 	return a.writeRoom(w, r, http.StatusOK, u, rm)
 }
 
 // deleteRoom: DELETE /rooms/{id} → 204; a live stream of the room is
-// kicked.
+// kicked and its replays' files are deleted.
 func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, u *store.User) error {
 	rm, err := a.rooms.Delete(r.Context(), u, r.PathValue("id"))
 	if err != nil {
@@ -116,6 +127,11 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 	}
 	if err := a.hub.Kick(rm.Stream); err != nil && !errors.Is(err, hub.ErrNotFound) {
 		a.log.Warn("kick stream of deleted room", "room", rm.ID, "stream", rm.Stream, "err", err)
+	}
+	if a.removeRoomReplays != nil {
+		if err := a.removeRoomReplays(rm.ID); err != nil {
+			a.log.Warn("replay files of deleted room not removed", "room", rm.ID, "err", err)
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -52,6 +52,7 @@ type roomView struct {
 	Title       string     `json:"title"`
 	Description string     `json:"description"`
 	Private     bool       `json:"private"`
+	Record      bool       `json:"record"`
 	Stream      string     `json:"stream"`
 	Status      string     `json:"status"`
 	LiveSince   *time.Time `json:"live_since"`
@@ -84,7 +85,7 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 		names[r.OwnerID] = name
 	}
 	v := &roomView{
-		ID: r.ID, Title: r.Title, Description: r.Description, Private: r.Private, Stream: r.Stream,
+		ID: r.ID, Title: r.Title, Description: r.Description, Private: r.Private, Record: r.Record, Stream: r.Stream,
 		Status: r.Status, LiveSince: r.LiveSince, EndedAt: r.EndedAt, Likes: r.Likes,
 		Owner: ownerView{ID: r.OwnerID, Name: name}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}

@@ -14,7 +14,12 @@ import (
 	"time"
 
 	"roomcast/internal/config"
+	"roomcast/internal/record"
 )
+
+// retentionInterval is how often replays past -record-max-age or
+// -record-max-bytes are deleted.
+const retentionInterval = time.Minute
 
 // Options are what the caller of Run provides besides the configuration.
 type Options struct {
@@ -93,7 +98,14 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// Background workers stop with bgCtx, after the servers.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
-	components := 5
+	if err := c.rec.Recover(ctx); err != nil {
+		log.Warn("unfinished recordings not all recovered", "err", err)
+	}
+	// The recorder stops after the hub's streams ended and their
+	// recordings were finalised (see the shutdown below).
+	recCtx, stopRecorder := context.WithCancel(context.Background())
+	defer stopRecorder()
+	components := 7
 	if cfg.DebugAddr != "" {
 		components++
 	}
@@ -105,6 +117,11 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	go func() { errc <- wrap("rtmp", c.rtmp.Serve(connCtx, rtmpLn)) }()
 	go func() { errc <- wrap("stream events", c.sync.Run(bgCtx, opt.ShutdownGrace/2)) }()
 	go func() { errc <- wrap("webhooks", c.hooks.Run(bgCtx)) }()
+	go func() { errc <- wrap("recorder", c.rec.Run(recCtx)) }()
+	go func() {
+		ret := record.Retention{MaxAge: cfg.Record.MaxAge, MaxBytes: cfg.Record.MaxBytes}
+		errc <- wrap("retention", c.rec.SweepEvery(bgCtx, c.db, ret, retentionInterval))
+	}()
 	go func() {
 		err := httpSrv.Serve(httpLn)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -136,6 +153,13 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	defer cancel()
 	_ = rtmpLn.Close()
 	c.hub.Close()
+	// The streams ended: recordings see hub.ErrEnded and finalise as
+	// ready. Cancelling the recorder first would leave them in status
+	// recording for the next start's Recover.
+	if err := c.rec.Wait(graceCtx); err != nil {
+		log.Warn("recordings not all finalised at shutdown; the next start recovers them", "err", err)
+	}
+	stopRecorder()
 	shutdownErr := httpSrv.Shutdown(graceCtx)
 	cancelConns()
 	if !c.tracker.Wait(graceCtx.Done()) {

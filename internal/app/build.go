@@ -19,10 +19,13 @@ import (
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
+	"roomcast/internal/record"
 	"roomcast/internal/room"
 	"roomcast/internal/server/hls"
 	"roomcast/internal/server/httpflv"
 	rtmpserver "roomcast/internal/server/rtmp"
+	"roomcast/internal/server/vod"
+	"roomcast/internal/store"
 	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
 	"roomcast/internal/user"
@@ -42,6 +45,7 @@ type components struct {
 	hls     *hls.Server
 	flv     *httpflv.Server
 	rtmp    *rtmpserver.Server
+	rec     *record.Recorder
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
 }
@@ -132,6 +136,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}
 
 	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
+	c.rec = newRecorder(c, cfg, log)
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
@@ -150,13 +155,16 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}, c.hub, log.With("component", "rtmp"))
 
 	a, err := api.New(api.Options{
-		Hub:           c.hub,
-		Users:         c.users,
-		Rooms:         c.rooms,
-		Log:           log.With("component", "api"),
-		LoginLimit:    perMinute(cfg.Auth.RateLimit),
-		RegisterLimit: perMinute(cfg.Auth.RateLimit),
-		CORSOrigins:   cfg.Auth.CORSOrigins,
+		Hub:               c.hub,
+		Users:             c.users,
+		Rooms:             c.rooms,
+		Log:               log.With("component", "api"),
+		LoginLimit:        perMinute(cfg.Auth.RateLimit),
+		RegisterLimit:     perMinute(cfg.Auth.RateLimit),
+		CORSOrigins:       cfg.Auth.CORSOrigins,
+		Replays:           db,
+		RemoveReplay:      c.rec.Remove,
+		RemoveRoomReplays: c.rec.RemoveRoom,
 	})
 	if err != nil {
 		db.Close()
@@ -174,7 +182,58 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
 	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	vod.New(vod.Config{
+		Store:     db,
+		Paths:     c.rec,
+		Authorize: access.playReplay,
+		Denied:    api.WriteAccessError,
+		Log:       log.With("component", "vod"),
+	}).Register(c.mux)
 	return c, nil
+}
+
+// newRecorder builds the recorder of rooms' live sessions: a stream is
+// recorded when recording is on globally (-record) and in its room; streams
+// without a room are not. A finished recording sends record.ready.
+func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
+	log = log.With("component", "record")
+	enabled := func(stream string) (string, bool) {
+		if !cfg.Record.Enabled {
+			return "", false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rm, err := c.rooms.ByStream(ctx, stream)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				log.Warn("stream not recorded: room lookup failed", "stream", stream, "err", err)
+			}
+			return "", false
+		}
+		return rm.ID, rm.Record
+	}
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	onReady := func(rec store.Recording) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordReady, Room: rec.RoomID, Stream: rec.Stream,
+			Data: map[string]any{
+				"recording":   rec.ID,
+				"url":         publicURL + api.VODPath(rec.ID),
+				"duration_ms": rec.DurationMS,
+				"bytes":       rec.Bytes,
+				"segments":    rec.Segments,
+			}})
+		if err != nil {
+			log.Warn("record.ready webhook not queued", "recording", rec.ID, "err", err)
+		}
+	}
+	return record.New(c.hub, record.Config{
+		Dir:            filepath.Join(cfg.DataDir, "recordings"),
+		TargetDuration: cfg.HLS.SegmentDuration,
+		Enabled:        enabled,
+		OnReady:        onReady,
+	}, c.db, log)
 }
 
 func perMinute(n int) api.RateLimit {
@@ -222,6 +281,20 @@ func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) erro
 
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
 	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
+}
+
+// playReplay applies the play rule of a recording's room to its replay; a
+// recording whose room is gone is not found (open publishing does not
+// open it).
+func (a *access) playReplay(ctx context.Context, rec *store.Recording, q url.Values) (private bool, err error) {
+	rm, err := a.rooms.ByStream(ctx, rec.Stream)
+	if err != nil {
+		return false, err // store.ErrNotFound: the room is gone
+	}
+	if rm.ID != rec.RoomID {
+		return false, fmt.Errorf("replay %s: %w", rec.ID, store.ErrNotFound)
+	}
+	return rm.Private, a.rooms.AuthorizePlay(ctx, rec.Stream, q)
 }
 
 func (a *access) allowOpen(err error) error {

@@ -50,6 +50,20 @@ type Config struct {
 	WeChat  WeChat
 	Webhook Webhook
 	Chat    Chat
+	Record  Record
+}
+
+// Record configures the recording of rooms' live sessions as replays
+// (HLS VOD under DATA/recordings).
+type Record struct {
+	// Enabled is the global switch; each room has its own record setting
+	// too. Streams without a room are never recorded.
+	Enabled bool
+	// MaxAge deletes replays older than this (0: kept forever).
+	MaxAge time.Duration
+	// MaxBytes bounds the total size of the replays; the oldest are
+	// deleted first (0: unlimited).
+	MaxBytes int64
 }
 
 // Chat configures live-room chat.
@@ -178,6 +192,7 @@ func Default() Config {
 		},
 		WeChat: WeChat{BaseURL: "https://api.weixin.qq.com"},
 		Chat:   Chat{Guests: true, MaxTextLen: 500, RateMessages: 5, RateWindow: 10 * time.Second},
+		Record: Record{Enabled: true},
 	}
 }
 
@@ -243,6 +258,9 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Chat.RateMessages, "chat-rate", c.Chat.RateMessages, "chat messages allowed per user per -chat-rate-window")
 	fs.DurationVar(&c.Chat.RateWindow, "chat-rate-window", c.Chat.RateWindow, "window of the chat rate limit")
 	fs.StringVar(&c.Webhook.Secret, "webhook-secret", c.Webhook.Secret, "HMAC key of X-Roomcast-Signature; generated when empty")
+	fs.BoolVar(&c.Record.Enabled, "record", c.Record.Enabled, "record live sessions of rooms whose record setting is on, as replays")
+	fs.DurationVar(&c.Record.MaxAge, "record-max-age", c.Record.MaxAge, "delete replays older than this (0: keep)")
+	fs.Int64Var(&c.Record.MaxBytes, "record-max-bytes", c.Record.MaxBytes, "total size of the replays; the oldest are deleted first (0: unlimited)")
 	return fs
 }
 
@@ -331,6 +349,8 @@ func (c *Config) Validate() error {
 	check(c.Chat.MaxTextLen >= 1 && c.Chat.MaxTextLen <= 10000, "chat-max-text", "%d is outside 1..10000", c.Chat.MaxTextLen)
 	check(c.Chat.RateMessages >= 1, "chat-rate", "must be positive")
 	check(c.Chat.RateWindow >= time.Second, "chat-rate-window", "must be at least 1s")
+	check(c.Record.MaxAge >= 0, "record-max-age", "must not be negative")
+	check(c.Record.MaxBytes >= 0, "record-max-bytes", "must not be negative")
 	for _, u := range c.Webhook.URLs {
 		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
 	}

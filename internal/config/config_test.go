@@ -119,6 +119,8 @@ func TestValidateURLs(t *testing.T) {
 		{[]string{"-webhook-urls", "http://ok/hook,nope"}, "webhook-urls"},
 		{[]string{"-wechat-appid", "wx1"}, "wechat-appid"},
 		{[]string{"-push-url-ttl", "1s"}, "push-url-ttl"},
+		{[]string{"-record-max-age", "-1h"}, "record-max-age"},
+		{[]string{"-record-max-bytes", "-1"}, "record-max-bytes"},
 	}
 	for _, tt := range tests {
 		_, err := Load("serve", tt.args, env(nil), io.Discard)
@@ -129,5 +131,16 @@ func TestValidateURLs(t *testing.T) {
 	c, err := Load("serve", []string{"-public-url", "https://live.example.com", "-webhook-urls", "http://a/x, http://b/y"}, env(nil), io.Discard)
 	if err != nil || len(c.Webhook.URLs) != 2 || c.Webhook.URLs[1] != "http://b/y" {
 		t.Fatalf("%+v %v", c.Webhook, err)
+	}
+}
+
+func TestRecordFlags(t *testing.T) {
+	c, err := Load("serve", nil, env(nil), io.Discard)
+	if err != nil || !c.Record.Enabled || c.Record.MaxAge != 0 || c.Record.MaxBytes != 0 {
+		t.Fatalf("defaults %+v, %v", c.Record, err)
+	}
+	c, err = Load("serve", []string{"-record=false", "-record-max-age", "720h", "-record-max-bytes", "1000"}, env(nil), io.Discard)
+	if err != nil || c.Record.Enabled || c.Record.MaxAge != 720*time.Hour || c.Record.MaxBytes != 1000 {
+		t.Fatalf("flags %+v, %v", c.Record, err)
 	}
 }

@@ -59,6 +59,8 @@ type Recorder struct {
 	mu     sync.Mutex
 	events []hub.Event
 	wake   chan struct{}
+	active int           // recordings in progress; guarded by mu
+	idle   chan struct{} // closed when active drops to 0; guarded by mu
 }
 
 // New returns a recorder of h's streams. It registers its hub listener at
@@ -125,10 +127,54 @@ func (r *Recorder) Run(ctx context.Context) error {
 				continue
 			}
 			wg.Add(1)
+			r.started()
 			go func() {
 				defer wg.Done()
+				defer r.stopped()
 				r.record(ctx, sub, roomID, e)
 			}()
+		}
+	}
+}
+
+// started counts a recording in progress.
+func (r *Recorder) started() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.active == 0 {
+		r.idle = make(chan struct{})
+	}
+	r.active++
+}
+
+// stopped counts a recording that stopped.
+func (r *Recorder) stopped() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.active--
+	if r.active == 0 {
+		close(r.idle)
+	}
+}
+
+// Wait waits until no recording is in progress, or ctx is done. At shutdown
+// the app ends the hub's streams, then calls Wait before cancelling Run's
+// context: recordings that saw their stream end are finalised (ready),
+// while a cancelled context would leave them in status recording for the
+// next start's Recover.
+func (r *Recorder) Wait(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		if r.active == 0 {
+			r.mu.Unlock()
+			return nil
+		}
+		idle := r.idle
+		r.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }

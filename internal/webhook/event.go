@@ -13,6 +13,7 @@ const (
 	TypeStreamUnpublished = "stream.unpublished" // a publisher stopped; data has duration_ms and bytes
 	TypeRoomLive          = "room.live"          // a room's broadcast started
 	TypeRoomEnded         = "room.ended"         // a room's broadcast ended; data has duration_ms and bytes
+	TypeRecordReady       = "record.ready"       // a replay was finalised; data has recording, url, duration_ms and bytes
 )
 
 // maxTypeLen bounds the length of an event type.
