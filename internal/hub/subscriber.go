@@ -77,7 +77,9 @@ func (sub *Subscriber) Close() {
 // bounds, frames are dropped up to the next keyframe; after too many drops
 // Next returns ErrSlow. After the stream ends and every frame was delivered,
 // Next returns ErrEnded. Frames are coalesced: Next returns at most once per
-// flush interval of the stream, with everything pending.
+// flush interval of the stream, with everything pending. When ctx ends,
+// Next still returns the frames pending at that moment; it returns ctx's
+// error only when none are left.
 func (sub *Subscriber) Next(ctx context.Context, dst []*Frame) ([]*Frame, error) {
 	s := sub.stream
 	if sub.err != nil {
@@ -96,6 +98,11 @@ func (sub *Subscriber) Next(ctx context.Context, dst []*Frame) ([]*Frame, error)
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			// Frames that arrived with the cancellation still go out: a
+			// caller that cancels to learn "all delivered" gets that.
+			if out, err := sub.collect(dst[:0]); err != nil || len(out) > 0 {
+				return out, err
+			}
 			return nil, ctx.Err()
 		case <-sub.closed:
 			return nil, ErrEnded
