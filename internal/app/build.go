@@ -194,7 +194,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 
 // newRecorder builds the recorder of rooms' live sessions: a stream is
 // recorded when recording is on globally (-record) and in its room; streams
-// without a room are not. A finished recording sends record.ready.
+// without a room are not. A finished recording sends record.ready, one
+// stopped by an error (full disk, permission denied) record.failed.
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
@@ -228,11 +229,27 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 			log.Warn("record.ready webhook not queued", "recording", rec.ID, "err", err)
 		}
 	}
+	onFailed := func(rec store.Recording, cause error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordFailed, Room: rec.RoomID, Stream: rec.Stream,
+			Data: map[string]any{
+				"recording":   rec.ID,
+				"error":       cause.Error(),
+				"duration_ms": rec.DurationMS,
+				"bytes":       rec.Bytes,
+				"segments":    rec.Segments,
+			}})
+		if err != nil {
+			log.Warn("record.failed webhook not queued", "recording", rec.ID, "err", err)
+		}
+	}
 	return record.New(c.hub, record.Config{
 		Dir:            filepath.Join(cfg.DataDir, "recordings"),
 		TargetDuration: cfg.HLS.SegmentDuration,
 		Enabled:        enabled,
 		OnReady:        onReady,
+		OnFailed:       onFailed,
 	}, c.db, log)
 }
 

@@ -232,6 +232,19 @@ func TestRecover(t *testing.T) {
 			t.Errorf("recovered %+v", r)
 		}
 	}
+	// Recovered recordings are reported as any finished one: the webhook
+	// record.ready (or the failure event) goes out.
+	if ready := waitRec(t, e.ready); ready.ID != got[0].ID || !ready.Recovered || ready.Segments != 3 {
+		t.Errorf("OnReady got %+v, want the recovered %s", ready, got[0].ID)
+	}
+	failed := map[string]bool{}
+	for range got[1:] {
+		r := waitRec(t, e.fail)
+		failed[r.ID] = r.Status == store.RecordingFailed && r.Recovered
+	}
+	if !failed[empty.ID] || !failed[bad.ID] {
+		t.Errorf("OnFailed got %v, want %s and %s", failed, empty.ID, bad.ID)
+	}
 }
 
 func TestPath(t *testing.T) {

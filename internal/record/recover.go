@@ -20,7 +20,9 @@ import (
 // with Recovered set, its duration from the playlists' EXTINF and its size
 // from the files; a recording with nothing playable is marked failed. Call
 // it at start, before Run. Segments written after the last playlist rewrite
-// are not listed and stay on disk unused.
+// are not listed and stay on disk unused. A recovered recording is reported
+// like any other that ends: Config.OnReady when ready, Config.OnFailed when
+// nothing was playable.
 func (r *Recorder) Recover(ctx context.Context) error {
 	recs, err := r.store.RecordingsByStatus(ctx, store.RecordingActive)
 	if err != nil {
@@ -50,7 +52,7 @@ func (r *Recorder) recoverOne(ctx context.Context, rec store.Recording) error {
 	for _, si := range segs {
 		dur += si.Duration
 	}
-	_, err := r.store.UpdateRecording(ctx, rec.ID, func(x *store.Recording) error {
+	done, err := r.store.UpdateRecording(ctx, rec.ID, func(x *store.Recording) error {
 		x.Status, x.EndedAt, x.Recovered = status, &ended, true
 		x.DurationMS, x.Bytes, x.Segments = dur.Milliseconds(), bytes, len(segs)
 		x.Error = ""
@@ -63,6 +65,12 @@ func (r *Recorder) recoverOne(ctx context.Context, rec store.Recording) error {
 		return fmt.Errorf("record: recover %s: %w", rec.ID, err)
 	}
 	log.Info("unfinished recording recovered", "status", status, "segments", len(segs), "err", cause)
+	switch {
+	case cause == nil && r.cfg.OnReady != nil:
+		r.cfg.OnReady(*done)
+	case cause != nil && r.cfg.OnFailed != nil:
+		r.cfg.OnFailed(*done, cause)
+	}
 	return nil
 }
 

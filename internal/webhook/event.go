@@ -14,6 +14,7 @@ const (
 	TypeRoomLive          = "room.live"          // a room's broadcast started
 	TypeRoomEnded         = "room.ended"         // a room's broadcast ended; data has duration_ms and bytes
 	TypeRecordReady       = "record.ready"       // a replay was finalised; data has recording, url, duration_ms and bytes
+	TypeRecordFailed      = "record.failed"      // a recording stopped on an error (disk full, permission denied); data has recording, error, duration_ms and bytes
 )
 
 // maxTypeLen bounds the length of an event type.
