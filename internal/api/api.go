@@ -217,6 +217,7 @@ func (a *API) routes() []route {
 		{"DELETE", "/api/v1/rooms/{id}", loggedIn, nil, a.deleteRoom},
 		{"POST", "/api/v1/rooms/{id}/push-url", loggedIn, nil, a.pushURL},
 		{"GET", "/api/v1/rooms/{id}/replays", optional, nil, a.listReplays},
+		{"GET", "/api/v1/rooms/{id}/stream", loggedIn, nil, a.roomStream},
 
 		{"GET", "/api/v1/replays/{id}", optional, nil, a.getReplay},
 		{"DELETE", "/api/v1/replays/{id}", loggedIn, nil, a.deleteReplay},

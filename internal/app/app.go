@@ -83,11 +83,10 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 	defer c.db.Close()
 
-	// Until the web app is embedded, the root page lists the URLs.
-	c.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "roomcast %s\n\n%s", opt.Version, banner(cfg, rtmpLn.Addr(), httpLn.Addr()))
-	})
+	// The web app answers every path no other route takes.
+	if err := mountWeb(c.mux, cfg, log, "roomcast "+opt.Version+"\n\n"+banner(cfg, rtmpLn.Addr(), httpLn.Addr())); err != nil {
+		return err
+	}
 	httpSrv := &http.Server{
 		Handler:           c.mux,
 		ReadHeaderTimeout: 10 * time.Second,
