@@ -109,6 +109,14 @@ type testServer struct {
 // if the test fails.
 func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	t.Helper()
+	return launchServer(t, testConfig(t, configure...))
+}
+
+// testConfig is the configuration of a test server: random local ports, a
+// fresh data directory, debug logs, 1 s HLS segments, open publishing and
+// cheap password hashes, then configure's changes.
+func testConfig(t *testing.T, configure ...func(*config.Config)) config.Config {
+	t.Helper()
 	cfg := config.Default()
 	cfg.RTMPAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
@@ -123,7 +131,7 @@ func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	return launchServer(t, cfg)
+	return cfg
 }
 
 // launchServer runs roomcast with cfg until the test ends or stop is
