@@ -7,6 +7,7 @@ require (
 	github.com/coder/websocket v1.8.15
 	golang.org/x/crypto v0.58.0
 	golang.org/x/sys v0.49.0
+	gopkg.in/yaml.v3 v3.0.1
 	modernc.org/sqlite v1.61.1
 )
 

@@ -1,9 +1,12 @@
 // Package config holds roomcast's one typed configuration: defaults that work
-// with zero setup, overridden by ROOMCAST_* environment variables and then by
-// command-line flags, and validated before anything starts.
+// with zero setup, overridden by a YAML file (-config), then by ROOMCAST_*
+// environment variables and then by command-line flags, and validated before
+// anything starts. Every setting is a flag; its environment variable and its
+// YAML key are derived from the flag name (see EnvName and LoadFile).
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +44,13 @@ type Config struct {
 	// and played without a signature, for trying roomcast out and for
 	// media tests. Rooms keep their rules. Off by default.
 	OpenPublish bool
+	// File is the YAML configuration file that was read ("" for none).
+	File string
+	// ShutdownGrace bounds the graceful shutdown after SIGTERM or SIGINT.
+	ShutdownGrace time.Duration
+	// Metrics serves Prometheus metrics at /metrics on the HTTP listener
+	// (and on DebugAddr when set).
+	Metrics bool
 
 	RTMP    RTMP
 	Hub     Hub
@@ -51,6 +61,32 @@ type Config struct {
 	Webhook Webhook
 	Chat    Chat
 	Record  Record
+	TLS     TLS
+	Limits  Limits
+}
+
+// TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
+// are both set; the files are read again on SIGHUP and when they change.
+type TLS struct {
+	// Addr is the HTTPS listen address.
+	Addr string
+	// CertFile is a PEM certificate chain, KeyFile its PEM private key.
+	CertFile string
+	KeyFile  string
+}
+
+// Limits protect the server. Zero means no limit.
+type Limits struct {
+	// MaxPublishers bounds the streams being published at once.
+	MaxPublishers int
+	// MaxViewers bounds the RTMP, HTTP-FLV and WebSocket-FLV viewers of
+	// all streams together (Hub.MaxViewers bounds one stream's).
+	MaxViewers int
+	// MaxChatConnections bounds the chat WebSocket connections.
+	MaxChatConnections int
+	// APIRate is the number of REST API requests allowed per client IP
+	// per second (with a burst of twice as many).
+	APIRate int
 }
 
 // Record configures the recording of rooms' live sessions as replays
@@ -190,9 +226,12 @@ func Default() Config {
 			PasswordCost: 12,
 			RateLimit:    20,
 		},
-		WeChat: WeChat{BaseURL: "https://api.weixin.qq.com"},
-		Chat:   Chat{Guests: true, MaxTextLen: 500, RateMessages: 5, RateWindow: 10 * time.Second},
-		Record: Record{Enabled: true},
+		WeChat:        WeChat{BaseURL: "https://api.weixin.qq.com"},
+		Chat:          Chat{Guests: true, MaxTextLen: 500, RateMessages: 5, RateWindow: 10 * time.Second},
+		Record:        Record{Enabled: true},
+		ShutdownGrace: 10 * time.Second,
+		Metrics:       true,
+		TLS:           TLS{Addr: ":8443"},
 	}
 }
 
@@ -261,11 +300,23 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.Record.Enabled, "record", c.Record.Enabled, "record live sessions of rooms whose record setting is on, as replays")
 	fs.DurationVar(&c.Record.MaxAge, "record-max-age", c.Record.MaxAge, "delete replays older than this (0: keep)")
 	fs.Int64Var(&c.Record.MaxBytes, "record-max-bytes", c.Record.MaxBytes, "total size of the replays; the oldest are deleted first (0: unlimited)")
+
+	fs.StringVar(&c.File, "config", c.File, "YAML configuration file (keys are the flag names; see roomcast config example)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time allowed for a graceful shutdown after SIGTERM/SIGINT (a second signal forces exit)")
+	fs.BoolVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus metrics at /metrics on the HTTP listener")
+	fs.StringVar(&c.TLS.Addr, "https-addr", c.TLS.Addr, "HTTPS/WSS listen address, used when -tls-cert and -tls-key are set")
+	fs.StringVar(&c.TLS.CertFile, "tls-cert", c.TLS.CertFile, "PEM certificate (chain) file for HTTPS/WSS; reloaded on SIGHUP and when it changes")
+	fs.StringVar(&c.TLS.KeyFile, "tls-key", c.TLS.KeyFile, "PEM private key file of -tls-cert")
+	fs.IntVar(&c.Limits.MaxPublishers, "max-publishers", c.Limits.MaxPublishers, "streams published at once (0: no limit)")
+	fs.IntVar(&c.Limits.MaxViewers, "max-viewers", c.Limits.MaxViewers, "RTMP, HTTP-FLV and WebSocket-FLV viewers of all streams together (0: no limit)")
+	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
+	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	return fs
 }
 
-// Load builds the configuration: defaults, then environment variables
-// (looked up with getenv), then flags from args. It validates the result.
+// Load builds the configuration: defaults, then the YAML file named by
+// -config or ROOMCAST_CONFIG, then environment variables (looked up with
+// getenv), then flags from args. It validates the result.
 func Load(name string, args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	return LoadWith(name, args, getenv, output, nil)
 }
@@ -273,16 +324,41 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 // LoadWith is Load for commands that add flags of their own: extra, if not
 // nil, defines them on the flag set before parsing.
 func LoadWith(name string, args []string, getenv func(string) string, output io.Writer, extra func(*flag.FlagSet)) (Config, error) {
+	// A first pass over the flags finds the configuration file (and
+	// reports bad flags and -h); the flags are parsed again at the end so
+	// that they win over the file and the environment.
+	probe := Default()
+	pfs := probe.FlagSet(name, output)
+	if extra != nil {
+		extra(pfs)
+	}
+	if err := pfs.Parse(args); err != nil {
+		return probe, err
+	}
+	if pfs.NArg() > 0 {
+		return probe, fmt.Errorf("unexpected argument %q", pfs.Arg(0))
+	}
+	file := probe.File
+	if !flagGiven(pfs, "config") {
+		file = getenv(EnvName("config"))
+	}
+
 	c := Default()
-	fs := c.FlagSet(name, output)
+	fs := c.FlagSet(name, io.Discard)
 	if extra != nil {
 		extra(fs)
+	}
+	if file != "" {
+		if err := applyFile(fs, file); err != nil {
+			return c, err
+		}
+		c.File = file
 	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := EnvName(f.Name)
 		v := getenv(env)
-		if v == "" || envErr != nil {
+		if v == "" || envErr != nil || f.Name == "config" {
 			return
 		}
 		if err := f.Value.Set(v); err != nil {
@@ -295,10 +371,15 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
+	c.File = file
 	return c, c.Validate()
+}
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // Validate checks every field and names the first bad one.
@@ -351,6 +432,19 @@ func (c *Config) Validate() error {
 	check(c.Chat.RateWindow >= time.Second, "chat-rate-window", "must be at least 1s")
 	check(c.Record.MaxAge >= 0, "record-max-age", "must not be negative")
 	check(c.Record.MaxBytes >= 0, "record-max-bytes", "must not be negative")
+	check(c.ShutdownGrace >= time.Second && c.ShutdownGrace <= 10*time.Minute, "shutdown-grace", "%v is outside 1s..10m", c.ShutdownGrace)
+	check(c.Limits.MaxPublishers >= 0, "max-publishers", "must not be negative")
+	check(c.Limits.MaxViewers >= 0, "max-viewers", "must not be negative")
+	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
+	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
+	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
+	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
+		_, port, err := net.SplitHostPort(c.TLS.Addr)
+		check(err == nil && port != "", "https-addr", "%q is not a host:port listen address", c.TLS.Addr)
+		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("tls-cert, tls-key: %w", err))
+		}
+	}
 	for _, u := range c.Webhook.URLs {
 		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
 	}

@@ -31,6 +31,9 @@ var (
 	ErrKicked = errors.New("hub: publisher kicked")
 	// ErrTooManyViewers is returned by Subscribe when a limit is reached.
 	ErrTooManyViewers = errors.New("hub: too many viewers")
+	// ErrTooManyPublishers is returned by Publish when MaxPublishers
+	// streams are being published already.
+	ErrTooManyPublishers = errors.New("hub: too many publishers")
 )
 
 // Config bounds the hub's memory and sets its timing. The zero value of a
@@ -59,6 +62,11 @@ type Config struct {
 	Takeover bool
 	// MaxViewersPerStream limits subscribers of one stream (0: unlimited).
 	MaxViewersPerStream int
+	// MaxViewers limits the counted subscribers of all streams together
+	// (0: unlimited).
+	MaxViewers int
+	// MaxPublishers limits the streams with a publisher (0: unlimited).
+	MaxPublishers int
 }
 
 // Defaults.
@@ -110,6 +118,9 @@ type Hub struct {
 	mu        sync.Mutex
 	streams   map[string]*Stream
 	listeners []func(Event)
+	retired   Totals // counters of removed streams; guarded by mu
+
+	limits limits
 }
 
 // New returns an empty hub.
@@ -144,6 +155,11 @@ func (h *Hub) emit(e Event) {
 // a live publisher is refused with ErrStreamBusy, or taken over if the hub is
 // configured so.
 func (h *Hub) Publish(name string, info PublisherInfo) (*Publisher, error) {
+	release, err := h.admitPublisher(name)
+	if err != nil {
+		return nil, fmt.Errorf("publish %q: %w", name, err)
+	}
+	defer release()
 	for {
 		h.mu.Lock()
 		s := h.streams[name]
@@ -195,6 +211,11 @@ func (h *Hub) Subscribe(name, protocol string) (*Subscriber, error) {
 	if s == nil {
 		return nil, fmt.Errorf("subscribe %q: %w", name, ErrNotFound)
 	}
+	release, err := h.admitViewer(protocol)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe %q: %w", name, err)
+	}
+	defer release()
 	sub, err := s.subscribe(protocol)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %q: %w", name, err)
@@ -218,6 +239,7 @@ func (h *Hub) remove(s *Stream) {
 	h.mu.Lock()
 	if h.streams[s.name] == s {
 		delete(h.streams, s.name)
+		h.retired.add(s.counters())
 	}
 	h.mu.Unlock()
 }

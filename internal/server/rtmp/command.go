@@ -20,6 +20,7 @@ const (
 	codeCallFailed       = "NetConnection.Call.Failed"
 	codePublishStart     = "NetStream.Publish.Start"
 	codePublishBadName   = "NetStream.Publish.BadName"
+	codePublishRejected  = "NetStream.Publish.Rejected"
 	codeUnpublishSuccess = "NetStream.Unpublish.Success"
 	codePlayReset        = "NetStream.Play.Reset"
 	codePlayStart        = "NetStream.Play.Start"
@@ -185,6 +186,9 @@ func (c *conn) onPublish(ctx context.Context, cmd *rtmp.Command, streamID uint32
 	})
 	if errors.Is(err, hub.ErrStreamBusy) {
 		return c.refuse(streamID, codePublishBadName, fmt.Sprintf("stream %q is already being published", req.Stream))
+	}
+	if errors.Is(err, hub.ErrTooManyPublishers) {
+		return c.refuse(streamID, codePublishRejected, "the server has too many publishers; try again later")
 	}
 	if err != nil {
 		return c.refuse(streamID, codePublishBadName, err.Error())
