@@ -129,6 +129,7 @@ func (ch *roomChannel) onEvent(data []byte) {
 		}
 		ch.lastSeq = max(ch.lastSeq, e.Seq)
 		ch.broadcastLocked(e.Frame)
+		ch.s.counters.delivered.Add(uint64(len(ch.clients)))
 	case evDeleted:
 		ch.history = slices.DeleteFunc(ch.history, func(h histEntry) bool { return h.id == e.ID })
 		ch.broadcastLocked(e.Frame)

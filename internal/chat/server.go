@@ -40,6 +40,8 @@ type Server struct {
 	refs     map[string]int // clients (joined or joining) per channel
 	perUser  map[string]int // connections per logged-in user
 	perIP    map[string]int // guest connections per client IP
+
+	counters counters // for Stats
 }
 
 // New returns a Server. Zero Config fields take their defaults.
@@ -222,5 +224,9 @@ func (s *Server) send(ctx context.Context, ch *roomChannel, c *client, text stri
 	if err := s.st.AppendChatMessage(ctx, m); err != nil {
 		return fmt.Errorf("chat: send: %w", err)
 	}
-	return s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
+	if err := s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)}); err != nil {
+		return err
+	}
+	s.counters.messagesIn.Add(1)
+	return nil
 }

@@ -1,0 +1,42 @@
+package chat
+
+import "sync/atomic"
+
+// Stats are the chat server's figures for metrics.
+type Stats struct {
+	// Connections is the number of chat clients on this node now.
+	Connections int
+	// MessagesIn counts the chat messages accepted from this node's
+	// clients (stored and published).
+	MessagesIn uint64
+	// MessagesDelivered counts chat messages queued to this node's
+	// clients: one per message and client, whichever node it came from.
+	MessagesDelivered uint64
+}
+
+// counters are the Server's monotonic counters.
+type counters struct {
+	messagesIn atomic.Uint64
+	delivered  atomic.Uint64
+}
+
+// Stats returns the current figures.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	chans := make([]*roomChannel, 0, len(s.channels))
+	for _, ch := range s.channels {
+		chans = append(chans, ch)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, ch := range chans {
+		ch.mu.Lock()
+		n += len(ch.clients)
+		ch.mu.Unlock()
+	}
+	return Stats{
+		Connections:       n,
+		MessagesIn:        s.counters.messagesIn.Load(),
+		MessagesDelivered: s.counters.delivered.Load(),
+	}
+}
