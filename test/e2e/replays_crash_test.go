@@ -130,3 +130,83 @@ func TestReplayCrashRecovery(t *testing.T) {
 		return false
 	})
 }
+
+// TestReplayDiskFailure breaks a recording's directory in the middle of a
+// live (it becomes a file: every write fails, even as root): the recording
+// stops with status failed and record.failed goes out, while the live
+// stream and its viewer carry on.
+func TestReplayDiskFailure(t *testing.T) {
+	ctx := testContext(t)
+	hooks := startHookReceiver(t)
+	s := startServer(t, replayRules, sendHooksTo(hooks))
+	owner := s.register(ctx, t, "diskowner")
+	rm := s.createRoom(ctx, t, owner, "disk", false)
+	push := s.pushURL(ctx, t, owner, rm.ID)
+	startPublisher(t, push.URL)
+	s.waitRoom(t, owner.Token, rm.ID, "live", 20*time.Second, func(r roomJSON) bool { return r.Status == "live" })
+	viewer := startFLVViewer(t, s.flvURL(rm.Stream))
+	defer viewer.close()
+
+	var rec replayJSON
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if l := s.replays(ctx, t, owner.Token, rm.ID); len(l) == 1 && l[0].Status == "recording" {
+			rec = l[0]
+			b, err := os.ReadFile(filepath.Join(s.cfg.DataDir, "recordings", rm.ID, rec.ID, "index.m3u8"))
+			if err == nil && parseVOD(t, b).segments >= 1 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recording with a segment within 20s: %+v", s.replays(ctx, t, owner.Token, rm.ID))
+		}
+		time.Sleep(pollInterval)
+	}
+	dir := filepath.Join(s.cfg.DataDir, "recordings", rm.ID, rec.ID)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := time.Now()
+
+	var failed replayJSON
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		if l := s.replays(ctx, t, owner.Token, rm.ID); len(l) == 1 && l[0].Status == "failed" {
+			failed = l[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recording not failed within 20s of its directory breaking: %+v", s.replays(ctx, t, owner.Token, rm.ID))
+		}
+		time.Sleep(pollInterval)
+	}
+	if failed.ID != rec.ID || failed.EndedAt == nil {
+		t.Errorf("failed replay %+v", failed)
+	}
+	hooks.wait(t, "record.failed", 15*time.Second, func(rs []hookRequest) bool {
+		for _, r := range rs {
+			if r.Payload.Type == webhook.TypeRecordFailed && r.Payload.Data["recording"] == rec.ID && r.Payload.Room == rm.ID {
+				e, _ := r.Payload.Data["error"].(string)
+				return strings.Contains(e, "not a directory")
+			}
+		}
+		return false
+	})
+
+	// The live goes on: the room stays live and the viewer keeps getting
+	// frames, without a gap, after the failure.
+	since := time.Now()
+	viewer.waitFrames(t, since, 50, 10*time.Second)
+	if ended, err := viewer.ended(); ended {
+		t.Fatalf("viewer disconnected: %v", err)
+	}
+	if gap := viewer.maxGap(broken, time.Now()); gap > time.Second {
+		t.Errorf("viewer went %v without data after the recording failed", gap)
+	}
+	if r := s.waitRoom(t, owner.Token, rm.ID, "live", 5*time.Second, func(r roomJSON) bool { return true }); r.Status != "live" {
+		t.Errorf("room %s after the recording failed", r.Status)
+	}
+}
