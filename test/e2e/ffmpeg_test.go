@@ -16,14 +16,24 @@ import (
 // H.264 at 25 fps, keyframe every 2 s; 440 Hz mono AAC at 44.1 kHz) in real
 // time to url.
 func publishArgs(url string) []string {
-	return []string{
+	return publishArgsFor(url, 0)
+}
+
+// publishArgsFor is publishArgs for a publisher that pushes exactly d of
+// media (by its timestamps) and then stops by itself; d = 0 means until
+// it is killed.
+func publishArgsFor(url string, d time.Duration) []string {
+	var limit []string
+	if d > 0 {
+		limit = []string{"-t", strconv.FormatFloat(d.Seconds(), 'f', 3, 64)}
+	}
+	return append(append([]string{
 		"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
 		"-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "50", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "64k",
-		"-f", "flv", url,
-	}
+	}, limit...), "-f", "flv", url)
 }
 
 // Expected properties of the published test pattern.
@@ -48,10 +58,17 @@ type publisher struct {
 // the test ends; its stderr is printed if the test failed.
 func startPublisher(t *testing.T, url string) *publisher {
 	t.Helper()
+	return startPublisherFor(t, url, 0)
+}
+
+// startPublisherFor is startPublisher for a publisher that pushes d of
+// media and exits by itself (d = 0: until killed).
+func startPublisherFor(t *testing.T, url string, d time.Duration) *publisher {
+	t.Helper()
 	ffmpeg := requireTool(t, "ffmpeg")
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &publisher{url: url, cancel: cancel, stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, ffmpeg, publishArgs(url)...)
+	p.cmd = exec.CommandContext(ctx, ffmpeg, publishArgsFor(url, d)...)
 	p.cmd.Stderr = p.stderr
 	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
