@@ -4,6 +4,7 @@
 // Usage:
 //
 //	roomcast [serve] [flags]     run the server (the default command)
+//	roomcast config example      print a commented reference configuration
 //	roomcast version             print the version
 //	roomcast bench play …        load-test a stream (see roomcast bench -h)
 package main
@@ -16,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -32,9 +34,19 @@ var (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go watchSignals(sigs, cancel, os.Exit, os.Stderr)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go forward(ctx, hup, reload)
+
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, reload)
+	signal.Stop(sigs)
+	signal.Stop(hup)
+	cancel()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
@@ -46,12 +58,51 @@ func main() {
 	}
 }
 
+// exitForced is the exit status after a second SIGTERM/SIGINT cut the
+// graceful shutdown short.
+const exitForced = 3
+
+// watchSignals cancels the run at the first signal from sigs and calls
+// exit(exitForced) at the second: an operator who does not want to wait for
+// the grace period presses Ctrl-C again.
+func watchSignals(sigs <-chan os.Signal, cancel func(), exit func(int), stderr io.Writer) {
+	sig, ok := <-sigs
+	if !ok {
+		return
+	}
+	fmt.Fprintf(stderr, "roomcast: %v: shutting down gracefully (send it again to force exit)\n", sig)
+	cancel()
+	sig, ok = <-sigs
+	if !ok {
+		return
+	}
+	fmt.Fprintf(stderr, "roomcast: %v again: forced exit\n", sig)
+	exit(exitForced)
+}
+
+// forward turns each SIGHUP into a reload request, dropping requests while
+// one is pending, until ctx ends.
+func forward(ctx context.Context, sigs <-chan os.Signal, reload chan<- struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sigs:
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
 var errUsage = errors.New("usage")
 
 const usage = `roomcast — live streaming and live rooms in one binary
 
 Usage:
   roomcast [serve] [flags]   run the server (default); roomcast serve -h lists flags
+  roomcast config example    print a commented reference configuration file
   roomcast version           print version and commit
   roomcast sign --key KEY --stream NAME (--expires-in 24h | --txtime HEX)
                              print a push/play URL signature (txSecret, txTime)
@@ -59,11 +110,15 @@ Usage:
                              create an account (password from stdin by default)
   roomcast bench play …      load-test a stream; roomcast bench -h for help
 
-Every serve flag can also be set with a ROOMCAST_* environment variable,
-e.g. -http-addr → ROOMCAST_HTTP_ADDR. Flags win over the environment.
+Every serve flag can also be set in a YAML file (roomcast serve --config
+roomcast.yaml; keys are the flag names) and with a ROOMCAST_* environment
+variable, e.g. -http-addr → ROOMCAST_HTTP_ADDR. Flags win over the
+environment, which wins over the file. SIGTERM or SIGINT shuts down
+gracefully (a second one forces exit); SIGHUP reloads the TLS certificate.
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command in args. reload receives SIGHUPs (nil: none).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-chan struct{}) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -77,9 +132,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			return err
 		}
-		return app.Run(ctx, cfg, app.Options{Stdout: stdout, Version: version})
+		return app.Run(ctx, cfg, app.Options{Stdout: stdout, Version: version, Commit: commit, Reload: reload})
+	case "config":
+		if len(args) != 1 || args[0] != "example" {
+			fmt.Fprintf(stderr, "usage: roomcast config example\n")
+			return errUsage
+		}
+		return config.WriteExample(stdout)
 	case "version":
-		fmt.Fprintf(stdout, "roomcast %s (commit %s)\n", version, commit)
+		fmt.Fprintf(stdout, "roomcast %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return nil
 	case "bench":
 		return bench.Main(ctx, args, stdout, stderr)

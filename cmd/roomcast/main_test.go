@@ -44,13 +44,13 @@ func TestSignErrors(t *testing.T) {
 
 func TestRunCommands(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "roomcast ") {
+	if err := run(context.Background(), []string{"version"}, &out, &errOut, nil); err != nil || !strings.HasPrefix(out.String(), "roomcast ") {
 		t.Fatalf("version: %v %q", err, out.String())
 	}
-	if err := run(context.Background(), []string{"nope"}, &out, &errOut); !errors.Is(err, errUsage) {
+	if err := run(context.Background(), []string{"nope"}, &out, &errOut, nil); !errors.Is(err, errUsage) {
 		t.Fatalf("unknown command: %v", err)
 	}
-	if err := run(context.Background(), []string{"serve", "-rtmp-addr", "bad"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "rtmp-addr") {
+	if err := run(context.Background(), []string{"serve", "-rtmp-addr", "bad"}, &out, &errOut, nil); err == nil || !strings.Contains(err.Error(), "rtmp-addr") {
 		t.Fatalf("bad config: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"roomcast/internal/config"
+	"roomcast/internal/metrics"
 	"roomcast/internal/record"
 )
 
@@ -27,19 +29,27 @@ type Options struct {
 	// (default: Stdout).
 	Stdout io.Writer
 	Logs   io.Writer
-	// Version is printed in the banner.
+	// Version is printed in the banner; Version and Commit label
+	// roomcast_build_info.
 	Version string
+	Commit  string
 	// OnReady, if set, is called with the bound addresses once the server
 	// accepts connections (tests listen on port 0).
 	OnReady func(Addrs)
-	// ShutdownGrace bounds the graceful shutdown (default 10 s).
+	// ShutdownGrace bounds the graceful shutdown (default: the
+	// configuration's -shutdown-grace).
 	ShutdownGrace time.Duration
+	// Reload receives a value for each SIGHUP: the TLS certificate is
+	// loaded again. Nil: only file changes reload it.
+	Reload <-chan struct{}
 }
 
 // Addrs are the addresses the server listens on.
 type Addrs struct {
 	RTMP net.Addr
 	HTTP net.Addr
+	// HTTPS is nil unless a certificate is configured.
+	HTTPS net.Addr
 }
 
 // Run starts every component and blocks until ctx ends, then shuts down.
@@ -49,6 +59,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 	if opt.Logs == nil {
 		opt.Logs = opt.Stdout
+	}
+	if opt.ShutdownGrace <= 0 {
+		opt.ShutdownGrace = cfg.ShutdownGrace
 	}
 	if opt.ShutdownGrace <= 0 {
 		opt.ShutdownGrace = 10 * time.Second
@@ -67,6 +80,17 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		return fmt.Errorf("http listener: %w", err)
 	}
 	defer httpLn.Close()
+	var certs *certReloader
+	var httpsLn net.Listener
+	if cfg.TLS.CertFile != "" {
+		if certs, err = newCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile, log.With("component", "tls")); err != nil {
+			return err
+		}
+		if httpsLn, err = net.Listen("tcp", cfg.TLS.Addr); err != nil {
+			return fmt.Errorf("https listener: %w", err)
+		}
+		defer httpsLn.Close()
+	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + hostPort(httpLn.Addr())
 	}
@@ -77,7 +101,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// Viewers' connections live under connCtx; it ends at shutdown.
 	connCtx, cancelConns := context.WithCancel(context.Background())
 	defer cancelConns()
-	c, err := build(ctx, cfg, connCtx, log)
+	c, err := build(ctx, cfg, connCtx, log, metrics.Build{Version: opt.Version, Commit: opt.Commit})
 	if err != nil {
 		return err
 	}
@@ -87,8 +111,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	if err := mountWeb(c.mux, cfg, log, "roomcast "+opt.Version+"\n\n"+banner(cfg, rtmpLn.Addr(), httpLn.Addr())); err != nil {
 		return err
 	}
+	mountOps(c.mux, c, cfg)
 	httpSrv := &http.Server{
-		Handler:           c.mux,
+		Handler:           handler(c, cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return connCtx },
@@ -108,9 +133,26 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	if cfg.DebugAddr != "" {
 		components++
 	}
+	var httpsSrv *http.Server
+	if certs != nil {
+		components++
+		httpsSrv = &http.Server{
+			Handler:           httpSrv.Handler,
+			TLSConfig:         certs.tlsConfig(),
+			ReadHeaderTimeout: httpSrv.ReadHeaderTimeout,
+			IdleTimeout:       httpSrv.IdleTimeout,
+			BaseContext:       httpSrv.BaseContext,
+			ErrorLog:          httpSrv.ErrorLog,
+		}
+		go certs.run(bgCtx, opt.Reload, certCheckInterval)
+	}
 	errc := make(chan error, components)
 	if cfg.DebugAddr != "" {
-		go func() { errc <- wrap("debug", serveDebug(bgCtx, cfg.DebugAddr, log)) }()
+		var metricsHandler http.Handler
+		if cfg.Metrics {
+			metricsHandler = c.metrics.Handler()
+		}
+		go func() { errc <- wrap("debug", serveDebug(bgCtx, cfg.DebugAddr, metricsHandler, log)) }()
 	}
 	go func() { errc <- wrap("hls", c.hls.Run(connCtx)) }()
 	go func() { errc <- wrap("rtmp", c.rtmp.Serve(connCtx, rtmpLn)) }()
@@ -128,12 +170,33 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		}
 		errc <- wrap("http", err)
 	}()
+	if httpsSrv != nil {
+		go func() {
+			err := httpsSrv.Serve(tls.NewListener(httpsLn, httpsSrv.TLSConfig))
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			errc <- wrap("https", err)
+		}()
+	}
 
-	fmt.Fprintf(opt.Stdout, "roomcast %s is running\n\n%s\n", opt.Version, banner(cfg, rtmpLn.Addr(), httpLn.Addr()))
-	log.Info("started", "rtmp", rtmpLn.Addr().String(), "http", httpLn.Addr().String(), "data", cfg.DataDir,
+	fmt.Fprintf(opt.Stdout, "roomcast %s is running\n\n%s", opt.Version, banner(cfg, rtmpLn.Addr(), httpLn.Addr()))
+	if httpsLn != nil {
+		fmt.Fprintf(opt.Stdout, "  HTTPS and WSS:          https://%s/  (same paths as HTTP)\n", hostPort(httpsLn.Addr()))
+	}
+	fmt.Fprintln(opt.Stdout)
+	addrs := Addrs{RTMP: rtmpLn.Addr(), HTTP: httpLn.Addr()}
+	https := ""
+	if httpsLn != nil {
+		addrs.HTTPS = httpsLn.Addr()
+		https = httpsLn.Addr().String()
+	}
+	log.Info("started", "version", opt.Version, "commit", opt.Commit, "rtmp", rtmpLn.Addr().String(), "http", httpLn.Addr().String(),
+		"https", https, "data", cfg.DataDir, "config", cfg.File,
 		"public_url", cfg.PublicURL, "public_rtmp", cfg.PublicRTMP, "open_publish", cfg.OpenPublish)
+	c.ready.Store(true)
 	if opt.OnReady != nil {
-		opt.OnReady(Addrs{RTMP: rtmpLn.Addr(), HTTP: httpLn.Addr()})
+		opt.OnReady(addrs)
 	}
 
 	var runErr error
@@ -144,6 +207,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		pending--
 		log.Error("component failed", "err", runErr)
 	}
+	c.ready.Store(false)
 	log.Info("shutting down", "grace", opt.ShutdownGrace)
 
 	// Stop accepting, end streams (viewers drain, rooms end), close
@@ -160,6 +224,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 	stopRecorder()
 	shutdownErr := httpSrv.Shutdown(graceCtx)
+	if httpsSrv != nil {
+		shutdownErr = errors.Join(shutdownErr, ignoreClosed(httpsSrv.Shutdown(graceCtx)))
+	}
 	cancelConns()
 	if !c.tracker.Wait(graceCtx.Done()) {
 		log.Warn("viewers still connected after the grace period")

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"roomcast/internal/api"
@@ -19,6 +20,7 @@ import (
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
+	"roomcast/internal/metrics"
 	"roomcast/internal/record"
 	"roomcast/internal/room"
 	"roomcast/internal/server/hls"
@@ -48,6 +50,10 @@ type components struct {
 	rec     *record.Recorder
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
+
+	metrics   *metrics.Metrics
+	ready     atomic.Bool // started and not shutting down (/readyz)
+	chatConns connLimit   // -max-chat-connections
 }
 
 // openStore opens the database in the data directory.
@@ -89,12 +95,14 @@ func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user
 	return users, rooms, nil
 }
 
-func build(ctx context.Context, cfg config.Config, connCtx context.Context, log *slog.Logger) (*components, error) {
+func build(ctx context.Context, cfg config.Config, connCtx context.Context, log *slog.Logger, bi metrics.Build) (*components, error) {
 	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	c := &components{db: db, tracker: &httpx.Tracker{}}
+	c.chatConns.max = int64(cfg.Limits.MaxChatConnections)
+	c.metrics = newMetrics(c, bi)
 	c.hub = hub.New(hub.Config{
 		GOPMaxFrames:        cfg.Hub.GOPMaxFrames,
 		GOPMaxBytes:         cfg.Hub.GOPMaxBytes,
@@ -104,6 +112,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		ReconnectGrace:      orNegative(cfg.Hub.ReconnectGrace),
 		Takeover:            cfg.Hub.Takeover,
 		MaxViewersPerStream: cfg.Hub.MaxViewers,
+		MaxViewers:          cfg.Limits.MaxViewers,
+		MaxPublishers:       cfg.Limits.MaxPublishers,
 	}, log.With("component", "hub"))
 	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub)); err != nil {
 		db.Close()
@@ -117,6 +127,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		SensitiveWords: cfg.Chat.SensitiveWords,
 		RateMessages:   cfg.Chat.RateMessages,
 		RateWindow:     cfg.Chat.RateWindow,
+		ClientIP:       func(r *http.Request) string { return clientIP(r, cfg.TrustProxy) },
 	}, chat.Deps{
 		Store:   db,
 		Users:   c.users,
@@ -162,6 +173,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		LoginLimit:        perMinute(cfg.Auth.RateLimit),
 		RegisterLimit:     perMinute(cfg.Auth.RateLimit),
 		CORSOrigins:       cfg.Auth.CORSOrigins,
+		TrustProxy:        cfg.TrustProxy,
 		Replays:           db,
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
@@ -173,7 +185,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.mux = http.NewServeMux()
 	a.Register(c.mux)
 	c.mux.HandleFunc("GET /api/v1/rooms/{id}/chat", func(w http.ResponseWriter, r *http.Request) {
-		c.chat.ServeWS(w, r, r.PathValue("id"))
+		c.serveChat(w, r, log.With("component", "chat"))
 	})
 	c.mux.HandleFunc("GET /api/v1/rooms/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeMessages(w, r, r.PathValue("id"))
@@ -215,6 +227,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 	}
 	publicURL := strings.TrimRight(cfg.PublicURL, "/")
 	onReady := func(rec store.Recording) {
+		c.metrics.RecordingFinished(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordReady, Room: rec.RoomID, Stream: rec.Stream,
@@ -230,6 +243,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		}
 	}
 	onFailed := func(rec store.Recording, cause error) {
+		c.metrics.RecordingFinished(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordFailed, Room: rec.RoomID, Stream: rec.Stream,

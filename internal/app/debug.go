@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// serveDebug serves Go's profiler on addr until ctx ends.
-func serveDebug(ctx context.Context, addr string, log *slog.Logger) error {
+// serveDebug serves Go's profiler on addr until ctx ends, and the metrics
+// at /metrics when metricsHandler is not nil.
+func serveDebug(ctx context.Context, addr string, metricsHandler http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("debug listener: %w", err)
@@ -23,6 +24,9 @@ func serveDebug(ctx context.Context, addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if metricsHandler != nil {
+		mux.Handle("GET /metrics", metricsHandler)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	stop := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stop()

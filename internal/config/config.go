@@ -51,6 +51,10 @@ type Config struct {
 	// Metrics serves Prometheus metrics at /metrics on the HTTP listener
 	// (and on DebugAddr when set).
 	Metrics bool
+	// TrustProxy takes the client IP for rate limits and per-IP caps from
+	// the last X-Forwarded-For entry; set it only behind a reverse proxy
+	// that sets that header.
+	TrustProxy bool
 
 	RTMP    RTMP
 	Hub     Hub
@@ -304,6 +308,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.File, "config", c.File, "YAML configuration file (keys are the flag names; see roomcast config example)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time allowed for a graceful shutdown after SIGTERM/SIGINT (a second signal forces exit)")
 	fs.BoolVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus metrics at /metrics on the HTTP listener")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take client IPs from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)")
 	fs.StringVar(&c.TLS.Addr, "https-addr", c.TLS.Addr, "HTTPS/WSS listen address, used when -tls-cert and -tls-key are set")
 	fs.StringVar(&c.TLS.CertFile, "tls-cert", c.TLS.CertFile, "PEM certificate (chain) file for HTTPS/WSS; reloaded on SIGHUP and when it changes")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key", c.TLS.KeyFile, "PEM private key file of -tls-cert")
