@@ -268,6 +268,8 @@ func (c *conn) stopStream(streamID uint32) {
 	if c.player != nil {
 		c.player.stop()
 		c.player = nil
+		// No longer playing: a client that then says nothing is idle.
+		c.rd.every(c.srv.cfg.ReadTimeout)
 	}
 }
 
