@@ -17,8 +17,8 @@ import (
 // rawClient speaks RTMP message by message, for the exchanges the client
 // of package rtmp does not make (AMF3 commands, _checkbw, small windows).
 type rawClient struct {
-	t  *testing.T
-	nc net.Conn
+	t    *testing.T
+	nc   net.Conn
 	cr   *rtmp.ChunkReader
 	cw   *rtmp.ChunkWriter
 	sent *countWriter // bytes written after the handshake
