@@ -1,0 +1,176 @@
+// Browser tests of the web app: a real server, ffmpeg publishing, and the
+// system Chromium playing, chatting, liking, watching the studio and
+// kicking from the admin page. Screenshots go to test-results/web/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { client, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let srv, api, browser, room, ffmpeg;
+const tokens = {};
+
+before(async () => {
+  srv = await startServer({ grace: '2s' });
+  api = client(srv.http);
+  tokens.alice = (await api.register('alice')).token;
+  tokens.bob = (await api.register('bob')).token;
+  tokens.root = (await api.login('root')).token;
+  room = await api.call('POST', '/rooms', tokens.alice, { title: '周五夜谈 Friday night', description: 'A test pattern with a 440 Hz tone.' });
+  // An idle room of bob's, so the home page shows more than one card.
+  await api.call('POST', '/rooms', tokens.bob, { title: 'Bob 的厨房' });
+  const push = await api.call('POST', `/rooms/${room.id}/push-url`, tokens.alice);
+  ffmpeg = publish(push.url);
+  await until('the room to be live', async () => (await api.call('GET', `/rooms/${room.id}`)).status === 'live', 20000);
+  browser = await launch();
+});
+
+after(async () => {
+  await stopAll();
+});
+
+/** A page in a new context (its own storage), optionally logged in through
+ * the login form, that fails the test on page errors. */
+async function openPage({ user, viewport = DESKTOP, lang = 'zh-CN', path = '/' } = {}) {
+  const ctx = await browser.newContext({ viewport, locale: lang, deviceScaleFactor: viewport === PHONE ? 2 : 1, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('dialog', (d) => void d.accept());
+  if (user) {
+    await page.goto(srv.http + '/login?next=' + encodeURIComponent(path));
+    await page.fill('input[name=name]', user);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('form button[type=submit]');
+    await page.waitForURL((u) => u.pathname === path.split('?')[0], { timeout: 10000 });
+  } else {
+    await page.goto(srv.http + path);
+  }
+  return page;
+}
+
+/** Waits until the video has played for seconds, with no player failure. */
+async function assertPlays(page, kind, seconds = 4) {
+  await until(`the ${kind} player`, () => page.evaluate(() => window.__roomcast?.kind), 10000);
+  assert.equal(await page.evaluate(() => window.__roomcast.kind), kind);
+  const t0 = await until('playback to start', async () => {
+    const t = await page.evaluate(() => document.querySelector('video').currentTime);
+    return t > 0.3 ? t : 0;
+  }, 20000);
+  await page.waitForTimeout(seconds * 1000);
+  const t1 = await page.evaluate(() => document.querySelector('video').currentTime);
+  assert.ok(t1 - t0 >= seconds * 0.7, `${kind}: currentTime went from ${t0} to ${t1} in ${seconds} s`);
+  const dbg = await page.evaluate(() => window.__roomcast);
+  assert.deepEqual(dbg.ends, [], `${kind}: the player failed: ${dbg.ends.join('; ')}`);
+  assert.equal(dbg.state, 'playing');
+  assert.deepEqual(page.errors, []);
+}
+
+test('home lists the live room', async () => {
+  for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    const page = await openPage({ viewport });
+    await page.waitForSelector(`[data-room="${room.id}"]`, { timeout: 15000 });
+    const card = await page.textContent(`[data-room="${room.id}"]`);
+    assert.match(card, /周五夜谈/);
+    assert.match(card, /alice/);
+    assert.match(card, /直播中/);
+    await page.screenshot({ path: shotPath(`home-${name}`), fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+test('the room plays over HTTP-FLV', async () => {
+  const page = await openPage({ path: `/room/${room.id}?player=flv` });
+  await assertPlays(page, 'flv');
+  await page.screenshot({ path: shotPath('room-desktop') });
+  await page.context().close();
+});
+
+test('the room plays over HLS', async () => {
+  const page = await openPage({ path: `/room/${room.id}?player=hls`, lang: 'en-US' });
+  await assertPlays(page, 'hls');
+  assert.match(await page.textContent('header'), /Log in/);
+  await page.context().close();
+});
+
+test('the room plays on a phone-sized screen', async () => {
+  const page = await openPage({ path: `/room/${room.id}`, viewport: PHONE });
+  await assertPlays(page, 'flv', 3);
+  await page.screenshot({ path: shotPath('room-phone'), fullPage: true });
+  await page.context().close();
+});
+
+test('chat and likes reach both users', async () => {
+  const a = await openPage({ user: 'alice', path: `/room/${room.id}` });
+  const b = await openPage({ user: 'bob', path: `/room/${room.id}` });
+  for (const p of [a, b]) await p.waitForSelector('.chat[data-state=open] .chat-input:not([disabled])', { timeout: 10000 });
+  const text = 'hello from bob ' + Date.now();
+  await b.fill('.chat-input', text);
+  await b.press('.chat-input', 'Enter');
+  await a.waitForSelector(`.chat-list .msg:has-text("${text}")`, { timeout: 10000 });
+  await b.waitForSelector(`.chat-list .msg:has-text("${text}")`, { timeout: 10000 });
+
+  const total = (p) => p.$eval('[data-testid=like-count]', (e) => Number(e.dataset.total));
+  const before = await total(a);
+  assert.equal(await total(b), before);
+  await b.click('button.like');
+  await until('the like on alice\'s page', async () => (await total(a)) === before + 1, 10000);
+  await until('the like on bob\'s page', async () => (await total(b)) === before + 1, 10000);
+  // The server keeps the count: it stays after the totals settle.
+  await a.waitForTimeout(1200);
+  assert.equal(await total(a), before + 1);
+  assert.equal(await total(b), before + 1);
+
+  // The owner deletes bob's message; it disappears for bob too.
+  await a.hover(`.chat-list .msg:has-text("${text}")`);
+  await a.click(`.chat-list .msg:has-text("${text}") .msg-mod button:first-child`);
+  await b.waitForSelector(`.chat-list .msg:has-text("${text}")`, { state: 'detached', timeout: 10000 });
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await a.context().close();
+  await b.context().close();
+});
+
+test('the studio shows the stream live with its bitrate', async () => {
+  for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    const page = await openPage({ user: 'alice', path: `/studio/${room.id}`, viewport });
+    await page.waitForSelector('[data-testid=stream-status][data-live=true]', { timeout: 15000 });
+    const bps = await until('a bitrate', async () => Number(await page.$eval('[data-testid=stat-bitrate]', (e) => e.dataset.bps || 0)), 10000);
+    assert.ok(bps > 50000, `bitrate ${bps}`);
+    assert.match(await page.textContent('[data-testid=stat-resolution]'), /640×360/);
+    await page.click('text=获取推流地址');
+    const pushURL = await page.textContent('[data-testid=push-url]');
+    assert.match(pushURL, new RegExp(`^rtmp://.+/live/${room.stream}\\?txSecret=[0-9a-f]+&txTime=[0-9A-F]+$`));
+    assert.match(await page.textContent('[data-testid=obs-key]'), new RegExp(`^${room.stream}\\?txSecret=`));
+    await page.waitForTimeout(2500); // a few points on the graph
+    await page.screenshot({ path: shotPath(`studio-${name}`), fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+test('kicking from the admin page ends the live on the room page', async () => {
+  const viewer = await openPage({ path: `/room/${room.id}?player=flv` });
+  await assertPlays(viewer, 'flv', 2);
+  const phone = await openPage({ user: 'root', path: '/admin', viewport: PHONE });
+  await phone.waitForSelector(`button[data-stream="${room.stream}"]`, { timeout: 10000 });
+  await phone.screenshot({ path: shotPath('admin-phone'), fullPage: true });
+  await phone.context().close();
+
+  const admin = await openPage({ user: 'root', path: '/admin' });
+  const kick = `button[data-stream="${room.stream}"]`;
+  await admin.waitForSelector(kick, { timeout: 10000 });
+  assert.match(await admin.textContent('[data-testid=streams]'), /周五夜谈/);
+  await admin.waitForSelector('[data-testid=users] >> text=bob');
+  await admin.screenshot({ path: shotPath('admin-desktop'), fullPage: true });
+  await admin.click(kick);
+  await until('ffmpeg to be disconnected', () => ffmpeg.exitCode !== null || ffmpeg.signalCode !== null, 15000);
+  await viewer.waitForSelector('.stage[data-state=ended]', { timeout: 30000 });
+  assert.match(await viewer.textContent('.overlay'), /直播已结束/);
+  assert.equal((await api.call('GET', `/rooms/${room.id}`)).status, 'ended');
+  await viewer.screenshot({ path: shotPath('room-ended-desktop') });
+  assert.deepEqual([...viewer.errors, ...admin.errors], []);
+  await viewer.context().close();
+  await admin.context().close();
+});
