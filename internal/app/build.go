@@ -102,7 +102,6 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}
 	c := &components{db: db, tracker: &httpx.Tracker{}}
 	c.chatConns.max = int64(cfg.Limits.MaxChatConnections)
-	c.metrics = newMetrics(c, bi)
 	c.hub = hub.New(hub.Config{
 		GOPMaxFrames:        cfg.Hub.GOPMaxFrames,
 		GOPMaxBytes:         cfg.Hub.GOPMaxBytes,
@@ -201,6 +200,9 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Denied:    api.WriteAccessError,
 		Log:       log.With("component", "vod"),
 	}).Register(c.mux)
+	// Read at scrape time; the recorder's callbacks use it only once Run
+	// has started.
+	c.metrics = newMetrics(c, bi)
 	return c, nil
 }
 

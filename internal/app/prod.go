@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,8 +16,8 @@ import (
 	"roomcast/internal/metrics"
 )
 
-// newMetrics builds the metrics over c's components; they are read at
-// scrape time, so components built later are fine.
+// newMetrics builds the metrics over c's components, which must all be
+// built; they are read at scrape time.
 func newMetrics(c *components, build metrics.Build) *metrics.Metrics {
 	return metrics.New(metrics.Sources{
 		Hub: c.hub,
@@ -55,42 +56,79 @@ func handler(c *components, cfg config.Config) http.Handler {
 }
 
 // serveChat serves a chat WebSocket within -max-chat-connections and logs
-// one line when it closes.
+// one line when the connection closes. The chat server takes the
+// connection over (Hijack) and returns; the slot is freed when the
+// connection is closed.
 func (c *components) serveChat(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	if !c.chatConns.acquire() {
 		c.metrics.Refused("max-chat-connections")
 		httpx.WriteError(w, http.StatusServiceUnavailable, "too_many_connections", "the server has too many chat connections; try again later")
 		return
 	}
-	defer c.chatConns.release()
 	start := time.Now()
-	sw := &statusRecorder{ResponseWriter: w}
-	c.chat.ServeWS(sw, r, r.PathValue("id"))
-	reason := "closed"
-	if sw.status != http.StatusSwitchingProtocols && sw.status != 0 {
-		reason = fmt.Sprintf("refused with HTTP %d", sw.status)
+	var once sync.Once
+	closed := func() {
+		once.Do(func() {
+			c.chatConns.release()
+			log.Info("chat connection closed", "room", r.PathValue("id"), "remote", r.RemoteAddr,
+				"duration", time.Since(start).Round(time.Millisecond))
+		})
 	}
-	log.Info("chat connection closed", "room", r.PathValue("id"), "remote", r.RemoteAddr,
-		"reason", reason, "duration", time.Since(start).Round(time.Millisecond))
+	hw := &hijackWatcher{ResponseWriter: w, closed: closed}
+	c.chat.ServeWS(hw, r, r.PathValue("id"))
+	if !hw.hijacked {
+		once.Do(c.chatConns.release) // refused before the upgrade
+	}
 }
 
-// statusRecorder remembers the status a handler wrote; Unwrap lets the
-// WebSocket upgrade reach the connection.
-type statusRecorder struct {
+// hijackWatcher calls closed when the connection its handler hijacked is
+// closed.
+type hijackWatcher struct {
 	http.ResponseWriter
-	status int
+	closed   func()
+	hijacked bool
 }
 
-// WriteHeader implements http.ResponseWriter.
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+// Hijack implements http.Hijacker. The connection keeps its concrete
+// methods (SyscallConn, writev) when it is a TCP connection.
+func (w *hijackWatcher) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
 	}
-	w.ResponseWriter.WriteHeader(code)
+	w.hijacked = true
+	if tc, ok := nc.(*net.TCPConn); ok {
+		return &watchedTCPConn{TCPConn: tc, closed: w.closed}, brw, nil
+	}
+	return &watchedConn{Conn: nc, closed: w.closed}, brw, nil
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *hijackWatcher) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// watchedTCPConn is a TCP connection that reports its Close.
+type watchedTCPConn struct {
+	*net.TCPConn
+	closed func()
+}
+
+// Close implements net.Conn.
+func (c *watchedTCPConn) Close() error {
+	c.closed()
+	return c.TCPConn.Close()
+}
+
+// watchedConn is any other connection (TLS) that reports its Close.
+type watchedConn struct {
+	net.Conn
+	closed func()
+}
+
+// Close implements net.Conn.
+func (c *watchedConn) Close() error {
+	c.closed()
+	return c.Conn.Close()
+}
 
 // connLimit bounds concurrent connections; max 0 means no bound.
 type connLimit struct {
