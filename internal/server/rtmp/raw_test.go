@@ -393,3 +393,77 @@ func TestIdleTimeouts(t *testing.T) {
 		closedWithin(t, c.nc, 4*timeout)
 	})
 }
+
+// TestTimestampWrap: a publisher whose 32-bit timestamps wrap around (after
+// 49.7 days, or from an encoder that starts near the top) gives the hub
+// monotonic 64-bit timestamps, and RTMP players timestamps that continue
+// modulo 2^32, with extended timestamps on the wire.
+func TestTimestampWrap(t *testing.T) {
+	base, h := startServer(t, nil)
+	pub := dial(t, base+"/live/wrap")
+	if err := pub.Publish(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	start := uint32(1<<32 - 120)
+	if err := pub.WriteMedia(rtmp.TypeVideo, start, avcSeq); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return h.Stream("wrap") != nil })
+	sub, err := h.Subscribe("wrap", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	play := dial(t, base+"/live/wrap")
+	if err := play.Play(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	const frames = 8
+	for i := range frames {
+		body := inter
+		if i == 0 {
+			body = key
+		}
+		if err := pub.WriteMedia(rtmp.TypeVideo, start+uint32(40*i), body); err != nil { // wraps after the third
+			t.Fatal(err)
+		}
+	}
+
+	var dts []int64
+	for len(dts) < frames {
+		fs, err := sub.Next(ctx5(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			if !f.Packet.SeqHeader {
+				dts = append(dts, f.Packet.DTS)
+			}
+		}
+	}
+	for i := 1; i < len(dts); i++ {
+		if dts[i]-dts[i-1] != 40 {
+			t.Fatalf("hub timestamps %v: not 40 ms apart across the wrap", dts)
+		}
+	}
+
+	_ = play.SetDeadline(time.Now().Add(5 * time.Second))
+	var got []uint32
+	for len(got) < frames {
+		m, err := play.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == rtmp.TypeVideo && len(m.Data) > 1 && m.Data[1] == 1 {
+			got = append(got, m.Timestamp)
+		}
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i]-got[i-1] != 40 { // modulo 2^32
+			t.Fatalf("player timestamps %v: not 40 ms apart modulo 2^32", got)
+		}
+	}
+	if got[0] < 1<<31 || got[len(got)-1] > 1<<31 {
+		t.Fatalf("player timestamps %v do not cross the wrap", got)
+	}
+}
