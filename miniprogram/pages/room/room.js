@@ -1,0 +1,181 @@
+// Viewer page: <live-player> on the room's HTTP-FLV (or RTMP) URL, the
+// player's status codes turned into messages (restarting playback with
+// back-off when it gives up), and the chat overlay: history, sending,
+// batched likes, online count, the "live ended" state.
+const { playerState, formatNetStatus } = require('../../utils/live-state')
+const { ChatClient, chatErrorMessage } = require('../../utils/chat')
+const { bindChat } = require('../../utils/chat-view')
+const { Backoff } = require('../../utils/backoff')
+const format = require('../../utils/format')
+
+Component({
+  data: {
+    room: null,
+    src: '',
+    protocol: 'flv',
+    minCache: 1,
+    maxCache: 3,
+    state: 'loading',
+    stateText: '加载中…',
+    net: '',
+    ended: false,
+    fullscreen: false,
+    messages: [],
+    lastMessageId: '',
+    likes: 0,
+    online: 0,
+    viewers: 0,
+    pinned: '',
+    canSend: false,
+    chatState: 'connecting',
+    input: '',
+    error: '',
+  },
+  methods: {
+    async onLoad(query) {
+      const app = getApp()
+      const cfg = app.globalData.config
+      this.roomId = query && query.id
+      this.restarts = new Backoff({ min: 1000, max: 15000 })
+      this.setData({ protocol: cfg.playProtocol === 'rtmp' ? 'rtmp' : 'flv', minCache: cfg.player.minCache, maxCache: cfg.player.maxCache })
+      if (!this.roomId) {
+        this.setData({ error: '缺少直播间 id', state: 'error' })
+        return
+      }
+      await app.ready
+      try {
+        await this.loadRoom()
+      } catch (e) {
+        this.setData({ error: e.userMessage || e.message, state: 'error', stateText: '' })
+        return
+      }
+      this.player = wx.createLivePlayerContext('player', this)
+      this.startChat()
+    },
+    onUnload() {
+      if (this.restartTimer) clearTimeout(this.restartTimer)
+      this.restartTimer = null
+      if (this.unbind) this.unbind()
+      if (this.chat) this.chat.close()
+    },
+    async loadRoom() {
+      const room = await getApp().api.getRoom(this.roomId)
+      const ended = room.status !== 'live'
+      this.setData({
+        room,
+        ended,
+        src: this.playURL(room, this.data.protocol),
+        state: ended ? 'ended' : 'loading',
+        stateText: ended ? (room.status === 'idle' ? '主播还没有开播' : '直播已结束') : '加载中…',
+        likes: room.likes,
+        viewers: room.viewers,
+        liveFor: format.liveFor(room),
+      })
+      wx.setNavigationBarTitle({ title: room.title })
+      return room
+    },
+    playURL(room, protocol) {
+      if (!room || !room.play) return ''
+      return protocol === 'rtmp' ? room.play.rtmp : room.play.flv
+    },
+    startChat() {
+      const app = getApp()
+      this.chat = new ChatClient({ api: app.api, roomId: this.roomId, likeFlushMs: app.globalData.config.likeFlushMs })
+      this.unbind = bindChat(this, this.chat)
+      this.chat.on('ended', () => this.liveEnded())
+      this.chat.on('started', () => this.liveStarted())
+      this.chat.on('error', e => wx.showToast({ title: e.userMessage, icon: 'none' }))
+      this.chat.on('kicked', () => wx.showToast({ title: chatErrorMessage('kicked'), icon: 'none' }))
+      this.chat.on('banned', () => wx.showToast({ title: chatErrorMessage('banned'), icon: 'none' }))
+      this.chat.connect()
+    },
+    liveEnded() {
+      if (this.restartTimer) clearTimeout(this.restartTimer)
+      this.restartTimer = null
+      this.setData({ ended: true, state: 'ended', stateText: '直播已结束', net: '' })
+      if (this.player) this.player.stop()
+    },
+    async liveStarted() {
+      try {
+        await this.loadRoom()
+      } catch (e) {
+        return
+      }
+      this.restarts.reset()
+      if (this.player) this.player.play()
+    },
+    // onStateChange handles <live-player> bindstatechange.
+    onStateChange(e) {
+      const s = playerState(e.detail.code)
+      if (this.data.ended) return
+      const data = { state: s.state }
+      if (s.message) data.stateText = s.message
+      if (s.state === 'playing') {
+        this.restarts.reset()
+        data.stateText = ''
+      }
+      this.setData(data)
+      if (s.action === 'restart') this.restartPlayback()
+      if (s.action === 'refetch') this.refetch()
+    },
+    // restartPlayback stops and plays again after a growing delay: the
+    // player gave up reconnecting by itself (-2301).
+    restartPlayback() {
+      if (this.restartTimer || !this.player) return
+      const delay = this.restarts.next()
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null
+        if (this.data.ended) return
+        const player = this.player
+        player.stop({ complete: () => player.play() })
+      }, delay)
+    },
+    // refetch loads the room again for a fresh play URL (-2302).
+    async refetch() {
+      try {
+        await this.loadRoom()
+        if (!this.data.ended && this.player) this.player.play()
+      } catch (e) {
+        this.setData({ stateText: e.userMessage || e.message })
+      }
+    },
+    onNetStatus(e) {
+      this.setData({ net: formatNetStatus(e.detail.info) })
+    },
+    onFullScreenChange(e) {
+      this.setData({ fullscreen: !!e.detail.fullScreen })
+    },
+    toggleFullScreen() {
+      if (!this.player) return
+      if (this.data.fullscreen) this.player.exitFullScreen()
+      else this.player.requestFullScreen({ direction: 90 })
+    },
+    switchProtocol() {
+      const protocol = this.data.protocol === 'flv' ? 'rtmp' : 'flv'
+      this.setData({ protocol, src: this.playURL(this.data.room, protocol) })
+    },
+    onInput(e) {
+      this.setData({ input: e.detail.value })
+    },
+    sendMessage() {
+      const text = this.data.input.trim()
+      if (!text) return
+      if (!this.chat || !this.chat.send(text)) {
+        const why = !this.chat || !this.chat.user ? '登录后才能发言' : (this.data.muted ? '你已被禁言' : '聊天未连接，请稍候')
+        wx.showToast({ title: why, icon: 'none' })
+        return
+      }
+      this.setData({ input: '' })
+    },
+    tapLike() {
+      if (!this.chat || !this.chat.user) {
+        wx.showToast({ title: '登录后才能点赞', icon: 'none' })
+        return
+      }
+      this.chat.like(1)
+    },
+    openReplays() {
+      wx.navigateTo({ url: `/pages/replay/replay?id=${this.roomId}` })
+    },
+  },
+})
