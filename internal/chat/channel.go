@@ -7,8 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"roomcast/internal/protocol/websocket"
 	"roomcast/internal/store"
 )
 
@@ -37,6 +36,16 @@ type roomChannel struct {
 	limits     map[string]*userLimits
 	lastOnline int // online count last broadcast
 	lastViews  int
+
+	// Broadcasts are coalesced: frames wait in outbox at most
+	// BroadcastInterval after the previous flush, then go out as one
+	// message (a JSON array when several), framed once for every client.
+	outbox    [][]byte
+	lastFlush time.Time
+	timer     *time.Timer // pending flush; nil: none
+
+	pingAt  time.Time // when the last keep-alive ping went out
+	pongDue bool      // the clients' answers to it are not checked yet
 
 	unsubscribe func()
 	stop        chan struct{}
@@ -109,6 +118,22 @@ func (ch *roomChannel) close() {
 	close(ch.stop)
 	<-ch.stopped
 	ch.unsubscribe()
+	ch.mu.Lock()
+	if ch.timer != nil {
+		ch.timer.Stop()
+		ch.timer = nil
+	}
+	ch.mu.Unlock()
+}
+
+// closeClients closes every client with status and reason.
+func (ch *roomChannel) closeClients(status uint16, reason string) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.flushLocked()
+	for c := range ch.clients {
+		c.close(status, reason)
+	}
 }
 
 // onEvent applies a bus event to the local clients. Called by the bus; calls
@@ -148,19 +173,56 @@ func (ch *roomChannel) onEvent(data []byte) {
 			} else {
 				c.mutedUntil.Store(0)
 			}
-			c.enqueue(e.Frame)
+			c.sendJSON(e.Frame)
 			if e.Kind == evKick {
-				c.close(websocket.StatusPolicyViolation, e.Text)
+				c.close(websocket.ClosePolicyViolation, e.Text)
 			}
 		}
 	}
 }
 
-// broadcastLocked queues frame, encoded once, to every client. ch.mu must be
-// held.
+// broadcastLocked queues a JSON frame for every client: at once if the
+// last flush is BroadcastInterval old (or MaxBatch frames wait), else
+// with the frames that follow it, when the interval is over. ch.mu must
+// be held.
 func (ch *roomChannel) broadcastLocked(frame []byte) {
+	ch.outbox = append(ch.outbox, frame)
+	cfg := &ch.s.cfg
+	wait := cfg.BroadcastInterval - time.Since(ch.lastFlush)
+	if wait <= 0 || len(ch.outbox) >= cfg.MaxBatch {
+		ch.flushLocked()
+		return
+	}
+	if ch.timer == nil {
+		ch.timer = time.AfterFunc(wait, func() {
+			ch.mu.Lock()
+			ch.timer = nil
+			ch.flushLocked()
+			ch.mu.Unlock()
+		})
+	}
+}
+
+// flushLocked sends the waiting broadcast frames to every client as one
+// WebSocket message, framed once and shared. ch.mu must be held.
+func (ch *roomChannel) flushLocked() {
+	if len(ch.outbox) == 0 {
+		return
+	}
+	if ch.timer != nil {
+		ch.timer.Stop()
+		ch.timer = nil
+	}
+	payload := ch.outbox[0]
+	if len(ch.outbox) > 1 {
+		payload = batch(ch.outbox)
+	}
+	clear(ch.outbox)
+	ch.outbox = ch.outbox[:0]
+	ch.lastFlush = time.Now()
+	frame := websocket.Frame(websocket.OpText, payload)
 	for c := range ch.clients {
-		c.enqueue(frame)
+		c.deliver(frame)
 	}
 }
 
@@ -169,13 +231,15 @@ func (ch *roomChannel) broadcastLocked(frame []byte) {
 // messages from the store for a resume beyond the ring (seq-ordered), since
 // the resume point (-1: a fresh join). ch.mu must be held.
 func (ch *roomChannel) addLocked(c *client, welcome welcomeFrame, since int64, older []store.ChatMessage, olderFull bool) {
+	// What waits in the outbox is in the history already.
+	ch.flushLocked()
 	ch.clients[c] = struct{}{}
 	welcome.Online = len(ch.clients)
 	welcome.Viewers = ch.s.viewers(ch.stream)
 	welcome.Likes = max(welcome.Likes, ch.likes)
 	welcome.Pinned = ch.pinned
 	welcome.LastSeq = ch.lastSeq
-	c.enqueue(mustJSON(welcome))
+	c.sendJSON(mustJSON(welcome))
 
 	var frames [][]byte
 	truncated := false
@@ -206,7 +270,7 @@ func (ch *roomChannel) addLocked(c *client, welcome welcomeFrame, since int64, o
 			frames, truncated = frames[len(frames)-ch.s.cfg.MaxResume:], true
 		}
 	}
-	c.enqueue(encodeHistory(frames, since >= 0, truncated))
+	c.sendJSON(encodeHistory(frames, since >= 0, truncated))
 }
 
 // needsStore reports whether a resume from since reaches beyond the ring.
@@ -276,10 +340,37 @@ func (ch *roomChannel) tick() {
 		case <-t.C:
 		}
 		ch.flushLikes(true)
-		if now := time.Now(); now.Sub(lastPresence) >= cfg.PresenceInterval {
+		now := time.Now()
+		if now.Sub(lastPresence) >= cfg.PresenceInterval {
 			if ch.presence() {
 				lastPresence = now
 			}
+		}
+		ch.keepAlive(now)
+	}
+}
+
+// keepAlive pings every client each PingInterval and closes, PongTimeout
+// after a ping, the clients from which nothing arrived since it.
+func (ch *roomChannel) keepAlive(now time.Time) {
+	cfg := &ch.s.cfg
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.pingAt.IsZero() {
+		ch.pingAt = now // the clients that join now were just seen
+	}
+	if ch.pongDue && now.Sub(ch.pingAt) >= cfg.PongTimeout {
+		ch.pongDue = false
+		for c := range ch.clients {
+			if c.lastSeen.Load() < ch.pingAt.UnixNano() {
+				c.close(websocket.CloseGoingAway, "ping timeout")
+			}
+		}
+	}
+	if now.Sub(ch.pingAt) >= cfg.PingInterval {
+		ch.pingAt, ch.pongDue = now, true
+		for c := range ch.clients {
+			c.enqueue(ch.s.pingFrame)
 		}
 	}
 }

@@ -1,44 +1,98 @@
 package chat
 
 import (
-	"context"
+	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"roomcast/internal/protocol/websocket"
 	"roomcast/internal/store"
 )
 
-// client is one WebSocket connection to a room. Frames reach it through its
-// bounded queue, which its writer goroutine drains; enqueue never blocks.
+// closeWait is how long a closing connection waits for the peer's close
+// frame (or for its last frames to be written) before it is dropped.
+const closeWait = 2 * time.Second
+
+// client is one WebSocket connection to a room. Frames reach it already
+// framed (a broadcast is framed once for all clients) through a bounded
+// list of pending frames; enqueue never blocks. A writer goroutine runs only
+// while frames are pending and writes all of them with one writev, so an
+// idle connection costs its reader goroutine and a few hundred bytes.
 type client struct {
-	conn   *websocket.Conn
-	user   *store.User // nil: guest
-	mod    bool        // may moderate the room
-	queue  chan []byte
-	done   chan struct{} // closed by close
-	closed sync.Once
+	nc           net.Conn
+	raw          syscall.RawConn // nc's socket; nil when nc is not one (TLS)
+	user         *store.User     // nil: guest
+	mod          bool            // may moderate the room
+	maxPending   int
+	writeTimeout time.Duration
 
-	// status and reason of the close frame, set once by close before done
-	// is closed.
-	status websocket.StatusCode
-	reason string
+	mu       sync.Mutex
+	pending  [][]byte // whole server frames, oldest first
+	spare    [][]byte // the other pending buffer, reused
+	writing  bool     // a writer goroutine is running
+	closing  bool     // a close frame is queued: nothing more is
+	slow     bool     // closed as too slow: the write deadline stays short
+	deadline time.Time
+	status   uint16 // of the close frame; valid once closing
+	reason   string
+	flushed  chan struct{} // closed once the close frame was written, or a write failed
+	once     sync.Once
 
+	lastSeen   atomic.Int64 // Unix ns of the last frame read from the client
 	mutedUntil atomic.Int64 // Unix ms; 0: not muted
 	flood      *bucket      // refused frames; used by the reader only
 	dropped    atomic.Int64
 }
 
-func newClient(conn *websocket.Conn, u *store.User, mod bool, cfg *Config) *client {
-	return &client{
-		conn:  conn,
-		user:  u,
-		mod:   mod,
-		queue: make(chan []byte, cfg.SendQueue),
-		done:  make(chan struct{}),
-		flood: newBucket(cfg.FloodLimit, cfg.RateWindow, cfg.Now()),
+func newClient(nc net.Conn, u *store.User, mod bool, cfg *Config) *client {
+	c := &client{
+		nc:           nc,
+		user:         u,
+		mod:          mod,
+		maxPending:   cfg.SendQueue,
+		writeTimeout: cfg.WriteTimeout,
+		flushed:      make(chan struct{}),
+		flood:        newBucket(cfg.FloodLimit, cfg.RateWindow, cfg.Now()),
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	c.lastSeen.Store(cfg.Now().UnixNano())
+	return c
+}
+
+// errUnsupported: the connection does not take direct writes.
+var errUnsupported = errors.New("chat: no direct writes on this connection")
+
+// deliver sends a broadcast frame: written at once with one non-blocking
+// write when nothing else is pending for the client (the common case, and
+// no goroutine is needed), else queued behind what is. What the socket
+// does not take at once is queued for the writer. Safe to call with the
+// room's lock held.
+func (c *client) deliver(frame []byte) {
+	c.mu.Lock()
+	if c.closing || c.writing || len(c.pending) > 0 || c.raw == nil {
+		c.mu.Unlock()
+		c.enqueue(frame)
+		return
+	}
+	n, err := c.writeNow(frame)
+	switch {
+	case err != nil:
+		c.closing = true
+		c.mu.Unlock()
+		_ = c.nc.Close()
+		c.once.Do(func() { close(c.flushed) })
+	case n == len(frame):
+		c.mu.Unlock()
+	default:
+		// The socket buffer is full: the rest waits for the writer.
+		c.pending = append(c.pending, frame[n:])
+		c.startLocked()
+		c.mu.Unlock()
 	}
 }
 
@@ -50,120 +104,150 @@ func (c *client) userID() string {
 	return c.user.ID
 }
 
-// enqueue queues b for writing. A client whose queue is full is too slow to
-// keep up with the room: it is disconnected instead of holding up the
-// broadcaster. Safe to call with the room's lock held.
-func (c *client) enqueue(b []byte) {
-	select {
-	case <-c.done:
+// sendJSON queues one JSON text message to this client only.
+func (c *client) sendJSON(b []byte) { c.enqueue(websocket.Frame(websocket.OpText, b)) }
+
+// enqueue queues a whole server frame, which the caller must not change
+// afterwards (it may be shared by every client of a room). A client with
+// SendQueue frames already pending is too slow to keep up with the room:
+// it is disconnected instead of holding up the broadcaster. Safe to call
+// with the room's lock held.
+func (c *client) enqueue(frame []byte) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
 		return
-	default:
 	}
-	select {
-	case c.queue <- b:
-	default:
+	if len(c.pending) >= c.maxPending {
 		c.dropped.Add(1)
-		c.close(websocket.StatusPolicyViolation, "too slow: send queue full")
-	}
-}
-
-// close makes the writer send a close frame with status and reason and end
-// the connection. Only the first call counts.
-func (c *client) close(status websocket.StatusCode, reason string) {
-	c.closed.Do(func() {
-		c.status, c.reason = status, reason
-		close(c.done)
-	})
-}
-
-// writeLoop writes queued frames until the client is closed (or ctx is
-// done), then closes the connection with the close status. Frames that are
-// waiting together are written as one JSON array frame, up to maxBatch.
-func (c *client) writeLoop(ctx context.Context, cfg *Config) {
-	defer func() {
-		_ = c.conn.Close(c.status, c.reason)
-	}()
-	frames := make([][]byte, 0, cfg.MaxBatch)
-	for {
-		select {
-		case <-c.done:
-			c.flush(ctx, cfg, frames[:0])
-			return
-		case <-ctx.Done():
-			c.close(websocket.StatusGoingAway, "server shutting down")
-			return
-		case b := <-c.queue:
-			frames = append(frames[:0], b)
-		}
-	more:
-		for len(frames) < cfg.MaxBatch {
-			select {
-			case b := <-c.queue:
-				frames = append(frames, b)
-			default:
-				break more
-			}
-		}
-		msg := frames[0]
-		if len(frames) > 1 {
-			msg = batch(frames)
-		}
-		wctx, cancel := context.WithTimeout(ctx, cfg.WriteTimeout)
-		err := c.conn.Write(wctx, websocket.MessageText, msg)
-		cancel()
-		if err != nil {
-			c.close(websocket.StatusPolicyViolation, "write failed")
-			return
-		}
-	}
-}
-
-// flush writes, best effort, the frames still queued when the client was
-// closed (a kicked or muted frame, an error), at most one batch.
-func (c *client) flush(ctx context.Context, cfg *Config, frames [][]byte) {
-	if c.status == websocket.StatusPolicyViolation && c.dropped.Load() > 0 {
-		return // too slow: the queue is full of what it could not take
-	}
-	for len(frames) < cfg.MaxBatch {
-		select {
-		case b := <-c.queue:
-			frames = append(frames, b)
-			continue
-		default:
-		}
-		break
-	}
-	if len(frames) == 0 {
+		clear(c.pending)
+		c.pending = c.pending[:0]
+		c.slow = true
+		// A write in flight to a client that does not read would hold the
+		// close frame back for the whole write time-out.
+		_ = c.setDeadline(time.Now().Add(time.Second))
+		c.closeLocked(websocket.ClosePolicyViolation, "too slow: send queue full")
 		return
 	}
-	msg := frames[0]
-	if len(frames) > 1 {
-		msg = batch(frames)
-	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.WriteTimeout)
-	defer cancel()
-	_ = c.conn.Write(wctx, websocket.MessageText, msg)
+	c.pending = append(c.pending, frame)
+	c.startLocked()
+	c.mu.Unlock()
 }
 
-// pingLoop pings the client every interval and closes it when a pong does
-// not come back within timeout. It ends when the client is closed.
-func (c *client) pingLoop(ctx context.Context, interval, timeout time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// close queues a close frame with status and reason; the connection ends
+// once the peer answers it or closeWait passed. Only the first call counts.
+func (c *client) close(status uint16, reason string) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closeLocked(status, reason)
+}
+
+// closeLocked queues the close frame and unlocks c.mu.
+func (c *client) closeLocked(status uint16, reason string) {
+	c.closing, c.status, c.reason = true, status, reason
+	c.pending = append(c.pending, websocket.Frame(websocket.OpClose, websocket.ClosePayload(status, reason)))
+	c.startLocked()
+	c.mu.Unlock()
+}
+
+// isClosing reports whether the connection is closing.
+func (c *client) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// startLocked starts the writer if it is not running. c.mu must be held.
+func (c *client) startLocked() {
+	if !c.writing {
+		c.writing = true
+		go c.writeLoop()
+	}
+}
+
+// writeLoop writes everything pending, in one writev per round, until
+// nothing is pending; then it ends. After the close frame it gives the
+// peer closeWait to answer; after a failed write it closes the connection
+// (which ends the reader).
+func (c *client) writeLoop() {
 	for {
-		select {
-		case <-c.done:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, timeout)
-			err := c.conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				c.close(websocket.StatusGoingAway, "ping timeout")
-				return
+		c.mu.Lock()
+		bufs := c.pending
+		if len(bufs) == 0 {
+			c.writing = false
+			// Direct writes (deliver) honour the deadline too: clear it,
+			// or it would fail them once it passed.
+			if !c.slow {
+				_ = c.setDeadline(time.Time{})
 			}
+			c.mu.Unlock()
+			return
+		}
+		c.pending, c.spare = c.spare[:0], nil
+		last := c.closing
+		err := c.renewDeadline()
+		c.mu.Unlock()
+
+		if err == nil {
+			nb := net.Buffers(bufs)
+			_, err = nb.WriteTo(c.nc)
+		}
+		clear(bufs)
+		c.mu.Lock()
+		c.spare = bufs[:0]
+		if err != nil {
+			c.closing = true
+			c.writing = false
+			c.pending = nil
+			c.mu.Unlock()
+			_ = c.nc.Close()
+			c.once.Do(func() { close(c.flushed) })
+			return
+		}
+		c.mu.Unlock()
+		if last {
+			// The close frame is out: wait for the peer's, not for ever.
+			_ = c.nc.SetReadDeadline(time.Now().Add(closeWait))
+			c.once.Do(func() { close(c.flushed) })
 		}
 	}
+}
+
+// renewDeadline extends the write deadline at most every quarter of the
+// time-out, and not at all for a client closed as slow. c.mu held.
+func (c *client) renewDeadline() error {
+	if c.slow {
+		return nil
+	}
+	now := time.Now()
+	if c.deadline.Sub(now) < c.writeTimeout*3/4 {
+		return c.setDeadline(now.Add(c.writeTimeout))
+	}
+	return nil
+}
+
+// setDeadline sets the write deadline. c.mu held.
+func (c *client) setDeadline(t time.Time) error {
+	c.deadline = t
+	if c.nc == nil { // unit tests of the queue
+		return nil
+	}
+	return c.nc.SetWriteDeadline(t)
+}
+
+// finish ends the connection after the reader stopped: a normal close
+// unless another was queued, at most closeWait to write it, then the
+// socket is closed.
+func (c *client) finish() {
+	c.close(websocket.CloseNormal, "")
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-c.flushed:
+	case <-t.C:
+	}
+	_ = c.nc.Close()
 }

@@ -55,6 +55,11 @@ type Config struct {
 	SendQueue int
 	// MaxBatch frames at most are written as one JSON array. Default 64.
 	MaxBatch int
+	// BroadcastInterval is how long (at most) a room's broadcast waits
+	// for the ones that follow it, to go out together as one message: a
+	// frame after a quiet interval goes out at once, the ones that come
+	// within the interval after it are batched. Default 100ms.
+	BroadcastInterval time.Duration
 	// MaxConnsPerUser is the number of simultaneous chat connections of
 	// one logged-in user, all rooms together. Default 5.
 	MaxConnsPerUser int
@@ -105,6 +110,7 @@ func (c *Config) setDefaults() {
 	defD(&c.WriteTimeout, 10*time.Second)
 	def(&c.SendQueue, 256)
 	def(&c.MaxBatch, 64)
+	defD(&c.BroadcastInterval, 100*time.Millisecond)
 	def(&c.MaxConnsPerUser, 5)
 	def(&c.MaxGuestConnsPerIP, 20)
 	if c.ClientIP == nil {

@@ -1,15 +1,14 @@
 package chat
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
-	"github.com/coder/websocket"
-
+	"roomcast/internal/protocol/websocket"
 	"roomcast/internal/store"
 )
 
@@ -90,45 +89,52 @@ func TestBatch(t *testing.T) {
 func TestSlowClientDisconnected(t *testing.T) {
 	cfg := Config{SendQueue: 2}
 	cfg.setDefaults()
-	c := newClient(nil, nil, false, &cfg)
-	for range 3 {
-		c.enqueue([]byte(`{}`))
+	conn, peer := net.Pipe() // the peer never reads: writes block
+	defer peer.Close()
+	c := newClient(conn, nil, false, &cfg)
+	// One frame in the writer's hands, two pending, the fourth overflows.
+	for range 4 {
+		c.enqueue(websocket.Frame(websocket.OpText, []byte(`{}`)))
 	}
-	select {
-	case <-c.done:
-	default:
+	if !c.isClosing() {
 		t.Fatal("client with a full queue was not closed")
 	}
-	if c.status != websocket.StatusPolicyViolation || !strings.Contains(c.reason, "slow") || c.dropped.Load() != 1 {
+	if c.status != websocket.ClosePolicyViolation || !strings.Contains(c.reason, "slow") || c.dropped.Load() != 1 {
 		t.Errorf("status %v reason %q dropped %d", c.status, c.reason, c.dropped.Load())
 	}
 	c.enqueue([]byte(`{}`)) // no panic, no block after close
+	// The blocked write is cut short (1 s), then the socket is closed.
+	select {
+	case <-c.flushed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow client's connection was not dropped")
+	}
+	if _, err := conn.Write([]byte("x")); err == nil {
+		t.Error("the slow client's connection is still open")
+	}
 }
 
+// discardConn is a connection that takes every write at once.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(b []byte) (int, error)      { return len(b), nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (discardConn) Close() error                     { return nil }
+
 // BenchmarkBroadcast measures fanning one chat message out to N clients:
-// one encode, then one queue push per client, with each client's queue
-// drained concurrently as a writer would.
+// one encode and one framing per message, then one queue push per client,
+// each client's writer writing to a connection that takes it at once.
 func BenchmarkBroadcast(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			cfg := Config{SendQueue: 1024, HistorySize: 50}
+			cfg := Config{SendQueue: 1 << 20, HistorySize: 50, BroadcastInterval: time.Nanosecond}
 			cfg.setDefaults()
 			s := &Server{cfg: cfg}
 			ch := &roomChannel{s: s, id: "r", clients: make(map[*client]struct{})}
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
 			for range n {
-				c := newClient(nil, nil, false, &cfg)
+				c := newClient(discardConn{}, nil, false, &cfg)
 				ch.clients[c] = struct{}{}
-				wg.Go(func() {
-					for {
-						select {
-						case <-c.queue:
-						case <-ctx.Done():
-							return
-						}
-					}
-				})
 			}
 			m := &store.ChatMessage{RoomID: "r", ID: "msg_x", UserID: "u", UserName: "name", Text: strings.Repeat("x", 40)}
 			b.ReportAllocs()
@@ -139,13 +145,9 @@ func BenchmarkBroadcast(b *testing.B) {
 				ch.onEvent(ev)
 			}
 			b.StopTimer()
-			cancel()
-			wg.Wait()
 			for c := range ch.clients {
-				select {
-				case <-c.done:
+				if c.isClosing() {
 					b.Fatalf("a client was dropped as slow")
-				default:
 				}
 			}
 		})

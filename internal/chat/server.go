@@ -15,6 +15,7 @@ import (
 
 	"roomcast/internal/auth"
 	"roomcast/internal/bus"
+	"roomcast/internal/protocol/websocket"
 	"roomcast/internal/store"
 )
 
@@ -42,6 +43,8 @@ type Server struct {
 	perIP    map[string]int // guest connections per client IP
 
 	counters counters // for Stats
+
+	pingFrame []byte // a keep-alive ping, framed once
 }
 
 // New returns a Server. Zero Config fields take their defaults.
@@ -67,6 +70,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		refs:      make(map[string]int),
 		perUser:   make(map[string]int),
 		perIP:     make(map[string]int),
+		pingFrame: websocket.Frame(websocket.OpPing, nil),
 	}, nil
 }
 
@@ -75,6 +79,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // ctx to be done.
 func (s *Server) Close(ctx context.Context) error {
 	s.cancel()
+	s.mu.Lock()
+	chans := make([]*roomChannel, 0, len(s.channels))
+	for _, ch := range s.channels {
+		chans = append(chans, ch)
+	}
+	s.mu.Unlock()
+	for _, ch := range chans {
+		ch.closeClients(websocket.CloseGoingAway, "server shutting down")
+	}
 	done := make(chan struct{})
 	go func() {
 		s.conns.Wait()

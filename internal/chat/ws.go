@@ -1,17 +1,20 @@
 package chat
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-
-	"github.com/coder/websocket"
+	"time"
 
 	"roomcast/internal/httpx"
+	"roomcast/internal/protocol/websocket"
 	"roomcast/internal/store"
 	"roomcast/internal/user"
 )
@@ -50,7 +53,8 @@ func (s *Server) viewer(r *http.Request, query bool) (*store.User, error) {
 
 // ServeWS serves GET /api/v1/rooms/{id}/chat: it authenticates the request
 // (token optional for guests unless Config.NoGuests), checks the room is
-// visible, upgrades to WebSocket and runs the connection until it ends.
+// visible, upgrades to WebSocket and hands the connection to a goroutine of
+// its own, which runs it until it ends (Close waits for those).
 // Query: token, since (resume after this seq). Errors before the upgrade are
 // written as API error JSON; refusals after it (banned, kicked, too many
 // connections) as an error frame and a close frame with status 1008.
@@ -106,105 +110,186 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request, roomID string) 
 		}
 	}
 
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// Sessions are bearer tokens, never cookies, so a cross-origin page
-		// gains nothing it does not hold already: allow every origin, as
-		// the REST API does.
-		InsecureSkipVerify: true,
-	})
+	key, err := websocket.CheckUpgrade(r)
 	if err != nil {
-		return // Accept has written the HTTP error
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		httpx.WriteError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
 	}
+	// Sessions are bearer tokens, never cookies, so a cross-origin page
+	// gains nothing it does not hold already: every origin is allowed, as
+	// the REST API does.
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		httpx.WriteError(w, http.StatusHTTPVersionNotSupported, codeBadRequest, "chat needs a WebSocket over HTTP/1.1")
+		return
+	}
+	_ = nc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if _, err := io.WriteString(nc, websocket.UpgradeResponse(key)); err != nil {
+		_ = nc.Close()
+		return
+	}
+	// Bytes the client sent after its request are in brw; without them the
+	// hijacked buffers are dropped, and the connection reads with a small
+	// buffer of its own.
+	var src io.Reader = nc
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ := brw.Reader.Peek(n)
+		src = io.MultiReader(bytes.NewReader(bytes.Clone(early)), nc)
+	}
+	j := &joiner{u: u, rm: rm, since: since, mutedUntil: mutedUntil, refusal: refusal, ip: s.cfg.ClientIP(r)}
+	// Store calls of a connection are not cut short by Close: what a
+	// client was told is stored is stored.
+	ctx := context.WithoutCancel(s.ctx)
 	s.conns.Add(1)
-	defer s.conns.Done()
-	conn.SetReadLimit(s.cfg.MaxFrameBytes)
+	// The handler returns: the connection lives on in its own goroutine,
+	// without the HTTP server's buffers and stack.
+	go func() {
+		defer s.conns.Done()
+		s.serveConn(ctx, nc, bufio.NewReaderSize(src, readBuffer), j)
+	}()
+}
 
-	if refusal != "" {
-		s.refuse(conn, refusal, "you may not join this room's chat now")
+// readBuffer is the read buffer of a chat connection: clients send little.
+const readBuffer = 512
+
+// joiner is what ServeWS learnt about a connection before the upgrade.
+type joiner struct {
+	u          *store.User
+	rm         *store.Room
+	since      int64
+	mutedUntil int64
+	refusal    string
+	ip         string
+}
+
+// serveConn runs an upgraded connection: refusals, the caps, joining the
+// room's channel, then the reader until the connection ends.
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, br *bufio.Reader, j *joiner) {
+	u, rm := j.u, j.rm
+	if j.refusal != "" {
+		s.refuse(nc, br, j.refusal, "you may not join this room's chat now")
 		return
 	}
 	if u != nil {
 		if !s.addConn(u.ID) {
-			s.refuse(conn, "too_many_connections", fmt.Sprintf("at most %d chat connections per user", s.cfg.MaxConnsPerUser))
+			s.refuse(nc, br, "too_many_connections", fmt.Sprintf("at most %d chat connections per user", s.cfg.MaxConnsPerUser))
 			return
 		}
 		defer s.dropConn(u.ID)
 	} else {
-		ip := s.cfg.ClientIP(r)
-		if !s.addGuest(ip) {
-			s.refuse(conn, "too_many_connections", fmt.Sprintf("at most %d guest chat connections per address; log in for more", s.cfg.MaxGuestConnsPerIP))
+		if !s.addGuest(j.ip) {
+			s.refuse(nc, br, "too_many_connections", fmt.Sprintf("at most %d guest chat connections per address; log in for more", s.cfg.MaxGuestConnsPerIP))
 			return
 		}
-		defer s.dropGuest(ip)
+		defer s.dropGuest(j.ip)
 	}
+	mod := u != nil && s.canManage(u, rm)
+	c := newClient(nc, u, mod, &s.cfg)
+	defer c.finish()
 
-	ch, err := s.acquire(r.Context(), rm)
+	ch, err := s.acquire(ctx, rm)
 	if err != nil {
 		s.log.Error("chat: join", "room", rm.ID, "err", err)
-		_ = conn.Close(websocket.StatusInternalError, "internal error")
+		c.close(websocket.CloseInternalError, "internal error")
 		return
 	}
 	defer s.release(ch)
 
 	var older []store.ChatMessage
 	olderFull := false
-	if since >= 0 && ch.needsStore(since) {
-		older, err = s.st.ChatMessagesAfter(r.Context(), rm.ID, since, s.cfg.MaxResume)
+	if j.since >= 0 && ch.needsStore(j.since) {
+		older, err = s.st.ChatMessagesAfter(ctx, rm.ID, j.since, s.cfg.MaxResume)
 		if err != nil {
 			s.log.Error("chat: resume", "room", rm.ID, "err", err)
-			_ = conn.Close(websocket.StatusInternalError, "internal error")
+			c.close(websocket.CloseInternalError, "internal error")
 			return
 		}
 		olderFull = len(older) == s.cfg.MaxResume
 	}
 
-	mod := u != nil && s.canManage(u, rm)
-	c := newClient(conn, u, mod, &s.cfg)
-	c.mutedUntil.Store(mutedUntil)
-	welcome := welcomeFrame{Type: "welcome", Room: rm.ID, CanSend: u != nil, CanModerate: mod, MutedUntil: mutedUntil, Likes: rm.Likes}
+	c.mutedUntil.Store(j.mutedUntil)
+	welcome := welcomeFrame{Type: "welcome", Room: rm.ID, CanSend: u != nil, CanModerate: mod, MutedUntil: j.mutedUntil, Likes: rm.Likes}
 	if u != nil {
 		welcome.User = &userView{ID: u.ID, Name: u.Name}
 	}
 	ch.mu.Lock()
-	ch.addLocked(c, welcome, since, older, olderFull)
+	ch.addLocked(c, welcome, j.since, older, olderFull)
 	ch.mu.Unlock()
-
-	var wg sync.WaitGroup
-	wg.Go(func() { c.writeLoop(s.ctx, &s.cfg) })
-	wg.Go(func() { c.pingLoop(s.ctx, s.cfg.PingInterval, s.cfg.PongTimeout) })
-
-	s.readLoop(context.WithoutCancel(r.Context()), ch, c)
-
-	c.close(websocket.StatusNormalClosure, "")
-	ch.mu.Lock()
-	ch.removeLocked(c)
-	ch.mu.Unlock()
-	wg.Wait()
+	defer func() {
+		ch.mu.Lock()
+		ch.removeLocked(c)
+		ch.mu.Unlock()
+	}()
+	// Close closes the clients it finds in the channels; one that joined
+	// after it looked closes itself here.
+	if s.ctx.Err() != nil {
+		c.close(websocket.CloseGoingAway, "server shutting down")
+	}
+	s.readLoop(ctx, ch, c, websocket.NewReader(br, int(s.cfg.MaxFrameBytes)))
 }
 
-// refuse sends an error frame and closes conn with status 1008 and code as
-// the reason.
-func (s *Server) refuse(conn *websocket.Conn, code, msg string) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.WriteTimeout)
-	defer cancel()
-	_ = conn.Write(ctx, websocket.MessageText, encodeError(code, msg))
-	_ = conn.Close(websocket.StatusPolicyViolation, code)
+// refuse sends an error frame and a close frame with status 1008 and code
+// as the reason, then waits (at most closeWait) for the peer's close.
+func (s *Server) refuse(nc net.Conn, br *bufio.Reader, code, msg string) {
+	var b []byte
+	b = websocket.AppendFrame(b, websocket.OpText, encodeError(code, msg))
+	b = websocket.AppendFrame(b, websocket.OpClose, websocket.ClosePayload(websocket.ClosePolicyViolation, code))
+	_ = nc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if _, err := nc.Write(b); err == nil {
+		_ = nc.SetReadDeadline(time.Now().Add(closeWait))
+		r := websocket.NewReader(br, int(s.cfg.MaxFrameBytes))
+		for {
+			m, err := r.Next()
+			if err != nil || m.Op == websocket.OpClose {
+				break
+			}
+		}
+	}
+	_ = nc.Close()
 }
 
-// readLoop reads and handles client frames until the connection fails or
-// is closed. ctx is never cancelled: cancelling a Read closes the
-// connection without a close frame, and the writer must send one.
-func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client) {
+// readLoop reads and handles client messages until the connection fails,
+// the client closes it, or it is closed and the peer answered (or did not
+// within closeWait).
+func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client, r *websocket.Reader) {
 	for {
-		typ, b, err := c.conn.Read(ctx)
+		m, err := r.Next()
 		if err != nil {
+			switch {
+			case errors.Is(err, websocket.ErrTooBig):
+				c.close(websocket.CloseTooBig, "frame too big")
+			case errors.Is(err, websocket.ErrProtocol):
+				c.close(websocket.CloseProtocolError, strings.TrimPrefix(err.Error(), "websocket: "))
+			}
 			return
 		}
-		if typ != websocket.MessageText {
+		c.lastSeen.Store(s.cfg.Now().UnixNano())
+		switch m.Op {
+		case websocket.OpClose:
+			code, _, err := websocket.ParseClose(m.Payload)
+			switch {
+			case err != nil:
+				c.close(websocket.CloseProtocolError, "bad close frame")
+			case code == websocket.CloseNoStatus:
+				c.close(websocket.CloseNormal, "")
+			default:
+				c.close(code, "")
+			}
+			return
+		case websocket.OpPing:
+			c.enqueue(websocket.Frame(websocket.OpPong, m.Payload))
+			continue
+		case websocket.OpPong:
+			continue
+		case websocket.OpBinary:
 			s.reject(c, codeBadRequest, "frames must be JSON text")
 			continue
 		}
-		f, err := parseFrame(b)
+		if c.isClosing() {
+			continue // draining until the peer answers the close
+		}
+		f, err := parseFrame(m.Payload)
 		if err != nil {
 			s.reject(c, codeBadRequest, err.Error())
 			continue
@@ -216,9 +301,9 @@ func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client) {
 // reject sends c an error frame and counts it against the flood limit: a
 // client refused more than FloodLimit times per RateWindow is disconnected.
 func (s *Server) reject(c *client, code, msg string) {
-	c.enqueue(encodeError(code, msg))
+	c.sendJSON(encodeError(code, msg))
 	if !c.flood.take(1, s.cfg.Now()) {
-		c.close(websocket.StatusPolicyViolation, "flooding")
+		c.close(websocket.ClosePolicyViolation, "flooding")
 	}
 }
 
@@ -231,7 +316,7 @@ func (s *Server) handle(ctx context.Context, ch *roomChannel, c *client, f inFra
 	case typeLike:
 		err = s.like(ch, c, f.Count)
 	case typePing:
-		c.enqueue([]byte(`{"type":"pong"}`))
+		c.sendJSON([]byte(`{"type":"pong"}`))
 	case typeMute, typeUnmute, typeKick, typeBan, typeUnban, typeDelete, typePin, typeUnpin:
 		err = s.Moderate(ctx, c.user, ch.id, Command{Action: f.Type, UserID: f.UserID, Seconds: f.Seconds, MessageID: f.MessageID, Text: f.Text})
 	default:
