@@ -12,7 +12,7 @@ let srv, api, browser, room, ffmpeg;
 const tokens = {};
 
 before(async () => {
-  srv = await startServer({ grace: '2s' });
+  srv = await startServer({ grace: '4s' });
   api = client(srv.http);
   tokens.alice = (await api.register('alice')).token;
   tokens.bob = (await api.register('bob')).token;
@@ -20,8 +20,7 @@ before(async () => {
   room = await api.call('POST', '/rooms', tokens.alice, { title: '周五夜谈 Friday night', description: 'A test pattern with a 440 Hz tone.' });
   // An idle room of bob's, so the home page shows more than one card.
   await api.call('POST', '/rooms', tokens.bob, { title: 'Bob 的厨房' });
-  const push = await api.call('POST', `/rooms/${room.id}/push-url`, tokens.alice);
-  ffmpeg = publish(push.url);
+  ffmpeg = await goLive();
   await until('the room to be live', async () => (await api.call('GET', `/rooms/${room.id}`)).status === 'live', 20000);
   browser = await launch();
 });
@@ -29,6 +28,20 @@ before(async () => {
 after(async () => {
   await stopAll();
 });
+
+/** Publishes to the room with a fresh push URL. */
+async function goLive() {
+  const push = await api.call('POST', `/rooms/${room.id}/push-url`, tokens.alice);
+  return publish(push.url);
+}
+
+/** Waits until the video plays on and its time advanced by seconds. */
+async function assertResumes(page, seconds = 3) {
+  await page.waitForSelector('.stage[data-state=playing]', { timeout: 30000 });
+  const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await until('the video to play on', async () => (await page.evaluate(() => document.querySelector('video').currentTime)) >= t0 + seconds, 20000);
+  assert.deepEqual(page.errors, []);
+}
 
 /** A page in a new context (its own storage), optionally logged in through
  * the login form, that fails the test on page errors. */
@@ -150,6 +163,17 @@ test('the studio shows the stream live with its bitrate', async () => {
   }
 });
 
+test('the player reconnects by itself when the host reconnects', async () => {
+  const page = await openPage({ path: `/room/${room.id}?player=flv` });
+  await assertPlays(page, 'flv', 2);
+  ffmpeg.kill('SIGKILL');
+  await until('ffmpeg to exit', () => ffmpeg.exitCode !== null || ffmpeg.signalCode !== null, 5000);
+  ffmpeg = await goLive(); // within the reconnect grace
+  await assertResumes(page);
+  assert.equal((await api.call('GET', `/rooms/${room.id}`)).status, 'live');
+  await page.context().close();
+});
+
 test('kicking from the admin page ends the live on the room page', async () => {
   const viewer = await openPage({ path: `/room/${room.id}?player=flv` });
   await assertPlays(viewer, 'flv', 2);
@@ -173,4 +197,19 @@ test('kicking from the admin page ends the live on the room page', async () => {
   assert.deepEqual([...viewer.errors, ...admin.errors], []);
   await viewer.context().close();
   await admin.context().close();
+});
+
+test('the room page plays again when the host goes live again', async () => {
+  const page = await openPage({ path: `/room/${room.id}` });
+  await page.waitForSelector('.stage[data-state=ended]', { timeout: 10000 });
+  ffmpeg = await goLive();
+  await assertResumes(page);
+  assert.equal(await page.evaluate(() => window.__roomcast.kind), 'flv');
+  // The replay of the first live is listed on the room page and at home.
+  await page.waitForSelector('.replay-item:not([disabled])', { timeout: 10000 });
+  await page.context().close();
+  const home = await openPage({ path: '/' });
+  await home.waitForSelector('.card:has(.badge.replay)', { timeout: 15000 });
+  await home.screenshot({ path: shotPath('home-replays-desktop'), fullPage: true });
+  await home.context().close();
 });

@@ -5,6 +5,7 @@ import { describe, describeChat } from './errors';
 import { count } from './format';
 import { lang, t } from './i18n';
 import { avatar, toast } from './ui';
+import { icon } from './icons';
 
 export interface ChatPanelOptions {
   /** Called with room notices (stream_started, stream_ended, …). */
@@ -107,6 +108,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
 
   function add(m: ChatMessage): void {
     if (items.has(m.id)) return;
+    list.querySelector('.sys.hint')?.remove();
     const stick = atBottom();
     const row = renderMessage(m);
     items.set(m.id, row);
@@ -121,7 +123,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
 
   function showPinned(text?: string): void {
     pinned.hidden = !text;
-    pinned.replaceChildren(h('span', { class: 'pin-icon' }, '📌'), text ?? '');
+    pinned.replaceChildren(h('span', { class: 'pin-icon' }, icon('pin')), text ?? '');
   }
 
   function setCanSend(ok: boolean, why = ''): void {
@@ -172,7 +174,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
           items.forEach((x) => x.remove());
           items.clear();
           list.replaceChildren();
-          if (msgs.length === 0) system(t('chat.empty'));
+          if (msgs.length === 0) system(t('chat.empty'), 'info hint');
         }
         if (truncated) system(t('chat.truncated'), 'warn');
         msgs.forEach(add);

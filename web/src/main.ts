@@ -12,6 +12,9 @@ import { emptyBlock } from './ui';
 
 const root = document.getElementById('app')!;
 const nav = h('nav', { class: 'nav' });
+const links = h('div', { class: 'links' });
+const actions = h('div', { class: 'actions' });
+nav.append(links, actions);
 const outlet = h('main', { class: 'outlet' });
 root.replaceChildren(h('header', { class: 'top' }, h('div', { class: 'top-inner' },
   h('a', { class: 'logo', href: '/' }, h('span', { class: 'logo-mark' }, '●'), 'roomcast'), nav)), outlet);
@@ -24,11 +27,11 @@ function renderNav(): void {
   const here = location.pathname;
   const link = (href: string, label: string) =>
     h('a', { href, class: here === href || (href !== '/' && here.startsWith(href)) ? 'active' : '' }, label);
-  clear(nav,
+  clear(links,
     link('/', t('nav.home')),
     u && link('/studio', t('nav.studio')),
-    u?.role === 'admin' && link('/admin', t('nav.admin')),
-    h('span', { class: 'spacer' }),
+    u?.role === 'admin' && link('/admin', t('nav.admin')));
+  clear(actions,
     h('button', { class: 'lang', type: 'button', title: t('nav.lang_title'), onclick: () => {
       setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN');
       router.render();

@@ -31,7 +31,7 @@ export function adminPage(go: (href: string, replace?: boolean) => void): Page {
         const [{ streams }, { rooms }] = await Promise.all([api.streams(), api.rooms({ status: 'live', limit: '100' })]);
         const byStream = new Map<string, Room>(rooms.map((r) => [r.stream, r]));
         if (streams.length === 0) return clear(streamsBox, emptyBlock(t('admin.no_streams')));
-        clear(streamsBox, h('table', { class: 'table', 'data-testid': 'streams' },
+        clear(streamsBox, h('table', { class: 'table streams', 'data-testid': 'streams' },
           h('thead', null, h('tr', null, ...['admin.col_stream', 'admin.col_bitrate', 'admin.col_video', 'admin.col_viewers', 'admin.col_uptime', 'admin.col_from']
             .map((k) => h('th', null, t(k as 'admin.col_stream'))), h('th', null, ''))),
           h('tbody', null, streams.map((s) => streamRow(s, byStream.get(s.name))))));
@@ -48,7 +48,7 @@ export function adminPage(go: (href: string, replace?: boolean) => void): Page {
         const page = await api.users(cursor);
         if (reset || !table) {
           table = h('tbody', null);
-          clear(usersBox, h('table', { class: 'table', 'data-testid': 'users' },
+          clear(usersBox, h('table', { class: 'table users', 'data-testid': 'users' },
             h('thead', null, h('tr', null, h('th', null, t('admin.col_user')), h('th', null, t('admin.col_role')), h('th', null, t('admin.col_created')), h('th', null, t('admin.col_state')), h('th', null, ''))),
             table));
         }

@@ -4,6 +4,7 @@ import { count, clock } from '../format';
 import { lang, t } from '../i18n';
 import { avatar, dateTime, elapsed, emptyBlock, errorBlock, liveBadge, loadingBlock, poll } from '../ui';
 import type { Page } from '../router';
+import { icon } from '../icons';
 
 /** Home: live rooms, then recent replays; refreshed every 8 s. */
 export const homePage: Page = (outlet) => {
@@ -41,7 +42,10 @@ export const homePage: Page = (outlet) => {
   let lastReplays = '';
   poll(async () => {
     try {
-      const { rooms } = await api.rooms({ status: 'ended', limit: '12' });
+      // No global replay listing exists: gather the replays of the rooms
+      // that ended lately and of those live again now.
+      const [ended, live] = await Promise.all([api.rooms({ status: 'ended', limit: '12' }), api.rooms({ status: 'live', limit: '12' })]);
+      const rooms = [...ended.rooms, ...live.rooms];
       const lists = await Promise.all(rooms.map((r) => api.replays(r.id, 2).then((x) => x.replays).catch(() => [])));
       const items: Array<{ room: Room; rep: Replay }> = [];
       rooms.forEach((room, i) => lists[i].filter((x) => x.status !== 'recording').forEach((rep) => items.push({ room, rep })));
@@ -71,7 +75,7 @@ function liveCard(r: Room, stop: Array<() => void>): HTMLElement {
     h('div', { class: 'thumb' },
       cover(r.title),
       h('div', { class: 'thumb-top' }, liveBadge(), h('span', { class: 'pill' }, elapsed(r.live_since, stop))),
-      h('div', { class: 'thumb-bottom' }, h('span', { class: 'pill' }, '👁 ', count(r.viewers, lang()), ' ', t('room.viewers')))),
+      h('div', { class: 'thumb-bottom' }, h('span', { class: 'pill' }, icon('eye'), ' ', count(r.viewers, lang()), ' ', t('room.viewers')))),
     h('div', { class: 'card-body' },
       avatar(r.owner.name),
       h('div', null,

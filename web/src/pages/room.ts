@@ -6,6 +6,7 @@ import { bytes, clock, count, reachable } from '../format';
 import { lang, t, type Key } from '../i18n';
 import { choosePlayer, detectCaps, LivePlayer, parsePreference, type Kind, type Preference } from '../player';
 import type { Page } from '../router';
+import { icon } from '../icons';
 import { avatar, dateTime, elapsed, emptyBlock, errorBlock, liveBadge, loadingBlock } from '../ui';
 
 const PREF_KEY = 'roomcast.player';
@@ -42,7 +43,7 @@ export const roomPage: Page = (outlet, params, query) => {
   const overlayText = h('div', { class: 'overlay-text' });
   const overlaySub = h('div', { class: 'overlay-sub' });
   const overlay = h('div', { class: 'overlay' }, h('span', { class: 'spinner' }), overlayText, overlaySub);
-  const unmute = h('button', { class: 'btn unmute', hidden: true, onclick: () => { video.muted = false; unmute.hidden = true; } }, '🔇 ', t('player.unmute'));
+  const unmute = h('button', { class: 'btn unmute', hidden: true, onclick: () => { video.muted = false; unmute.hidden = true; } }, icon('muted'), ' ', t('player.unmute'));
   const select = h('select', { class: 'player-select', 'aria-label': t('player.choose') },
     h('option', { value: 'auto' }, t('player.auto')),
     h('option', { value: 'flv' }, 'HTTP-FLV'),
@@ -52,7 +53,7 @@ export const roomPage: Page = (outlet, params, query) => {
   const backLive = h('button', { class: 'btn', hidden: true, onclick: () => { replay = null; history.replaceState(null, '', `/room/${id}`); backLive.hidden = true; start(); } }, t('player.back_live'));
   const stage = h('div', { class: 'stage', 'data-state': 'loading' }, video, overlay, unmute,
     h('div', { class: 'stage-bar' }, kindLabel, select, backLive,
-      h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, '⛶')));
+      h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, icon('fullscreen'))));
 
   const info = h('div', { class: 'room-info' }, loadingBlock());
   const viewersEl = h('span', { 'data-testid': 'viewers' });
@@ -94,6 +95,7 @@ export const roomPage: Page = (outlet, params, query) => {
   function show(o: Overlay): void {
     dbg.state = o ?? 'playing';
     stage.dataset.state = o ?? 'playing';
+    kindLabel.hidden = o !== null || (pref !== 'auto' && !replay);
     overlay.hidden = o === null || o === 'muted';
     const text: Partial<Record<NonNullable<Overlay>, [Key, Key | '']>> = {
       loading: ['player.loading', ''],
@@ -202,7 +204,7 @@ export const roomPage: Page = (outlet, params, query) => {
           : h('span', { class: 'badge ' + room.status, 'data-testid': 'room-status' }, t(room.status === 'ended' ? 'room.status_ended' : 'room.status_idle'))),
       h('div', { class: 'room-meta' },
         avatar(room.owner.name), h('strong', null, room.owner.name || t('room.anonymous_host')),
-        h('span', { class: 'muted' }, '👁 ', viewersEl, ' ', t('room.viewers')),
+        h('span', { class: 'muted meta-item' }, icon('eye'), ' ', viewersEl, ' ', t('room.viewers')),
         h('span', { class: 'muted' }, '♥ ', count(room.likes, lang())),
         room.private && h('span', { class: 'badge' }, t('room.private'))),
       room.description && h('p', { class: 'room-desc' }, room.description));
@@ -215,7 +217,7 @@ export const roomPage: Page = (outlet, params, query) => {
       if (replays.length === 0) return clear(replaysBox, emptyBlock(t('room.no_replays')));
       clear(replaysBox, replays.map((r) => h('button', { class: 'replay-item', type: 'button', disabled: r.status === 'recording',
         onclick: () => { history.replaceState(null, '', `/room/${id}?replay=${r.id}`); playReplay(r); window.scrollTo({ top: 0, behavior: 'smooth' }); } },
-        h('span', { class: 'replay-play' }, '▶'),
+        h('span', { class: 'replay-play' }, icon('play')),
         h('span', null, dateTime(r.started_at)),
         h('span', { class: 'muted' }, r.status === 'recording' ? t('room.recording') : clock(r.duration_ms / 1000)),
         h('span', { class: 'muted' }, bytes(r.bytes)))));
