@@ -75,9 +75,7 @@ func TestGuestConnsPerIP(t *testing.T) {
 func waitClosed(t *testing.T, s *Server, roomID string) {
 	t.Helper()
 	open := func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.channels[roomID] != nil
+		return s.channels.get(roomID) != nil
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for open() {

@@ -36,11 +36,9 @@ type Server struct {
 	cancel context.CancelFunc
 	conns  sync.WaitGroup // ServeWS calls with an accepted connection
 
-	mu       sync.Mutex
-	channels map[string]*roomChannel
-	refs     map[string]int // clients (joined or joining) per channel
-	perUser  map[string]int // connections per logged-in user
-	perIP    map[string]int // guest connections per client IP
+	channels registry   // open channels, sharded by room id
+	perUser  connCounts // connections per logged-in user
+	perIP    connCounts // guest connections per client IP
 
 	counters counters // for Stats
 
@@ -66,10 +64,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		filter:    newTextFilter(cfg.MaxTextLen, cfg.SensitiveWords),
 		ctx:       ctx,
 		cancel:    cancel,
-		channels:  make(map[string]*roomChannel),
-		refs:      make(map[string]int),
-		perUser:   make(map[string]int),
-		perIP:     make(map[string]int),
 		pingFrame: websocket.Frame(websocket.OpPing, nil),
 	}, nil
 }
@@ -79,13 +73,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // ctx to be done.
 func (s *Server) Close(ctx context.Context) error {
 	s.cancel()
-	s.mu.Lock()
-	chans := make([]*roomChannel, 0, len(s.channels))
-	for _, ch := range s.channels {
-		chans = append(chans, ch)
-	}
-	s.mu.Unlock()
-	for _, ch := range chans {
+	for _, ch := range s.channels.all() {
 		ch.closeClients(websocket.CloseGoingAway, "server shutting down")
 	}
 	done := make(chan struct{})
@@ -103,9 +91,7 @@ func (s *Server) Close(ctx context.Context) error {
 
 // Online returns the number of chat clients of the room on this node.
 func (s *Server) Online(roomID string) int {
-	s.mu.Lock()
-	ch := s.channels[roomID]
-	s.mu.Unlock()
+	ch := s.channels.get(roomID)
 	if ch == nil {
 		return 0
 	}
@@ -132,11 +118,8 @@ func (s *Server) publish(ctx context.Context, roomID string, e event) error {
 // acquire returns the room's channel, starting it if it is not running, and
 // counts one more client for it. Every acquire is paired with a release.
 func (s *Server) acquire(ctx context.Context, r *store.Room) (*roomChannel, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := s.channels[r.ID]
-	if ch == nil {
-		ch = &roomChannel{
+	return s.channels.acquire(r.ID, func() (*roomChannel, error) {
+		ch := &roomChannel{
 			s:       s,
 			id:      r.ID,
 			stream:  r.Stream,
@@ -149,61 +132,29 @@ func (s *Server) acquire(ctx context.Context, r *store.Room) (*roomChannel, erro
 		if err := ch.start(ctx); err != nil {
 			return nil, fmt.Errorf("chat: open room %q: %w", r.ID, err)
 		}
-		s.channels[r.ID] = ch
-	}
-	s.refs[r.ID]++
-	return ch, nil
+		return ch, nil
+	})
 }
 
 // release undoes an acquire; the last release stops the channel.
 func (s *Server) release(ch *roomChannel) {
-	s.mu.Lock()
-	s.refs[ch.id]--
-	last := s.refs[ch.id] == 0
-	if last {
-		delete(s.refs, ch.id)
-		delete(s.channels, ch.id)
-	}
-	s.mu.Unlock()
-	if last {
+	if s.channels.release(ch.id) {
 		ch.close()
 	}
 }
 
 // addConn counts a connection of userID and reports whether it is within
 // MaxConnsPerUser; when it is, the caller must call dropConn later.
-func (s *Server) addConn(userID string) bool {
-	return s.count(s.perUser, userID, s.cfg.MaxConnsPerUser)
-}
+func (s *Server) addConn(userID string) bool { return s.perUser.add(userID, s.cfg.MaxConnsPerUser) }
 
-func (s *Server) dropConn(userID string) { s.uncount(s.perUser, userID) }
+func (s *Server) dropConn(userID string) { s.perUser.remove(userID) }
 
 // addGuest counts a guest connection from ip and reports whether it is
 // within MaxGuestConnsPerIP; when it is, the caller must call dropGuest
 // later.
-func (s *Server) addGuest(ip string) bool { return s.count(s.perIP, ip, s.cfg.MaxGuestConnsPerIP) }
+func (s *Server) addGuest(ip string) bool { return s.perIP.add(ip, s.cfg.MaxGuestConnsPerIP) }
 
-func (s *Server) dropGuest(ip string) { s.uncount(s.perIP, ip) }
-
-// count adds one to m[key] unless it is at limit, and reports whether it
-// did.
-func (s *Server) count(m map[string]int, key string, limit int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m[key] >= limit {
-		return false
-	}
-	m[key]++
-	return true
-}
-
-func (s *Server) uncount(m map[string]int, key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m[key]--; m[key] <= 0 {
-		delete(m, key)
-	}
-}
+func (s *Server) dropGuest(ip string) { s.perIP.remove(ip) }
 
 // Sentinel errors of Send, mapped to the error codes muted and rate_limited.
 var (

@@ -22,14 +22,8 @@ type counters struct {
 
 // Stats returns the current figures.
 func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	chans := make([]*roomChannel, 0, len(s.channels))
-	for _, ch := range s.channels {
-		chans = append(chans, ch)
-	}
-	s.mu.Unlock()
 	n := 0
-	for _, ch := range chans {
+	for _, ch := range s.channels.all() {
 		ch.mu.Lock()
 		n += len(ch.clients)
 		ch.mu.Unlock()
