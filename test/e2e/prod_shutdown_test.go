@@ -326,3 +326,53 @@ func TestSecondSignalForcesExit(t *testing.T) {
 		t.Errorf("stderr lacks the forced exit: %s", p.stderr)
 	}
 }
+
+// TestSIGHUPReloadsCertificate: the binary serves HTTPS with the configured
+// certificate and serves a replaced one after SIGHUP.
+func TestSIGHUPReloadsCertificate(t *testing.T) {
+	ctx := testContext(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	cert := testCert(t, certFile, keyFile, 10)
+	cfgFile := writeConfig(t, t.TempDir(), fmt.Sprintf("https-addr: \"127.0.0.1:0\"\ntls:\n  cert: %q\n  key: %q\n", certFile, keyFile))
+	p := startBinary(t, bin, nil, "-config", cfgFile)
+	var started struct {
+		HTTPS string `json:"https"`
+	}
+	for _, line := range strings.Split(p.stdout.String(), "\n") {
+		if strings.Contains(line, `"msg":"started"`) {
+			if err := json.Unmarshal([]byte(line), &started); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if started.HTTPS == "" {
+		t.Fatal("no HTTPS address in the started line")
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+started.HTTPS+"/readyz", nil)
+	resp, err := tlsClient(cert).Do(req)
+	if err != nil {
+		t.Fatalf("HTTPS with the configured certificate: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTPS /readyz: %s", resp.Status)
+	}
+	testCert(t, certFile, keyFile, 11)
+	p.signal(t, syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for servedSerial(t, started.HTTPS) != 11 {
+		if time.Now().After(deadline) {
+			t.Fatal("the replaced certificate is not served after SIGHUP")
+		}
+		time.Sleep(pollInterval)
+	}
+	if !strings.Contains(p.stdout.String(), "reload requested (SIGHUP)") {
+		t.Error("the reload was not logged as a SIGHUP")
+	}
+	p.signal(t, syscall.SIGTERM)
+	if exit, _ := p.wait(t, 20*time.Second); exit != 0 {
+		t.Fatalf("exit code %d", exit)
+	}
+}
