@@ -61,7 +61,12 @@ func TestRoomCRUDAndPermissions(t *testing.T) {
 		t.Fatalf("after patch = %s", r.body)
 	}
 	expect(t, "owner patch invalid", e.request("PATCH", path, alice, map[string]any{"title": " "}), http.StatusBadRequest, "validation_failed")
-	expect(t, "owner push-url", e.request("POST", path+"/push-url", alice, nil), http.StatusOK, "")
+	r = e.request("POST", path+"/push-url", alice, nil)
+	expect(t, "owner push-url", r, http.StatusOK, "")
+	// The URL reads as it is used: "&", not "\u0026", in the raw body.
+	if !strings.Contains(string(r.body), "&txTime=") {
+		t.Fatalf("push-url body %s: want a literal & before txTime", r.body)
+	}
 
 	// An admin may too.
 	r = e.request("PATCH", path, admin, map[string]any{"description": "moderated"})
