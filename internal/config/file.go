@@ -148,3 +148,21 @@ func hasPrefix(fs *flag.FlagSet, prefix string) bool {
 	fs.VisitAll(func(f *flag.Flag) { found = found || strings.HasPrefix(f.Name, prefix) })
 	return found
 }
+
+// UnknownEnv returns the ROOMCAST_* variables of environ ("NAME=value"
+// entries, as os.Environ returns) that name no setting: most likely typos,
+// which would otherwise be ignored without a word.
+func UnknownEnv(environ []string) []string {
+	c := Default()
+	fs := c.FlagSet("env", io.Discard)
+	known := make(map[string]bool)
+	fs.VisitAll(func(f *flag.Flag) { known[EnvName(f.Name)] = true })
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, EnvPrefix) && !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	return unknown
+}

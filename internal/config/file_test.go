@@ -218,3 +218,10 @@ func TestNewSettingsValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownEnv(t *testing.T) {
+	got := UnknownEnv([]string{"ROOMCAST_HTTP_ADDR=:1", "ROOMCAST_HTTP_ADR=:2", "HOME=/root", "ROOMCAST_CONFIG=x", "ROOMCAST_MAX_VIEWERS=3"})
+	if len(got) != 1 || got[0] != "ROOMCAST_HTTP_ADR" {
+		t.Fatalf("unknown %v", got)
+	}
+}
