@@ -194,3 +194,29 @@ test('host: chat and moderation from the page', async () => {
   await waitFor(() => got.includes('谢谢大家'), 5000, 'host message at the viewer')
   page.instance.onUnload()
 })
+
+test('the owner watching a private room gets a freshly signed play URL on restart', async () => {
+  const room = await getApp().api.createRoom({ title: '私密房间', private: true })
+  const push = await getApp().api.pushURL(room.id)
+  publisher = startPublisher(push.url)
+  await waitFor(async () => (await getApp().api.getRoom(room.id)).status === 'live', 15000, 'live')
+  const page = await open('room', { id: room.id })
+  const src = P.one(page, 'live-player').attrs.src
+  assert.match(src, /\.flv\?txSecret=[0-9a-f]{32}&txTime=[0-9A-F]+$/)
+  assert.equal((await fetch(src.replace(/\?.*$/, ''))).status, 403) // unsigned: refused
+  const res = await fetch(src)
+  assert.equal(res.status, 200)
+  await res.body.cancel()
+  page.instance.restarts = new Backoff({ min: 20, max: 20, jitter: 0 })
+  const gets = () => hostWx.requests.filter(r => r.method === 'GET' && r.url.endsWith(`/api/v1/rooms/${room.id}`)).length
+  const before = gets()
+  const ctx = hostWx.players.player
+  ctx.calls.length = 0
+  await P.fire(page, '#player', 'statechange', { code: -2301 })
+  await waitFor(() => ctx.calls.length === 2, 3000, 'restart')
+  assert.deepEqual(ctx.calls, ['stop', 'play'])
+  assert.equal(gets(), before + 1)
+  page.instance.onUnload()
+  await publisher.stop()
+  publisher = null
+})

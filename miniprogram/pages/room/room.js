@@ -6,7 +6,6 @@ const { playerState, formatNetStatus } = require('../../utils/live-state')
 const { ChatClient, chatErrorMessage } = require('../../utils/chat')
 const { bindChat } = require('../../utils/chat-view')
 const { Backoff } = require('../../utils/backoff')
-const format = require('../../utils/format')
 
 Component({
   data: {
@@ -69,7 +68,6 @@ Component({
         stateText: ended ? (room.status === 'idle' ? '主播还没有开播' : '直播已结束') : '加载中…',
         likes: room.likes,
         viewers: room.viewers,
-        liveFor: format.liveFor(room),
       })
       wx.setNavigationBarTitle({ title: room.title })
       return room
@@ -119,13 +117,22 @@ Component({
       if (s.action === 'refetch') this.refetch()
     },
     // restartPlayback stops and plays again after a growing delay: the
-    // player gave up reconnecting by itself (-2301).
+    // player gave up reconnecting by itself (-2301). A private room's play
+    // URL is signed and expires, so it is fetched again first.
     restartPlayback() {
       if (this.restartTimer || !this.player) return
       const delay = this.restarts.next()
-      this.restartTimer = setTimeout(() => {
+      this.restartTimer = setTimeout(async () => {
         this.restartTimer = null
         if (this.data.ended) return
+        if (this.data.room && this.data.room.private) {
+          try {
+            await this.loadRoom()
+          } catch (e) {
+            this.setData({ stateText: e.userMessage || e.message })
+          }
+          if (this.data.ended) return
+        }
         const player = this.player
         player.stop({ complete: () => player.play() })
       }, delay)
