@@ -156,8 +156,9 @@ function createWx(options = {}) {
     setKeepScreenOn: record('setKeepScreenOn'),
     openSetting: record('openSetting'),
     vibrateShort: record('vibrateShort'),
+    // Each page gets its own context; players[id] is the newest one.
     createLivePlayerContext(id) {
-      players[id] = players[id] || mediaContext('player', id, calls, ['play', 'stop', 'pause', 'resume', 'mute', 'requestFullScreen', 'exitFullScreen', 'snapshot'])
+      players[id] = mediaContext('player', id, calls, ['play', 'stop', 'pause', 'resume', 'mute', 'requestFullScreen', 'exitFullScreen', 'snapshot'])
       return players[id]
     },
     createLivePusherContext() {
