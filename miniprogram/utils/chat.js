@@ -129,7 +129,12 @@ class ChatClient {
       this.handleData(res.data)
     })
     task.onError(() => {
-      // onClose follows; the error itself carries nothing useful.
+      // Once open, onClose follows. A connection that failed before opening
+      // may report only the error, so it counts as lost here (a later
+      // onClose of this task is then ignored).
+      if (this.task !== task || this.opened) return
+      this.task = null
+      this.lost(1006, 'connect failed')
     })
     task.onClose(res => {
       if (this.task !== task) return
