@@ -10,6 +10,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -80,6 +81,9 @@ type Options struct {
 	Replays           Replays
 	RemoveReplay      func(store.Recording) error
 	RemoveRoomReplays func(roomID string) error
+	// RoomDeleted, if set, is called after a room was deleted (the chat
+	// closes the room's connections).
+	RoomDeleted func(ctx context.Context, roomID string) error
 }
 
 // API holds the dependencies of the handlers.
@@ -95,6 +99,7 @@ type API struct {
 	replays           Replays
 	removeReplay      func(store.Recording) error
 	removeRoomReplays func(roomID string) error
+	roomDeleted       func(ctx context.Context, roomID string) error
 
 	loginLimit, registerLimit *limiter
 
@@ -119,7 +124,7 @@ func New(o Options) (*API, error) {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
-		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays}
+		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted}
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {

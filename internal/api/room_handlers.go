@@ -133,6 +133,11 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 			a.log.Warn("replay files of deleted room not removed", "room", rm.ID, "err", err)
 		}
 	}
+	if a.roomDeleted != nil {
+		if err := a.roomDeleted(r.Context(), rm.ID); err != nil {
+			a.log.Warn("chat of deleted room not closed", "room", rm.ID, "err", err)
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

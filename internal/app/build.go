@@ -176,6 +176,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Replays:           db,
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
+		RoomDeleted:       c.chat.RoomDeleted,
 	})
 	if err != nil {
 		db.Close()

@@ -163,6 +163,12 @@ func (ch *roomChannel) onEvent(data []byte) {
 		ch.broadcastLocked(e.Frame)
 	case evFrame:
 		ch.broadcastLocked(e.Frame)
+	case evClosed:
+		ch.broadcastLocked(e.Frame)
+		ch.flushLocked()
+		for c := range ch.clients {
+			c.close(websocket.CloseNormal, "room deleted")
+		}
 	case evMute, evUnmute, evKick:
 		for c := range ch.clients {
 			if c.userID() != e.UserID {

@@ -27,6 +27,7 @@ const (
 	evMute    = "mute"    // UserID muted until Until: Frame to the user
 	evUnmute  = "unmute"  // UserID unmuted: Frame to the user
 	evKick    = "kick"    // UserID kicked or banned: Frame, then disconnect
+	evClosed  = "closed"  // the room was deleted: Frame to all, then disconnect
 )
 
 func subject(roomID string) string { return "chat." + roomID }

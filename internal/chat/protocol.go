@@ -136,6 +136,7 @@ const (
 	NoticeStreamEnded   = "stream_ended"
 	NoticePinned        = "pinned"
 	NoticeUnpinned      = "unpinned"
+	NoticeRoomDeleted   = "room_deleted"
 )
 
 type noticeFrame struct {

@@ -107,6 +107,14 @@ func (s *Server) Notice(ctx context.Context, roomID, kind, text string) error {
 	return s.publish(ctx, roomID, event{Kind: evFrame, Frame: mustJSON(noticeFrame{Type: "notice", Kind: kind, Text: text})})
 }
 
+// RoomDeleted tells the clients of a deleted room, on every node, with a
+// notice room_deleted, and closes their connections (1000 "room deleted").
+// The API calls it after the room is gone from the store, so a client that
+// reconnects gets 404.
+func (s *Server) RoomDeleted(ctx context.Context, roomID string) error {
+	return s.publish(ctx, roomID, event{Kind: evClosed, Frame: mustJSON(noticeFrame{Type: "notice", Kind: NoticeRoomDeleted})})
+}
+
 // publish sends e to the room's channels on every node.
 func (s *Server) publish(ctx context.Context, roomID string, e event) error {
 	if err := s.bus.Publish(ctx, subject(roomID), mustJSON(e)); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/coder/websocket"
 )
 
 // Chat across a restart: the messages, the like total and the deletions
@@ -86,5 +88,29 @@ func TestChatSurvivesRestart(t *testing.T) {
 	fan2.send(ctx, t, map[string]any{"type": "like", "count": 2})
 	if m := guest.expect(ctx, t, "likes"); m["total"] != float64(9) {
 		t.Errorf("likes after restart and two more: %v, want 9", m)
+	}
+}
+
+// Deleting a room ends its chat: every client gets the notice
+// room_deleted and a normal close, and cannot join again.
+func TestChatRoomDeleted(t *testing.T) {
+	srv := startServer(t, roomRules)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	host := srv.register(ctx, t, "delhost")
+	room := srv.createRoom(ctx, t, host, "Short-lived", false)
+	guest := dialChat(ctx, t, srv, room.ID, "")
+	guest.expect(ctx, t, "history")
+
+	srv.mustCall(ctx, t, http.MethodDelete, "/api/v1/rooms/"+room.ID, host.Token, nil, http.StatusNoContent, nil)
+	if m := guest.expect(ctx, t, "notice"); m["kind"] != "room_deleted" {
+		t.Fatalf("notice %v, want room_deleted", m)
+	}
+	if code, reason, _ := guest.expectClose(ctx, t); code != websocket.StatusNormalClosure || reason != "room deleted" {
+		t.Fatalf("close %d %q, want 1000 room deleted", code, reason)
+	}
+	_, resp, err := websocket.Dial(ctx, "ws://"+srv.httpAddr+"/api/v1/rooms/"+room.ID+"/chat", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("joining the deleted room: %v %v, want 404", resp, err)
 	}
 }
