@@ -5,6 +5,7 @@
 //
 //	roomcast [serve] [flags]     run the server (the default command)
 //	roomcast config example      print a commented reference configuration
+//	roomcast config check …      validate the configuration without starting
 //	roomcast version             print the version
 //	roomcast bench play …        load-test a stream (see roomcast bench -h)
 package main
@@ -103,6 +104,9 @@ const usage = `roomcast — live streaming and live rooms in one binary
 Usage:
   roomcast [serve] [flags]   run the server (default); roomcast serve -h lists flags
   roomcast config example    print a commented reference configuration file
+  roomcast config check [serve flags]
+                             validate the configuration (file, environment,
+                             flags) as serve would, without starting
   roomcast version           print version and commit
   roomcast sign --key KEY --stream NAME (--expires-in 24h | --txtime HEX)
                              print a push/play URL signature (txSecret, txTime)
@@ -137,11 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-
 		}
 		return app.Run(ctx, cfg, app.Options{Stdout: stdout, Version: version, Commit: commit, Reload: reload})
 	case "config":
-		if len(args) != 1 || args[0] != "example" {
-			fmt.Fprintf(stderr, "usage: roomcast config example\n")
-			return errUsage
-		}
-		return config.WriteExample(stdout)
+		return runConfig(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "roomcast %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return nil

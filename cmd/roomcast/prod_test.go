@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +24,22 @@ func TestConfigExample(t *testing.T) {
 	}
 	if _, err := config.LoadFile(out.Bytes()); err != nil {
 		t.Fatalf("example does not load: %v", err)
+	}
+	// config check accepts the example and names a bad key.
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("hls-window: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var checkOut bytes.Buffer
+	if err := run(context.Background(), []string{"config", "check", "--config", good}, &checkOut, &errOut, nil); err != nil || !strings.Contains(checkOut.String(), "configuration ok ("+good+")") {
+		t.Fatalf("check of the example: %v %q", err, checkOut.String())
+	}
+	if err := run(context.Background(), []string{"config", "check", "--config", bad}, &checkOut, &errOut, nil); err == nil || !strings.Contains(err.Error(), "hls-window") {
+		t.Fatalf("check of a bad file: %v", err)
 	}
 	for _, args := range [][]string{{"config"}, {"config", "nope"}, {"config", "example", "x"}} {
 		if err := run(context.Background(), args, &out, &errOut, nil); !errors.Is(err, errUsage) {
