@@ -74,19 +74,22 @@ func (c *components) serveChat(w http.ResponseWriter, r *http.Request, log *slog
 				"duration", time.Since(start).Round(time.Millisecond))
 		})
 	}
-	hw := &hijackWatcher{ResponseWriter: w, closed: closed}
+	opened := func() {
+		log.Debug("chat connection opened", "room", r.PathValue("id"), "remote", r.RemoteAddr)
+	}
+	hw := &hijackWatcher{ResponseWriter: w, opened: opened, closed: closed}
 	c.chat.ServeWS(hw, r, r.PathValue("id"))
 	if !hw.hijacked {
 		once.Do(c.chatConns.release) // refused before the upgrade
 	}
 }
 
-// hijackWatcher calls closed when the connection its handler hijacked is
-// closed.
+// hijackWatcher calls opened when its handler hijacks the connection and
+// closed when that connection is closed.
 type hijackWatcher struct {
 	http.ResponseWriter
-	closed   func()
-	hijacked bool
+	opened, closed func()
+	hijacked       bool
 }
 
 // Hijack implements http.Hijacker. The connection keeps its concrete
@@ -97,6 +100,7 @@ func (w *hijackWatcher) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.hijacked = true
+	w.opened()
 	if tc, ok := nc.(*net.TCPConn); ok {
 		return &watchedTCPConn{TCPConn: tc, closed: w.closed}, brw, nil
 	}

@@ -190,6 +190,7 @@ func TestNewSettingsValidation(t *testing.T) {
 		{[]string{"-tls-cert", filepath.Join(dir, "none.pem"), "-tls-key", key}, "none.pem"},
 		{[]string{"-tls-cert", cert, "-tls-key", key, "-https-addr", "nowhere"}, "https-addr"},
 		{[]string{"-debug-addr", "x"}, "debug-addr"},
+		{[]string{"-http-addr", "8080"}, "http-addr"},
 		{[]string{"-data", ""}, "data"},
 		{[]string{"-rtmp-max-connections", "0"}, "rtmp-max-connections"},
 		{[]string{"-rtmp-max-message-size", "10"}, "rtmp-max-message-size"},

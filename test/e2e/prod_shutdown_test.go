@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,17 @@ func buildBinary(t *testing.T) string {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// Static: no program interpreter (dynamic loader) to find at run time.
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("read the binary: %v", err)
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			t.Fatal("the binary is dynamically linked")
+		}
 	}
 	return bin
 }
