@@ -349,15 +349,18 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 
 	c := Default()
+	if file != "" {
+		// The file holds server settings only, never a command's own
+		// flags.
+		if err := applyFile(c.FlagSet(name, io.Discard), file); err != nil {
+			return c, err
+		}
+	}
+	// Defined after the file was applied, the flags' defaults are the
+	// file's values.
 	fs := c.FlagSet(name, io.Discard)
 	if extra != nil {
 		extra(fs)
-	}
-	if file != "" {
-		if err := applyFile(fs, file); err != nil {
-			return c, err
-		}
-		c.File = file
 	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {

@@ -226,3 +226,21 @@ func TestUnknownEnv(t *testing.T) {
 		t.Fatalf("unknown %v", got)
 	}
 }
+
+func TestFileHoldsNoCommandFlags(t *testing.T) {
+	path := writeFile(t, "admin: true\n")
+	var admin bool
+	_, err := LoadWith("user add", []string{"-config", path}, env(nil), io.Discard, func(fs *flag.FlagSet) {
+		fs.BoolVar(&admin, "admin", false, "")
+	})
+	if err == nil || !strings.Contains(err.Error(), `"admin"`) || admin {
+		t.Fatalf("a command flag in the file: %v, admin=%v", err, admin)
+	}
+	path = writeFile(t, "data: /tmp/from-file\n")
+	c, err := LoadWith("user add", []string{"-config", path, "-admin"}, env(nil), io.Discard, func(fs *flag.FlagSet) {
+		fs.BoolVar(&admin, "admin", false, "")
+	})
+	if err != nil || !admin || c.DataDir != "/tmp/from-file" {
+		t.Fatalf("%v admin=%v data=%s", err, admin, c.DataDir)
+	}
+}
