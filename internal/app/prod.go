@@ -55,25 +55,18 @@ func handler(c *components, cfg config.Config) http.Handler {
 	return c.metrics.Instrument(h)
 }
 
-// serveChat serves a chat WebSocket within -max-chat-connections and logs
-// one line when the connection closes. The chat server takes the
-// connection over (Hijack) and returns; the slot is freed when the
-// connection is closed.
+// serveChat serves a chat WebSocket within -max-chat-connections. The chat
+// server takes the connection over (Hijack) and returns; the slot is freed
+// when the connection is closed. The chat server logs the close with its
+// reason.
 func (c *components) serveChat(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	if !c.chatConns.acquire() {
 		c.metrics.Refused("max-chat-connections")
 		httpx.WriteError(w, http.StatusServiceUnavailable, "too_many_connections", "the server has too many chat connections; try again later")
 		return
 	}
-	start := time.Now()
 	var once sync.Once
-	closed := func() {
-		once.Do(func() {
-			c.chatConns.release()
-			log.Info("chat connection closed", "room", r.PathValue("id"), "remote", r.RemoteAddr,
-				"duration", time.Since(start).Round(time.Millisecond))
-		})
-	}
+	closed := func() { once.Do(c.chatConns.release) }
 	opened := func() {
 		log.Debug("chat connection opened", "room", r.PathValue("id"), "remote", r.RemoteAddr)
 	}

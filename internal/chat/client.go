@@ -38,6 +38,7 @@ type client struct {
 	deadline time.Time
 	status   uint16 // of the close frame; valid once closing
 	reason   string
+	byPeer   bool          // the close answers the peer's
 	flushed  chan struct{} // closed once the close frame was written, or a write failed
 	once     sync.Once
 
@@ -151,6 +152,26 @@ func (c *client) closeLocked(status uint16, reason string) {
 	c.pending = append(c.pending, websocket.Frame(websocket.OpClose, websocket.ClosePayload(status, reason)))
 	c.startLocked()
 	c.mu.Unlock()
+}
+
+// closeStatus returns the status and reason of the close frame, and
+// whether the server began the close (rather than answering the client's
+// or after a failed write).
+func (c *client) closeStatus() (status uint16, reason string, byServer bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status, c.reason, c.status != 0 && !c.byPeer
+}
+
+// answer queues the close frame that answers the peer's close.
+func (c *client) answer(status uint16) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.byPeer = true
+	c.closeLocked(status, "")
 }
 
 // isClosing reports whether the connection is closing.

@@ -162,6 +162,28 @@ func TestRawClientFramesAndClose(t *testing.T) {
 		t.Fatalf("after the close: %v, want EOF", err)
 	}
 	waitOnline(t, e, "r1", 1)
+	waitLog(t, e, `msg="chat connection closed"`, `room=r1 user=u-alice`, `reason="closed by the client: 1001"`)
+}
+
+// waitLog waits for a log line that has every one of parts.
+func waitLog(t *testing.T, e *env, parts ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for line := range strings.SplitSeq(e.log.String(), "\n") {
+			ok := true
+			for _, p := range parts {
+				ok = ok && strings.Contains(line, p)
+			}
+			if ok {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with %q in:\n%s", parts, e.log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Bad frames close the connection with the status RFC 6455 names.
@@ -210,6 +232,7 @@ func TestKeepAlive(t *testing.T) {
 		t.Fatalf("close %d %q, want 1001 ping timeout", code, reason)
 	}
 	waitOnline(t, e, "r1", 1)
+	waitLog(t, e, `msg="chat connection closed"`, `room=r1 user=u-alice`, `reason="closed by the server: 1001 ping timeout"`)
 	time.Sleep(time.Second) // three more pings
 	if n := e.srv.Online("r1"); n != 1 {
 		t.Fatalf("online %d after the answering client's pings, want 1", n)

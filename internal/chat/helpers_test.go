@@ -1,15 +1,18 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +57,25 @@ type env struct {
 	db  *sqlite.DB
 	srv *Server
 	hs  *httptest.Server
+	log *syncBuffer // the server's logs
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
@@ -85,8 +107,9 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if cfg.PresenceInterval == 0 {
 		cfg.PresenceInterval = 50 * time.Millisecond
 	}
+	logs := &syncBuffer{}
 	srv, err := New(cfg, Deps{Store: db, Users: users, Rooms: roomsByDB{db}, Bus: bus.NewMemory(),
-		Viewers: func(stream string) int { return 7 }})
+		Viewers: func(stream string) int { return 7 }, Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +128,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 		}
 		hs.Close()
 	})
-	return &env{t: t, db: db, srv: srv, hs: hs}
+	return &env{t: t, db: db, srv: srv, hs: hs, log: logs}
 }
 
 // seed stores n messages of alice in the room.

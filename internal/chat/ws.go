@@ -226,7 +226,18 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, br *bufio.Reader, j
 	if s.ctx.Err() != nil {
 		c.close(websocket.CloseGoingAway, "server shutting down")
 	}
-	s.readLoop(ctx, ch, c, websocket.NewReader(br, int(s.cfg.MaxFrameBytes)))
+	start := time.Now()
+	ended := s.readLoop(ctx, ch, c, websocket.NewReader(br, int(s.cfg.MaxFrameBytes)))
+	status, reason, byServer := c.closeStatus()
+	if byServer {
+		ended = fmt.Sprintf("closed by the server: %d %s", status, reason)
+	}
+	who := "guest"
+	if u != nil {
+		who = u.ID
+	}
+	s.log.Info("chat connection closed", "room", rm.ID, "user", who, "remote", nc.RemoteAddr().String(),
+		"reason", ended, "duration", time.Since(start).Round(time.Millisecond))
 }
 
 // refuse sends an error frame and a close frame with status 1008 and code
@@ -251,8 +262,8 @@ func (s *Server) refuse(nc net.Conn, br *bufio.Reader, code, msg string) {
 
 // readLoop reads and handles client messages until the connection fails,
 // the client closes it, or it is closed and the peer answered (or did not
-// within closeWait).
-func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client, r *websocket.Reader) {
+// within closeWait). It returns how the connection ended, for the log.
+func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client, r *websocket.Reader) string {
 	for {
 		m, err := r.Next()
 		if err != nil {
@@ -262,7 +273,7 @@ func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client, r *we
 			case errors.Is(err, websocket.ErrProtocol):
 				c.close(websocket.CloseProtocolError, strings.TrimPrefix(err.Error(), "websocket: "))
 			}
-			return
+			return "connection lost: " + err.Error()
 		}
 		c.lastSeen.Store(s.cfg.Now().UnixNano())
 		switch m.Op {
@@ -272,11 +283,11 @@ func (s *Server) readLoop(ctx context.Context, ch *roomChannel, c *client, r *we
 			case err != nil:
 				c.close(websocket.CloseProtocolError, "bad close frame")
 			case code == websocket.CloseNoStatus:
-				c.close(websocket.CloseNormal, "")
+				c.answer(websocket.CloseNormal)
 			default:
-				c.close(code, "")
+				c.answer(code)
 			}
-			return
+			return fmt.Sprintf("closed by the client: %d", code)
 		case websocket.OpPing:
 			c.enqueue(websocket.Frame(websocket.OpPong, m.Payload))
 			continue
