@@ -136,10 +136,24 @@ test('chat and likes reach both users', async () => {
   assert.equal(await total(a), before + 1);
   assert.equal(await total(b), before + 1);
 
+  // Over the rate limit (5 messages per 10 s), bob is told in words.
+  for (let i = 0; i < 6; i++) {
+    await b.fill('.chat-input', `burst ${i}`);
+    await b.press('.chat-input', 'Enter');
+  }
+  await b.waitForSelector('.chat-list .sys.error:has-text("发言太快了")', { timeout: 10000 });
+
   // The owner deletes bob's message; it disappears for bob too.
   await a.hover(`.chat-list .msg:has-text("${text}")`);
   await a.click(`.chat-list .msg:has-text("${text}") .msg-mod button:first-child`);
   await b.waitForSelector(`.chat-list .msg:has-text("${text}")`, { state: 'detached', timeout: 10000 });
+
+  // The owner mutes bob: bob's input says so and is disabled.
+  await a.hover('.chat-list .msg:has-text("burst 0")');
+  await a.click('.chat-list .msg:has-text("burst 0") .msg-mod button:nth-child(2)');
+  await b.waitForSelector('.chat-input[disabled][placeholder*="禁言"]', { timeout: 10000 });
+  await api.call('POST', `/rooms/${room.id}/moderation/unmute`, tokens.alice, { user_id: (await api.call('GET', '/me', tokens.bob)).id });
+  await b.waitForSelector('.chat-input:not([disabled])', { timeout: 10000 });
   assert.deepEqual([...a.errors, ...b.errors], []);
   await a.context().close();
   await b.context().close();
@@ -156,7 +170,17 @@ test('the studio shows the stream live with its bitrate', async () => {
     const pushURL = await page.textContent('[data-testid=push-url]');
     assert.match(pushURL, new RegExp(`^rtmp://.+/live/${room.stream}\\?txSecret=[0-9a-f]+&txTime=[0-9A-F]+$`));
     assert.match(await page.textContent('[data-testid=obs-key]'), new RegExp(`^${room.stream}\\?txSecret=`));
-    await page.waitForTimeout(2500); // a few points on the graph
+    if (name === 'desktop') {
+      // An announcement pinned in the studio shows in the room's chat.
+      await page.fill('.pin-form input', '今晚八点抽奖 Giveaway at 8pm');
+      await page.click('.pin-form button[type=submit]');
+      await page.waitForSelector('.pinned:has-text("Giveaway at 8pm")', { timeout: 10000 });
+      const viewer = await openPage({ path: `/room/${room.id}` });
+      await viewer.waitForSelector('.pinned:has-text("今晚八点抽奖")', { timeout: 10000 });
+      await viewer.context().close();
+    }
+    await page.waitForTimeout(4000); // a few points on the graph
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: shotPath(`studio-${name}`), fullPage: true });
     assert.deepEqual(page.errors, []);
     await page.context().close();
@@ -212,4 +236,24 @@ test('the room page plays again when the host goes live again', async () => {
   await home.waitForSelector('.card:has(.badge.replay)', { timeout: 15000 });
   await home.screenshot({ path: shotPath('home-replays-desktop'), fullPage: true });
   await home.context().close();
+});
+
+test('errors are shown in words, and the language toggle is remembered', async () => {
+  const page = await openPage({ path: '/room/room_doesnotexist' });
+  await page.waitForSelector('.state.error', { timeout: 10000 });
+  assert.match(await page.textContent('.room-info'), /找不到内容/);
+  await page.goto(srv.http + '/login');
+  await page.fill('input[name=name]', 'alice');
+  await page.fill('input[name=password]', 'wrong-password');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('.form-error:has-text("用户名或密码错误")', { timeout: 10000 });
+  await page.click('button.lang');
+  await page.waitForSelector('h1:has-text("Welcome back")');
+  await page.reload();
+  await page.waitForSelector('h1:has-text("Welcome back")');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await page.goto(srv.http + '/no/such/page');
+  await page.waitForSelector('text=This page does not exist.');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });

@@ -39,7 +39,8 @@ export class Sparkline {
     const v = this.values;
     if (v.length < 2) return;
     const max = Math.max(...v, 1) * 1.15;
-    const step = w / (this.capacity - 1);
+    // Until the window is full, the samples so far span the width.
+    const step = w / (Math.max(v.length, 8) - 1);
     const x0 = w - (v.length - 1) * step;
     const pts = v.map((y, i) => [x0 + i * step, hgt - (y / max) * (hgt - 4) - 2] as const);
     const grad = g.createLinearGradient(0, 0, 0, hgt);
@@ -57,5 +58,10 @@ export class Sparkline {
     g.strokeStyle = this.color;
     g.lineWidth = 2;
     g.stroke();
+    const [lx, ly] = pts[pts.length - 1];
+    g.beginPath();
+    g.arc(lx - 3, ly, 3, 0, Math.PI * 2);
+    g.fillStyle = this.color;
+    g.fill();
   }
 }

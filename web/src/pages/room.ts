@@ -36,6 +36,10 @@ export const roomPage: Page = (outlet, params, query) => {
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let watchTimer: ReturnType<typeof setInterval> | null = null;
   let left = false;
+  // In auto mode, FLV that fails twice before playing (a proxy that
+  // buffers it, say) gives way to HLS for the rest of the visit.
+  let flvFailures = 0;
+  let played = false;
   let ticks: Array<() => void> = [];
   stop.push(() => ticks.forEach((f) => f()));
 
@@ -86,6 +90,7 @@ export const roomPage: Page = (outlet, params, query) => {
 
   select.addEventListener('change', () => {
     pref = parsePreference(select.value);
+    flvFailures = 0;
     localStorage.setItem(PREF_KEY, pref);
     retries = 0;
     start();
@@ -127,7 +132,8 @@ export const roomPage: Page = (outlet, params, query) => {
       kindLabel.textContent = '';
       return;
     }
-    const kind = choosePlayer(pref, detectCaps(video));
+    const kind = choosePlayer(pref === 'auto' && flvFailures >= 2 ? 'hls' : pref, detectCaps(video));
+    played = false;
     dbg.kind = kind;
     if (!kind) return show('unsupported');
     const url = reachable(kind === 'flv' ? room.play.flv : room.play.hls, location.host);
@@ -135,12 +141,17 @@ export const roomPage: Page = (outlet, params, query) => {
     kindLabel.textContent = kind === 'flv' ? 'HTTP-FLV' : kind === 'hls' ? 'HLS' : 'HLS (native)';
     play(new LivePlayer(video, kind, url, {
       state(s) {
-        if (s === 'playing') retries = 0;
+        if (s === 'playing') {
+          retries = 0;
+          played = true;
+          if (kind === 'flv') flvFailures = 0;
+        }
         show(s === 'playing' ? null : s === 'buffering' ? 'buffering' : retries > 0 ? 'reconnecting' : 'loading');
       },
       end(reason) {
         dbg.ends.push(reason);
         player = null;
+        if (kind === 'flv' && !played && reason !== 'ended') flvFailures++;
         void afterEnd();
       },
     }));
