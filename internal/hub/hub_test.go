@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -543,4 +544,121 @@ func TestRingReleasesOldFrames(t *testing.T) {
 	if got := kinds(next(t, sub)); len(got) != 44+3 || got[:4] != "MVAK" {
 		t.Fatalf("new viewer got %q", got)
 	}
+}
+
+// A pumping viewer stops on its context (ctx.Err) and on Close (ErrEnded)
+// while it waits, and the stream's end (ErrEnded) after the frames queued.
+func TestPumpStops(t *testing.T) {
+	h := testHub(t, Config{FlushInterval: -1, ReconnectGrace: -1})
+	p, _ := h.Publish("s", PublisherInfo{})
+	publishGOPs(t, p, 0, 1, true)
+	start := func(ctx context.Context) (*Subscriber, *countingBatch, chan error) {
+		sub, err := h.Subscribe("s", "flv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &countingBatch{limit: 1 << 30, cancel: func() {}}
+		done := make(chan error, 1)
+		go func() { done <- sub.Pump(ctx, w, FormatFLV, encodeCopy, nil) }()
+		for w.calls.Load() < 1 { // the GOP went out; now it waits
+			time.Sleep(time.Millisecond)
+		}
+		return sub, w, done
+	}
+	wait := func(done chan error) error {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			t.Fatal("Pump did not return")
+			return nil
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	sub1, _, done1 := start(ctx)
+	defer sub1.Close()
+	cancel()
+	if err := wait(done1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Pump after its context ended: %v", err)
+	}
+
+	sub2, _, done2 := start(context.Background())
+	sub2.Close()
+	if err := wait(done2); !errors.Is(err, ErrEnded) {
+		t.Fatalf("Pump after Close: %v", err)
+	}
+
+	sub3, w3, done3 := start(context.Background())
+	defer sub3.Close()
+	before := w3.calls.Load()
+	write(t, p, media.TagAudio, 5000, aacRaw)
+	p.Close(nil) // no grace: the stream ends
+	if err := wait(done3); !errors.Is(err, ErrEnded) {
+		t.Fatalf("Pump after the stream ended: %v", err)
+	}
+	if w3.calls.Load() == before {
+		t.Fatal("the frame written before the end was not delivered")
+	}
+}
+
+// Many viewers pumping while a publisher writes fast, with coalesced
+// wake-ups: no wake-up is lost (every viewer gets every frame and sees the
+// end), whether a viewer waits, is woken or is busy when a frame comes.
+func TestNoLostWakeUps(t *testing.T) {
+	for _, interval := range []time.Duration{-1, time.Millisecond} {
+		t.Run(fmt.Sprint(interval), func(t *testing.T) {
+			h := testHub(t, Config{FlushInterval: interval, ReconnectGrace: -1, QueueFrames: 1 << 14, QueueBytes: 1 << 30})
+			p, _ := h.Publish("s", PublisherInfo{})
+			const viewers, frames = 40, 3000
+			write(t, p, media.TagVideo, 0, key)
+			var wg sync.WaitGroup
+			counts := make([]atomic.Int64, viewers)
+			errs := make([]error, viewers)
+			for i := range viewers {
+				sub, err := h.Subscribe("s", "flv")
+				if err != nil {
+					t.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer sub.Close()
+					errs[i] = sub.Pump(context.Background(), batchFunc(func(b [][]byte) {
+						counts[i].Add(int64(len(b)))
+						if i%4 == 0 {
+							time.Sleep(time.Duration(i%3) * 100 * time.Microsecond) // a busy viewer
+						}
+					}), FormatFLV, encodeCopy, nil)
+				}()
+			}
+			for i := 1; i < frames; i++ {
+				write(t, p, media.TagVideo, int64(i), inter)
+				if i%200 == 0 {
+					time.Sleep(time.Millisecond) // let viewers wait again
+				}
+			}
+			p.Close(nil)
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("viewers did not all see the end: a wake-up was lost")
+			}
+			for i := range viewers {
+				if !errors.Is(errs[i], ErrEnded) || counts[i].Load() != frames {
+					t.Fatalf("viewer %d: %d of %d frames, %v", i, counts[i].Load(), frames, errs[i])
+				}
+			}
+		})
+	}
+}
+
+// batchFunc is a BatchWriter calling f.
+type batchFunc func([][]byte)
+
+func (f batchFunc) WriteBatch(b [][]byte) (int, error) {
+	f(b)
+	return 0, nil
 }

@@ -19,11 +19,15 @@ type BatchWriter interface {
 // to send before them (a file header). Pump reuses its buffers: one viewer
 // costs two slices, whatever its bitrate.
 func (sub *Subscriber) Pump(ctx context.Context, w BatchWriter, format Format, encode func(*media.Packet) []byte, first func([]*Frame) []byte) error {
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, sub.wakeUp)
+		defer stop()
+	}
 	var frames []*Frame
 	var bufs [][]byte
 	for {
 		var err error
-		frames, err = sub.Next(ctx, frames)
+		frames, err = sub.next(ctx, frames, true)
 		if err != nil {
 			return err
 		}

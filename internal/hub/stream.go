@@ -32,10 +32,19 @@ type Stream struct {
 	mask uint64
 	ring []atomic.Pointer[Frame]
 
-	head   atomic.Uint64 // seq of the newest frame; 0 before the first
-	notify atomic.Pointer[chan struct{}]
-	ended  atomic.Bool
-	done   chan struct{}
+	head  atomic.Uint64 // seq of the newest frame; 0 before the first
+	ended atomic.Bool
+	done  chan struct{}
+
+	// Subscribers waiting for frames register in waiters; broadcast wakes
+	// each through its own channel, so that a waiting viewer blocks on one
+	// channel, not in a select over the stream's and its own.
+	waitMu  sync.Mutex
+	waiters []*Subscriber
+	// bcastMu serialises broadcasts; spare (guarded by it) is the other
+	// waiters buffer, swapped in by each broadcast.
+	bcastMu sync.Mutex
+	spare   []*Subscriber
 
 	flushPending atomic.Bool
 	lastFlush    atomic.Int64 // Unix nanoseconds of the last broadcast
@@ -82,8 +91,6 @@ func newStream(h *Hub, name string) *Stream {
 		external: make(map[string]int),
 		created:  time.Now(),
 	}
-	ch := make(chan struct{})
-	s.notify.Store(&ch)
 	s.flushTimer = time.AfterFunc(time.Hour, s.flush)
 	s.flushTimer.Stop()
 	return s
@@ -350,9 +357,42 @@ func (s *Stream) flush() {
 
 // broadcast wakes every waiting subscriber.
 func (s *Stream) broadcast() {
-	ch := make(chan struct{})
-	old := s.notify.Swap(&ch)
-	close(*old)
+	s.bcastMu.Lock()
+	defer s.bcastMu.Unlock()
+	s.waitMu.Lock()
+	ws := s.waiters
+	s.waiters = s.spare[:0]
+	s.waitMu.Unlock()
+	for _, sub := range ws {
+		sub.wakeUp()
+	}
+	clear(ws)
+	s.spare = ws
+}
+
+// await registers sub to be woken by the next broadcast. mu is not held.
+func (s *Stream) await(sub *Subscriber) {
+	s.waitMu.Lock()
+	s.waiters = append(s.waiters, sub)
+	s.waitMu.Unlock()
+}
+
+// unawait drops a closed subscriber's registrations, so that a stream
+// without broadcasts (a silent publisher) does not keep its viewers that
+// left.
+func (s *Stream) unawait(sub *Subscriber) {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	for i := 0; i < len(s.waiters); {
+		if s.waiters[i] == sub {
+			last := len(s.waiters) - 1
+			s.waiters[i] = s.waiters[last]
+			s.waiters[last] = nil
+			s.waiters = s.waiters[:last]
+			continue
+		}
+		i++
+	}
 }
 
 // startPosition tells a new or lagging subscriber where to continue.

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"roomcast/internal/media"
@@ -28,7 +29,11 @@ type Subscriber struct {
 	err     error // sticky: once slow, always slow
 
 	closeOnce sync.Once
-	closed    chan struct{}
+	closed    atomic.Bool // Close was called
+	// wake (capacity 1) is signalled by the stream's broadcasts, by Close
+	// and by the end of a Pump's context: a pumping viewer waits on this
+	// one channel alone.
+	wake chan struct{}
 }
 
 func (s *Stream) subscribe(protocol string) (*Subscriber, error) {
@@ -45,7 +50,7 @@ func (s *Stream) subscribe(protocol string) (*Subscriber, error) {
 		s.viewers[protocol]++
 	}
 	s.mu.Unlock()
-	sub := &Subscriber{stream: s, protocol: protocol, joined: time.Now().UnixNano(), closed: make(chan struct{})}
+	sub := &Subscriber{stream: s, protocol: protocol, joined: time.Now().UnixNano(), wake: make(chan struct{}, 1)}
 	sub.reposition()
 	return sub, nil
 }
@@ -57,7 +62,9 @@ func (sub *Subscriber) Stream() *Stream { return sub.stream }
 // any goroutine; a blocked Next returns.
 func (sub *Subscriber) Close() {
 	sub.closeOnce.Do(func() {
-		close(sub.closed)
+		sub.closed.Store(true)
+		sub.wakeUp()
+		sub.stream.unawait(sub)
 		if sub.protocol == "" {
 			return
 		}
@@ -81,31 +88,55 @@ func (sub *Subscriber) Close() {
 // Next still returns the frames pending at that moment; it returns ctx's
 // error only when none are left.
 func (sub *Subscriber) Next(ctx context.Context, dst []*Frame) ([]*Frame, error) {
+	return sub.next(ctx, dst, false)
+}
+
+// wakeUp makes a waiting (or the next) Next look again. It never blocks.
+func (sub *Subscriber) wakeUp() {
+	select {
+	case sub.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// isClosed reports whether Close was called.
+func (sub *Subscriber) isClosed() bool { return sub.closed.Load() }
+
+// next is Next. With pumping set, the caller (Pump) has arranged for the
+// end of ctx to call wakeUp, and next waits on sub.wake alone.
+func (sub *Subscriber) next(ctx context.Context, dst []*Frame, pumping bool) ([]*Frame, error) {
 	s := sub.stream
 	if sub.err != nil {
 		return nil, sub.err
 	}
 	for {
-		ch := *s.notify.Load()
 		ended := s.ended.Load()
 		out, err := sub.collect(dst[:0])
 		if err != nil || len(out) > 0 {
 			return out, err
 		}
-		if ended {
+		if ended || sub.isClosed() {
 			return nil, ErrEnded
 		}
+		// Frames that arrived with the cancellation went out above: a
+		// caller that cancels to learn "all delivered" gets that.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.await(sub)
+		// A frame or the end that came before the registration was
+		// broadcast to the waiters before it: look again. (The stale
+		// registration costs at most one spurious wake-up.)
+		if s.head.Load() >= sub.cursor || s.ended.Load() {
+			continue
+		}
+		if pumping {
+			<-sub.wake
+			continue
+		}
 		select {
-		case <-ch:
+		case <-sub.wake:
 		case <-ctx.Done():
-			// Frames that arrived with the cancellation still go out: a
-			// caller that cancels to learn "all delivered" gets that.
-			if out, err := sub.collect(dst[:0]); err != nil || len(out) > 0 {
-				return out, err
-			}
-			return nil, ctx.Err()
-		case <-sub.closed:
-			return nil, ErrEnded
 		}
 	}
 }
