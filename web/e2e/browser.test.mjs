@@ -218,6 +218,15 @@ test('kicking from the admin page ends the live on the room page', async () => {
   assert.match(await viewer.textContent('.overlay'), /直播已结束/);
   assert.equal((await api.call('GET', `/rooms/${room.id}`)).status, 'ended');
   await viewer.screenshot({ path: shotPath('room-ended-desktop') });
+
+  // Ban and unban bob from the users table.
+  const bobRow = '[data-testid=users] tr:has-text("bob")';
+  await admin.click(`${bobRow} button`);
+  await admin.waitForSelector(`${bobRow} .badge:has-text("已封禁")`, { timeout: 10000 });
+  await assert.rejects(api.login('bob'), /403/);
+  await admin.click(`${bobRow} button:has-text("解封")`);
+  await admin.waitForSelector(`${bobRow} :text("正常")`, { timeout: 10000 });
+  tokens.bob = (await api.login('bob')).token;
   assert.deepEqual([...viewer.errors, ...admin.errors], []);
   await viewer.context().close();
   await admin.context().close();
