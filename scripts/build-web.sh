@@ -15,6 +15,9 @@ fi
 npx --no-install tsc --noEmit
 dist=../internal/web/dist
 mkdir -p "$dist"
+# The placeholder keeps go:embed compiling before a build (see internal/web);
+# bring it back if something (make clean) removed it.
+[ -f "$dist/.gitkeep" ] || git -C .. checkout -- internal/web/dist/.gitkeep 2>/dev/null || printf 'This directory receives the built web app (scripts/build-web.sh, make web).\nIt is kept in git so that go:embed compiles before the first web build.\n' > "$dist/.gitkeep"
 # Old hashed assets go; the committed placeholder stays.
 find "$dist" -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 npx --no-install vite build --logLevel warn

@@ -154,6 +154,13 @@ test('chat and likes reach both users', async () => {
   await b.waitForSelector('.chat-input[disabled][placeholder*="禁言"]', { timeout: 10000 });
   await api.call('POST', `/rooms/${room.id}/moderation/unmute`, tokens.alice, { user_id: (await api.call('GET', '/me', tokens.bob)).id });
   await b.waitForSelector('.chat-input:not([disabled])', { timeout: 10000 });
+
+  // A kick closes bob's chat with a readable reason, and it stays closed.
+  await a.hover('.chat-list .msg:has-text("burst 1")');
+  await a.click('.chat-list .msg:has-text("burst 1") .msg-mod button:nth-child(3)');
+  await b.waitForSelector('.chat-list .sys.error:has-text("移出")', { timeout: 10000 });
+  await b.waitForSelector('.chat[data-state=stopped]', { timeout: 10000 });
+  await api.call('POST', `/rooms/${room.id}/moderation/unban`, tokens.alice, { user_id: (await api.call('GET', '/me', tokens.bob)).id });
   assert.deepEqual([...a.errors, ...b.errors], []);
   await a.context().close();
   await b.context().close();
@@ -240,6 +247,13 @@ test('the room page plays again when the host goes live again', async () => {
   assert.equal(await page.evaluate(() => window.__roomcast.kind), 'flv');
   // The replay of the first live is listed on the room page and at home.
   await page.waitForSelector('.replay-item:not([disabled])', { timeout: 10000 });
+  // The replay plays in the same player, and the page goes back to live.
+  await page.click('.replay-item:not([disabled])');
+  await until('the replay', () => page.evaluate(() => window.__roomcast.kind === 'hls' && location.search.includes('replay=')), 10000);
+  await assertResumes(page, 2);
+  await page.click('text=回到直播');
+  await until('the live again', () => page.evaluate(() => window.__roomcast.kind === 'flv'), 10000);
+  await assertResumes(page, 2);
   await page.context().close();
   const home = await openPage({ path: '/' });
   await home.waitForSelector('.card:has(.badge.replay)', { timeout: 15000 });
