@@ -261,7 +261,7 @@ test('the room page plays again when the host goes live again', async () => {
   await home.context().close();
 });
 
-test('errors are shown in words, and the language toggle is remembered', async () => {
+test('errors in words, the language toggle, register and a new room in the studio', async () => {
   const page = await openPage({ path: '/room/room_doesnotexist' });
   await page.waitForSelector('.state.error', { timeout: 10000 });
   assert.match(await page.textContent('.room-info'), /找不到内容/);
@@ -275,6 +275,22 @@ test('errors are shown in words, and the language toggle is remembered', async (
   await page.reload();
   await page.waitForSelector('h1:has-text("Welcome back")');
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  // Register in English, then create a room in the studio.
+  await page.goto(srv.http + '/register?next=/studio');
+  await page.fill('input[name=name]', 'ab');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('.form-error:has-text("at least 3 characters")');
+  await page.fill('input[name=name]', 'carol');
+  await page.click('form button[type=submit]');
+  await page.waitForURL((u) => u.pathname === '/studio', { timeout: 10000 });
+  await page.waitForSelector('header .who:has-text("carol")');
+  await page.waitForSelector('.studio-side form.room-form:visible', { timeout: 10000 });
+  await page.fill('.studio-side input[name=title]', 'Carol live');
+  await page.click('.studio-side form.room-form button[type=submit]');
+  await page.waitForURL((u) => /^\/studio\/room_/.test(u.pathname), { timeout: 10000 });
+  await page.waitForSelector('.detail-head h1:has-text("Carol live")');
+  await page.waitForSelector('[data-testid=stream-status]:has-text("Offline")', { timeout: 10000 });
   await page.goto(srv.http + '/no/such/page');
   await page.waitForSelector('text=This page does not exist.');
   assert.deepEqual(page.errors, []);
