@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"roomcast/internal/media"
@@ -64,6 +65,75 @@ func BenchmarkFanout(b *testing.B) {
 			cancel()
 			h.Close()
 			wg.Wait()
+		})
+	}
+}
+
+// countBatch counts delivered frames and signals done when target is
+// reached.
+type countBatch struct {
+	delivered *atomic.Int64
+	target    *atomic.Int64
+	done      chan struct{}
+}
+
+func (c countBatch) WriteBatch(b [][]byte) (int, error) {
+	if c.delivered.Add(int64(len(b))) == c.target.Load() {
+		c.done <- struct{}{}
+	}
+	return 0, nil
+}
+
+// BenchmarkWakeUp measures one wake-up cycle of N waiting viewers: a
+// packet is broadcast, every viewer collects it, "writes" it and waits
+// again. It isolates the hub's per-viewer wake-up cost (the part of a
+// viewer's CPU that is not the write system call). Run it with -cpu 1, as
+// the fan-out benchmark's pinned server runs.
+func BenchmarkWakeUp(b *testing.B) {
+	for _, viewers := range []int{100, 1000, 3000} {
+		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
+			h := New(Config{FlushInterval: -1, QueueFrames: 1 << 20, QueueBytes: 1 << 30, ReconnectGrace: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			p, _ := h.Publish("s", PublisherInfo{})
+			body := make([]byte, 1000)
+			body[0], body[1] = 0x17, 1
+			pkt, _ := media.NewPacket(media.TagVideo, 0, append([]byte(nil), body...))
+			if err := p.Write(pkt); err != nil {
+				b.Fatal(err)
+			}
+			var delivered, target atomic.Int64
+			target.Store(int64(viewers))
+			done := make(chan struct{}, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for range viewers {
+				sub, err := h.Subscribe("s", "flv")
+				if err != nil {
+					b.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer sub.Close()
+					_ = sub.Pump(ctx, countBatch{&delivered, &target, done}, FormatFLV, encodeCopy, nil)
+				}()
+			}
+			<-done // every viewer has the keyframe and waits
+			body[0] = 0x27
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				delivered.Store(0)
+				pkt, _ := media.NewPacket(media.TagVideo, int64(i+1), body)
+				if err := p.Write(pkt); err != nil {
+					b.Fatal(err)
+				}
+				<-done
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(viewers), "ns/viewer")
+			cancel()
+			wg.Wait()
+			p.Close(nil)
 		})
 	}
 }
