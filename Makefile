@@ -58,4 +58,5 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 clean:
-	rm -rf bin internal/web/dist
+	rm -rf bin
+	find internal/web/dist -mindepth 1 ! -name .gitkeep -delete
