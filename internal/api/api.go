@@ -224,6 +224,7 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/rooms/{id}/replays", optional, nil, a.listReplays},
 		{"GET", "/api/v1/rooms/{id}/stream", loggedIn, nil, a.roomStream},
 
+		{"GET", "/api/v1/replays", optional, nil, a.listAllReplays},
 		{"GET", "/api/v1/replays/{id}", optional, nil, a.getReplay},
 		{"DELETE", "/api/v1/replays/{id}", loggedIn, nil, a.deleteReplay},
 

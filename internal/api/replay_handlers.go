@@ -34,6 +34,8 @@ type replayView struct {
 	Segments   int        `json:"segments"`
 	Recovered  bool       `json:"recovered"`
 	URL        string     `json:"url"`
+	// Room is set in the listing across rooms (GET /replays).
+	Room *roomView `json:"room,omitempty"`
 }
 
 // replayList is the answer of GET /rooms/{id}/replays.
@@ -90,6 +92,59 @@ func (a *API) listReplays(w http.ResponseWriter, r *http.Request, u *store.User)
 	for i := range recs {
 		out.Replays = append(out.Replays, a.replayView(u, rm, &recs[i]))
 	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// maxReplayScans bounds the store pages GET /replays reads for one answer
+// (recordings of rooms the caller may not see, or not ready, are skipped).
+const maxReplayScans = 8
+
+// listAllReplays: GET /replays?cursor=&limit= → the newest ready replays
+// of every room the caller may see, each with its room.
+func (a *API) listAllReplays(w http.ResponseWriter, r *http.Request, u *store.User) error {
+	if a.replays == nil {
+		return errReplaysOff
+	}
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	out := replayList{Replays: []replayView{}}
+	rooms := map[string]*store.Room{} // nil: not visible
+	names := ownerNames{}
+	// Each store page asks for just what is still missing, so the answer
+	// fills at a page boundary and the store's cursor is where it stopped.
+	for scan := 0; scan < maxReplayScans && len(out.Replays) < limit; scan++ {
+		recs, next, err := a.replays.ListRecordings(r.Context(), "", cursor, limit-len(out.Replays))
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			rec := &recs[i]
+			rm, seen := rooms[rec.RoomID]
+			if !seen {
+				rm, err = a.rooms.Get(r.Context(), u, rec.RoomID)
+				if err != nil && !errors.Is(err, room.ErrNotFound) {
+					return err
+				}
+				rooms[rec.RoomID] = rm
+			}
+			if rm == nil || rec.Status != store.RecordingReady {
+				continue
+			}
+			v := a.replayView(u, rm, rec)
+			if v.Room, err = a.roomView(r.Context(), u, rm, names); err != nil {
+				return err
+			}
+			out.Replays = append(out.Replays, v)
+		}
+		cursor = next
+		if next == "" {
+			break
+		}
+	}
+	out.NextCursor = cursor
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

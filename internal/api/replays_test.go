@@ -185,3 +185,73 @@ func TestRoomRecordSetting(t *testing.T) {
 		t.Fatalf("patch without record changed it: %+v", ra)
 	}
 }
+
+// GET /replays lists the ready replays of every room the caller may see,
+// newest first, each with its room, in pages that neither repeat nor skip.
+func TestReplayListAcrossRooms(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.register("alice")
+	bob, _ := e.register("bob")
+	pub := e.createRoom(alice, "public", false)
+	priv := e.createRoom(alice, "hidden", true)
+	var visible []string
+	for i := range 5 {
+		visible = append(visible, e.addRecording(pub.ID, pub.Stream, i, store.RecordingReady))
+		e.addRecording(priv.ID, priv.Stream, 10+i, store.RecordingReady) // newer, but private
+	}
+	e.addRecording(pub.ID, pub.Stream, 20, store.RecordingActive) // newest, still recording
+	e.addRecording(pub.ID, pub.Stream, 21, store.RecordingFailed)
+	slices.Reverse(visible)
+
+	type page struct {
+		Replays []struct {
+			replayAnswer
+			Room *struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+				Owner struct {
+					Name string `json:"name"`
+				} `json:"owner"`
+			} `json:"room"`
+		} `json:"replays"`
+		NextCursor string `json:"next_cursor"`
+	}
+	list := func(token string, limit int) []string {
+		var got []string
+		cursor := ""
+		for n := 0; ; n++ {
+			if n > 10 {
+				t.Fatal("paging does not end")
+			}
+			r := e.request("GET", fmt.Sprintf("/api/v1/replays?limit=%d&cursor=%s", limit, url.QueryEscape(cursor)), token, nil)
+			expect(t, "list all replays", r, http.StatusOK, "")
+			var p page
+			r.decode(t, &p)
+			if len(p.Replays) > limit {
+				t.Fatalf("page of %d, limit %d", len(p.Replays), limit)
+			}
+			for _, v := range p.Replays {
+				if v.Status != store.RecordingReady || v.Room == nil || v.Room.ID != v.RoomID || v.Room.Owner.Name != "alice" {
+					t.Fatalf("replay %+v room %+v", v.replayAnswer, v.Room)
+				}
+				got = append(got, v.ID)
+			}
+			if p.NextCursor == "" {
+				return got
+			}
+			cursor = p.NextCursor
+		}
+	}
+	for _, limit := range []int{2, 3, 100} {
+		if got := list(bob, limit); !slices.Equal(got, visible) {
+			t.Errorf("bob, limit %d: %v, want the public room's ready replays %v", limit, got, visible)
+		}
+		if got := list("", limit); !slices.Equal(got, visible) {
+			t.Errorf("anonymous, limit %d: %v, want %v", limit, got, visible)
+		}
+	}
+	if got := list(alice, 100); len(got) != 10 {
+		t.Errorf("the owner sees %d replays, want 10 (her private room's too)", len(got))
+	}
+	expect(t, "bad cursor", e.request("GET", "/api/v1/replays?cursor=nope", "", nil), http.StatusBadRequest, "invalid_request")
+}

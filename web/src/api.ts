@@ -39,6 +39,8 @@ export interface Replay {
   segments: number;
   recovered: boolean;
   url: string;
+  /** Only in the listing across rooms (recentReplays). */
+  room?: Room;
 }
 
 export interface PushURL {
@@ -166,6 +168,8 @@ export const api = {
   deleteRoom: (id: string) => request<void>('DELETE', `/rooms/${encodeURIComponent(id)}`),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),
   roomStream: (id: string) => request<StreamStats>('GET', `/rooms/${encodeURIComponent(id)}/stream`),
+  recentReplays: (limit = 12) =>
+    request<{ replays: Replay[]; next_cursor: string }>('GET', `/replays?limit=${limit}`),
   replays: (id: string, limit = 20) =>
     request<{ replays: Replay[]; next_cursor: string }>('GET', `/rooms/${encodeURIComponent(id)}/replays?limit=${limit}`),
   deleteReplay: (id: string) => request<void>('DELETE', `/replays/${encodeURIComponent(id)}`),

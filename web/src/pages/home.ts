@@ -42,14 +42,9 @@ export const homePage: Page = (outlet) => {
   let lastReplays = '';
   poll(async () => {
     try {
-      // No global replay listing exists: gather the replays of the rooms
-      // that ended lately and of those live again now.
-      const [ended, live] = await Promise.all([api.rooms({ status: 'ended', limit: '12' }), api.rooms({ status: 'live', limit: '12' })]);
-      const rooms = [...ended.rooms, ...live.rooms];
-      const lists = await Promise.all(rooms.map((r) => api.replays(r.id, 2).then((x) => x.replays).catch(() => [])));
+      const { replays } = await api.recentReplays(12);
       const items: Array<{ room: Room; rep: Replay }> = [];
-      rooms.forEach((room, i) => lists[i].filter((x) => x.status !== 'recording').forEach((rep) => items.push({ room, rep })));
-      items.sort((a, b) => Date.parse(b.rep.started_at) - Date.parse(a.rep.started_at));
+      for (const rep of replays) if (rep.room) items.push({ room: rep.room, rep });
       const key = JSON.stringify(items.map((x) => x.rep.id));
       if (key === lastReplays) return;
       lastReplays = key;
