@@ -204,3 +204,17 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendFrameHeader(t *testing.T) {
+	for n, want := range map[int]string{
+		5:       "\x82\x05",
+		126:     "\x82\x7e\x00\x7e",
+		70000:   "\x82\x7f\x00\x00\x00\x00\x00\x01\x11\x70",
+		0xffff:  "\x82\x7e\xff\xff",
+		0x10000: "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00",
+	} {
+		if got := string(AppendFrameHeader(nil, OpBinary, n)); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}
