@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"roomcast/internal/httpx"
 	"roomcast/internal/store"
 	"roomcast/internal/user"
 )
@@ -79,21 +79,7 @@ func (a *API) authenticate(r *http.Request, required bool) (*store.User, error) 
 }
 
 // clientIP returns the client's IP address for rate limits.
-func (a *API) clientIP(r *http.Request) string {
-	if a.proxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (a *API) clientIP(r *http.Request) string { return httpx.ClientIP(r, a.proxy) }
 
 // badRequest returns a 400 invalid_request error.
 func badRequest(format string, args ...any) *Error {

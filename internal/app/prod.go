@@ -164,23 +164,8 @@ func apiRateLimit(next http.Handler, l *ipLimiter, trustProxy bool, m *metrics.M
 	})
 }
 
-// clientIP is the request's client address: the connection's, or behind a
-// trusted proxy the last X-Forwarded-For entry (the one it added).
-func clientIP(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the request's client address (httpx.ClientIP).
+func clientIP(r *http.Request, trustProxy bool) string { return httpx.ClientIP(r, trustProxy) }
 
 // ipLimiter is a token bucket per client IP: rate tokens per second up to
 // burst. Its memory is bounded: full buckets are dropped when it holds

@@ -5,7 +5,9 @@ package httpx
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -91,4 +93,23 @@ func (t *Tracker) Wait(stop <-chan struct{}) bool {
 	case <-stop:
 		return false
 	}
+}
+
+// ClientIP is the request's client address: the connection's, or, with
+// trustProxy (behind a reverse proxy), the last X-Forwarded-For entry, the
+// one that proxy added.
+func ClientIP(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
