@@ -255,6 +255,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 func banner(cfg config.Config, rtmpAddr, httpAddr net.Addr) string {
 	rtmpHost, httpHost := hostPort(rtmpAddr), hostPort(httpAddr)
 	var b strings.Builder
+	fmt.Fprintf(&b, "  web app:                http://%s/  (watch; host studio /studio; admin /admin)\n", httpHost)
 	fmt.Fprintf(&b, "  API:                    http://%s/api/v1/  (docs/api.md, /api/v1/openapi.json)\n", httpHost)
 	if cfg.OpenPublish {
 		fmt.Fprintf(&b, "  publish (open):         rtmp://%s/%s/STREAM\n", rtmpHost, cfg.RTMP.App)
