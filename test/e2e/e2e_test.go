@@ -1,7 +1,8 @@
-// Package e2e runs roomcast end to end: an in-process server on 127.0.0.1:0,
-// real ffmpeg publishers, and real players (ffprobe, ffmpeg, HTTP-FLV,
-// WebSocket-FLV, HLS and the RTMP client). The tests need ffmpeg and ffprobe
-// with libx264 in PATH and fail, not skip, without them.
+// Package e2e runs roomcast end to end: an in-process server on 127.0.0.1:0
+// (or a child process, for the crash tests), real ffmpeg publishers, and
+// real players (ffprobe, ffmpeg, HTTP-FLV, WebSocket-FLV, HLS and the RTMP
+// client). The tests need ffmpeg (with libx264 and libx265) and ffprobe in
+// PATH and fail, not skip, without them.
 package e2e
 
 import (
