@@ -133,7 +133,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Rooms:   c.rooms,
 		Bus:     c.bus,
 		Viewers: api.HubViewers(c.hub),
-		Log:     log.With("component", "chat"),
+		Log:     log, // chat.New adds component=chat
 	})
 	if err != nil {
 		db.Close()
