@@ -113,6 +113,12 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		MaxViewersPerStream: cfg.Hub.MaxViewers,
 		MaxViewers:          cfg.Limits.MaxViewers,
 		MaxPublishers:       cfg.Limits.MaxPublishers,
+		// The metrics are built last, before anything is served.
+		Refused: func(limit string) {
+			if c.metrics != nil {
+				c.metrics.Refused(limit)
+			}
+		},
 	}, log.With("component", "hub"))
 	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub)); err != nil {
 		db.Close()

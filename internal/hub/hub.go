@@ -67,6 +67,10 @@ type Config struct {
 	MaxViewers int
 	// MaxPublishers limits the streams with a publisher (0: unlimited).
 	MaxPublishers int
+	// Refused, if set, is called with the limit's name ("max-publishers",
+	// "max-viewers", "max-viewers-per-stream") each time one of the limits
+	// above refuses a publisher or viewer (for metrics). It must not block.
+	Refused func(limit string)
 }
 
 // Defaults.

@@ -26,6 +26,7 @@ func (h *Hub) admitPublisher(name string) (release func(), err error) {
 	}
 	if n >= h.cfg.MaxPublishers {
 		h.limits.publish.Unlock()
+		h.cfg.refused("max-publishers")
 		return nil, ErrTooManyPublishers
 	}
 	return h.limits.publish.Unlock, nil
@@ -41,6 +42,7 @@ func (h *Hub) admitViewer(protocol string) (release func(), err error) {
 	h.limits.subscribe.Lock()
 	if h.Viewers() >= h.cfg.MaxViewers {
 		h.limits.subscribe.Unlock()
+		h.cfg.refused("max-viewers")
 		return nil, ErrTooManyViewers
 	}
 	return h.limits.subscribe.Unlock, nil
@@ -67,4 +69,11 @@ func (h *Hub) Publishers() int {
 		}
 	}
 	return n
+}
+
+// refused reports a refusal by the named limit to Config.Refused.
+func (c *Config) refused(limit string) {
+	if c.Refused != nil {
+		c.Refused(limit)
+	}
 }

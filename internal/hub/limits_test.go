@@ -120,3 +120,40 @@ func TestTotalsSurviveStreamEnd(t *testing.T) {
 		t.Fatalf("totals with a new stream %+v", again)
 	}
 }
+
+// Every refusal by a limit reaches Config.Refused with the limit's name.
+func TestRefusedReported(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	h := testHub(t, Config{MaxPublishers: 1, MaxViewers: 2, MaxViewersPerStream: 1, Refused: func(limit string) {
+		mu.Lock()
+		got[limit]++
+		mu.Unlock()
+	}})
+	for _, name := range []string{"a", "b"} {
+		if name == "b" {
+			if _, err := h.Publish(name, PublisherInfo{Protocol: "rtmp"}); !errors.Is(err, ErrTooManyPublishers) {
+				t.Fatalf("second publisher: %v", err)
+			}
+			continue
+		}
+		p, err := h.Publish(name, PublisherInfo{Protocol: "rtmp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		publishGOPs(t, p, 0, 1, true)
+	}
+	sub, err := h.Subscribe("a", "flv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if _, err := h.Subscribe("a", "rtmp"); !errors.Is(err, ErrTooManyViewers) {
+		t.Fatalf("second viewer of a: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got["max-publishers"] != 1 || got["max-viewers-per-stream"] != 1 || len(got) != 2 {
+		t.Fatalf("refusals %v", got)
+	}
+}

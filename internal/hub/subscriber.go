@@ -40,6 +40,7 @@ func (s *Stream) subscribe(protocol string) (*Subscriber, error) {
 	s.mu.Lock()
 	if protocol != "" && s.cfg.MaxViewersPerStream > 0 && s.viewerCountLocked() >= s.cfg.MaxViewersPerStream {
 		s.mu.Unlock()
+		s.cfg.refused("max-viewers-per-stream")
 		return nil, ErrTooManyViewers
 	}
 	if s.ended.Load() {

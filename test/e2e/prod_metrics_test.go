@@ -218,7 +218,9 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("second chat connection: %v %v %s", resp, err, body)
 	}
 	m := s.scrapeMetrics(ctx, t)
-	if m[`roomcast_limit_refusals_total{limit="max-chat-connections"}`] != 1 {
-		t.Errorf("chat refusal not counted: %v", m)
+	for limit, n := range map[string]float64{"max-chat-connections": 1, "max-publishers": 1, "max-viewers": 2} {
+		if got := m[`roomcast_limit_refusals_total{limit="`+limit+`"}`]; got != n {
+			t.Errorf("%s refusals: %v, want %v", limit, got, n)
+		}
 	}
 }
