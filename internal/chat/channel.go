@@ -130,6 +130,12 @@ func (ch *roomChannel) close() {
 func (ch *roomChannel) closeClients(status uint16, reason string) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
+	ch.closeClientsLocked(status, reason)
+}
+
+// closeClientsLocked sends what waits in the outbox, then closes every
+// client with status and reason. ch.mu must be held.
+func (ch *roomChannel) closeClientsLocked(status uint16, reason string) {
 	ch.flushLocked()
 	for c := range ch.clients {
 		c.close(status, reason)
@@ -165,10 +171,7 @@ func (ch *roomChannel) onEvent(data []byte) {
 		ch.broadcastLocked(e.Frame)
 	case evClosed:
 		ch.broadcastLocked(e.Frame)
-		ch.flushLocked()
-		for c := range ch.clients {
-			c.close(websocket.CloseNormal, "room deleted")
-		}
+		ch.closeClientsLocked(websocket.CloseNormal, "room deleted")
 	case evMute, evUnmute, evKick:
 		for c := range ch.clients {
 			if c.userID() != e.UserID {

@@ -45,7 +45,6 @@ type client struct {
 	lastSeen   atomic.Int64 // Unix ns of the last frame read from the client
 	mutedUntil atomic.Int64 // Unix ms; 0: not muted
 	flood      *bucket      // refused frames; used by the reader only
-	dropped    atomic.Int64
 }
 
 func newClient(nc net.Conn, u *store.User, mod bool, cfg *Config) *client {
@@ -120,7 +119,6 @@ func (c *client) enqueue(frame []byte) {
 		return
 	}
 	if len(c.pending) >= c.maxPending {
-		c.dropped.Add(1)
 		clear(c.pending)
 		c.pending = c.pending[:0]
 		c.slow = true

@@ -1,9 +1,6 @@
 package chat
 
-import (
-	"hash/maphash"
-	"sync"
-)
+import "sync"
 
 // shards is the number of independently locked parts of the room registry
 // and of the connection counters: joins and leaves of different rooms (and
@@ -15,8 +12,6 @@ const shards = 64
 // (joined or joining) of each, sharded by room id. Its zero value is
 // ready to use.
 type registry struct {
-	seed   maphash.Seed
-	once   sync.Once
 	shards [shards]registryShard
 }
 
@@ -26,9 +21,16 @@ type registryShard struct {
 	refs     map[string]int
 }
 
-func (r *registry) shard(id string) *registryShard {
-	r.once.Do(func() { r.seed = maphash.MakeSeed() })
-	return &r.shards[maphash.String(r.seed, id)%shards]
+func (r *registry) shard(id string) *registryShard { return &r.shards[shardOf(id)] }
+
+// shardOf picks the shard of a key (FNV-1a).
+func shardOf(key string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return h % shards
 }
 
 // get returns the room's channel, nil when it is not open.
@@ -92,8 +94,6 @@ func (r *registry) release(id string) bool {
 // connCounts counts connections per key (user id, client IP) within a
 // limit, sharded by key. Its zero value is ready to use.
 type connCounts struct {
-	seed   maphash.Seed
-	once   sync.Once
 	shards [shards]counterShard
 }
 
@@ -102,10 +102,7 @@ type counterShard struct {
 	n  map[string]int
 }
 
-func (c *connCounts) shard(key string) *counterShard {
-	c.once.Do(func() { c.seed = maphash.MakeSeed() })
-	return &c.shards[maphash.String(c.seed, key)%shards]
-}
+func (c *connCounts) shard(key string) *counterShard { return &c.shards[shardOf(key)] }
 
 // add counts one more for key unless it is at limit, and reports whether
 // it did; each true is paired with a remove.
