@@ -206,3 +206,17 @@ test('a room that is gone stops the reconnecting', async () => {
   assert.equal(states[states.length - 1].reason, 'not_found')
   assert.equal(c.connects, 1)
 })
+
+test('deleting the room closes its chat for good: notice room_deleted, no reconnect', async () => {
+  const r = await host.api.createRoom({ title: 'deleted while watched' })
+  const c = client(viewer, { roomId: r.id })
+  await opened(c)
+  await host.api.deleteRoom(r.id)
+  await waitFor(() => c.state === 'closed', 5000, 'closed')
+  assert.ok(c.events('notice').find(n => n.kind === 'room_deleted'), 'room_deleted notice')
+  const closed = c.events('state').pop()
+  assert.equal(closed.code, 1000)
+  assert.equal(closed.reason, 'room_deleted')
+  await new Promise(res => setTimeout(res, 300))
+  assert.equal(c.connects, 1, 'no reconnect after the room was deleted')
+})

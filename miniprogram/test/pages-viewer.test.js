@@ -207,3 +207,11 @@ test('the live ends: the room page shows it from the chat notice; the replay pla
   assert.equal(P.nodes(replay, '.replay').length, 1)
   assert.match(P.one(replay, '.replay').text, /可观看/)
 })
+
+test('the room is deleted while watched: the room page says so', async () => {
+  const page = await open('room', { id: idleRoom.id })
+  await waitFor(() => page.instance.data.chatState === 'open', 5000, 'chat open')
+  await host.api.deleteRoom(idleRoom.id)
+  await waitFor(() => page.instance.data.chatState === 'closed', 5000, 'chat closed')
+  assert.equal(P.one(page, '.ended-text').text, '直播间已被删除')
+})

@@ -27,6 +27,7 @@ const CHAT_ERRORS = {
   kicked: '你已被移出直播间',
   too_many_connections: '打开的直播间太多了',
   flooding: '操作太频繁，已断开连接',
+  room_deleted: '直播间已被删除',
 }
 
 /** chatErrorMessage returns a message for people for a chat error code. */
@@ -43,7 +44,8 @@ function chatErrorMessage(code, fallback) {
  *   message    a new chat message
  *   likes      {total} (total includes the caller's likes not yet counted by the server)
  *   presence   {online, viewers}
- *   notice     {kind, text?}; also 'started' and 'ended' for stream_started/stream_ended
+ *   notice     {kind, text?}; also 'started' and 'ended' for stream_started/stream_ended;
+ *              after room_deleted the client closes for good (state closed, reason room_deleted)
  *   deleted    {id, seq}
  *   muted, unmuted, kicked, banned, error ({code, message, userMessage}), pong
  *
@@ -153,9 +155,10 @@ class ChatClient {
       this.setState('closed', { code, reason })
       return
     }
-    if (FINAL_REASONS.indexOf(reason) >= 0 || this.finalError) {
+    // The server closes with 1000 only when the room was deleted.
+    if (code === 1000 || FINAL_REASONS.indexOf(reason) >= 0 || this.finalError) {
       this.stopped = true
-      this.setState('closed', { code, reason: reason || this.finalError })
+      this.setState('closed', { code, reason: this.finalError || reason })
       return
     }
     const neverOpened = !this.opened
@@ -281,6 +284,8 @@ class ChatClient {
       case 'notice':
         if (f.kind === 'pinned') this.pinned = f.text || ''
         if (f.kind === 'unpinned') this.pinned = ''
+        // The room is gone; the server closes the connection next.
+        if (f.kind === 'room_deleted') this.finalError = 'room_deleted'
         this.emit('notice', f)
         if (f.kind === 'stream_started') this.emit('started', f)
         if (f.kind === 'stream_ended') this.emit('ended', f)

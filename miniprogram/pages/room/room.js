@@ -82,15 +82,20 @@ Component({
       this.unbind = bindChat(this, this.chat)
       this.chat.on('ended', () => this.liveEnded())
       this.chat.on('started', () => this.liveStarted())
+      this.chat.on('notice', n => {
+        if (n.kind === 'room_deleted') this.liveEnded(chatErrorMessage('room_deleted'))
+      })
       this.chat.on('error', e => wx.showToast({ title: e.userMessage, icon: 'none' }))
       this.chat.on('kicked', () => wx.showToast({ title: chatErrorMessage('kicked'), icon: 'none' }))
       this.chat.on('banned', () => wx.showToast({ title: chatErrorMessage('banned'), icon: 'none' }))
       this.chat.connect()
     },
-    liveEnded() {
+    // liveEnded stops the player and says why: the live ended, or the
+    // room was deleted (text).
+    liveEnded(text) {
       if (this.restartTimer) clearTimeout(this.restartTimer)
       this.restartTimer = null
-      this.setData({ ended: true, state: 'ended', stateText: '直播已结束', net: '' })
+      this.setData({ ended: true, state: 'ended', stateText: text || '直播已结束', net: '' })
       if (this.player) this.player.stop()
     },
     async liveStarted() {
