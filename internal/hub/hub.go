@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -124,7 +125,8 @@ type Hub struct {
 	listeners []func(Event)
 	retired   Totals // counters of removed streams; guarded by mu
 
-	limits limits
+	limits  limits
+	viewers atomic.Int64 // counted subscribers not yet closed, of all streams
 }
 
 // New returns an empty hub.

@@ -49,16 +49,10 @@ func (h *Hub) admitViewer(protocol string) (release func(), err error) {
 }
 
 // Viewers returns the counted subscribers (RTMP, HTTP-FLV, WebSocket-FLV
-// viewers; not HLS clients nor internal subscribers) of all streams.
-func (h *Hub) Viewers() int {
-	n := 0
-	for _, s := range h.Streams() {
-		s.mu.Lock()
-		n += s.viewerCountLocked()
-		s.mu.Unlock()
-	}
-	return n
-}
+// viewers; not HLS clients nor internal subscribers) of all streams, those
+// still draining an ended stream included, until they close. It is one
+// atomic load: admitViewer calls it for every admission.
+func (h *Hub) Viewers() int { return int(h.viewers.Load()) }
 
 // Publishers returns the number of streams with a publisher now.
 func (h *Hub) Publishers() int {

@@ -49,6 +49,7 @@ func (s *Stream) subscribe(protocol string) (*Subscriber, error) {
 	}
 	if protocol != "" {
 		s.viewers[protocol]++
+		s.hub.viewers.Add(1)
 	}
 	s.mu.Unlock()
 	sub := &Subscriber{stream: s, protocol: protocol, joined: time.Now().UnixNano(), wake: make(chan struct{}, 1)}
@@ -76,6 +77,7 @@ func (sub *Subscriber) Close() {
 			delete(s.viewers, sub.protocol)
 		}
 		s.mu.Unlock()
+		s.hub.viewers.Add(-1)
 	})
 }
 
