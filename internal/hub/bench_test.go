@@ -25,28 +25,42 @@ func (d *discardBatch) WriteBatch(b [][]byte) (int, error) {
 
 func encodeCopy(p *media.Packet) []byte { return append([]byte(nil), p.Data...) }
 
+// benchHub is a hub for the benchmarks: no coalescing, queues that never
+// drop, no reconnect grace.
+func benchHub() *Hub {
+	return New(Config{FlushInterval: -1, QueueFrames: 1 << 20, QueueBytes: 1 << 30, ReconnectGrace: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startPumps subscribes n FLV viewers to stream "s" of h, each pumping
+// into its own writer from newWriter until ctx ends or the stream does.
+// Wait on the returned group for them to close.
+func startPumps(ctx context.Context, b *testing.B, h *Hub, n int, newWriter func() BatchWriter) *sync.WaitGroup {
+	b.Helper()
+	wg := &sync.WaitGroup{}
+	for range n {
+		sub, err := h.Subscribe("s", "flv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := newWriter()
+		wg.Go(func() {
+			defer sub.Close()
+			_ = sub.Pump(ctx, w, FormatFLV, encodeCopy, nil)
+		})
+	}
+	return wg
+}
+
 // BenchmarkFanout measures delivering one packet to N subscribers that pump
 // it in the shared FLV encoding: the per-viewer cost of the hub itself,
 // without sockets.
 func BenchmarkFanout(b *testing.B) {
 	for _, viewers := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
-			h := New(Config{FlushInterval: -1, QueueFrames: 1 << 20, QueueBytes: 1 << 30, ReconnectGrace: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			h := benchHub()
 			p, _ := h.Publish("s", PublisherInfo{})
-			var wg sync.WaitGroup
 			ctx, cancel := context.WithCancel(context.Background())
-			for range viewers {
-				sub, err := h.Subscribe("s", "flv")
-				if err != nil {
-					b.Fatal(err)
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer sub.Close()
-					_ = sub.Pump(ctx, &discardBatch{}, FormatFLV, encodeCopy, nil)
-				}()
-			}
+			wg := startPumps(ctx, b, h, viewers, func() BatchWriter { return &discardBatch{} })
 			body := make([]byte, 1000)
 			body[0], body[1] = 0x27, 1
 			b.ReportAllocs()
@@ -92,7 +106,7 @@ func (c countBatch) WriteBatch(b [][]byte) (int, error) {
 func BenchmarkWakeUp(b *testing.B) {
 	for _, viewers := range []int{100, 1000, 3000} {
 		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
-			h := New(Config{FlushInterval: -1, QueueFrames: 1 << 20, QueueBytes: 1 << 30, ReconnectGrace: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			h := benchHub()
 			p, _ := h.Publish("s", PublisherInfo{})
 			body := make([]byte, 1000)
 			body[0], body[1] = 0x17, 1
@@ -104,19 +118,7 @@ func BenchmarkWakeUp(b *testing.B) {
 			target.Store(int64(viewers))
 			done := make(chan struct{}, 1)
 			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			for range viewers {
-				sub, err := h.Subscribe("s", "flv")
-				if err != nil {
-					b.Fatal(err)
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer sub.Close()
-					_ = sub.Pump(ctx, countBatch{&delivered, &target, done}, FormatFLV, encodeCopy, nil)
-				}()
-			}
+			wg := startPumps(ctx, b, h, viewers, func() BatchWriter { return countBatch{&delivered, &target, done} })
 			<-done // every viewer has the keyframe and waits
 			body[0] = 0x27
 			b.ReportAllocs()
