@@ -132,7 +132,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		SensitiveWords: cfg.Chat.SensitiveWords,
 		RateMessages:   cfg.Chat.RateMessages,
 		RateWindow:     cfg.Chat.RateWindow,
-		ClientIP:       func(r *http.Request) string { return clientIP(r, cfg.TrustProxy) },
+		ClientIP:       func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustProxy) },
 	}, chat.Deps{
 		Store:   db,
 		Users:   c.users,

@@ -151,7 +151,7 @@ func (l *connLimit) release() { l.n.Add(-1) }
 func apiRateLimit(next http.Handler, l *ipLimiter, trustProxy bool, m *metrics.Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") && r.Method != http.MethodOptions {
-			if wait, ok := l.allow(clientIP(r, trustProxy)); !ok {
+			if wait, ok := l.allow(httpx.ClientIP(r, trustProxy)); !ok {
 				m.Refused("api-rate-limit")
 				secs := int(wait/time.Second) + 1
 				w.Header().Set("Retry-After", fmt.Sprint(secs))
@@ -163,9 +163,6 @@ func apiRateLimit(next http.Handler, l *ipLimiter, trustProxy bool, m *metrics.M
 		next.ServeHTTP(w, r)
 	})
 }
-
-// clientIP is the request's client address (httpx.ClientIP).
-func clientIP(r *http.Request, trustProxy bool) string { return httpx.ClientIP(r, trustProxy) }
 
 // ipLimiter is a token bucket per client IP: rate tokens per second up to
 // burst. Its memory is bounded: full buckets are dropped when it holds

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"roomcast/internal/httpx"
 	"roomcast/internal/metrics"
 )
 
@@ -207,7 +208,7 @@ func TestAPIRateLimit(t *testing.T) {
 	if do("/live/s.flv", "1.1.1.1").Code != 200 || do("/metrics", "1.1.1.1").Code != 200 {
 		t.Fatal("non-API path limited")
 	}
-	if clientIP(httptest.NewRequest("GET", "/", nil), false) != "192.0.2.1" {
+	if httpx.ClientIP(httptest.NewRequest("GET", "/", nil), false) != "192.0.2.1" {
 		t.Fatal("clientIP without proxy")
 	}
 }
