@@ -39,11 +39,13 @@ type Config struct {
 	Enabled func(stream string) (roomID string, record bool)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// OnReady is called, from the recording's goroutine, when a recording
-	// is complete (for the webhook). It must not block for long.
+	// OnReady is called, from the recording's goroutine (or Recover's
+	// caller, for a recovered recording), when a recording is complete
+	// (for the webhook). It must not block for long.
 	OnReady func(store.Recording)
-	// OnFailed is called, from the recording's goroutine, when a recording
-	// stops with an error (disk full, permission denied, store failure).
+	// OnFailed is called, from the recording's goroutine (or Recover's
+	// caller), when a recording stops with an error (disk full, permission
+	// denied, store failure, nothing playable left after a crash).
 	OnFailed func(store.Recording, error)
 }
 
