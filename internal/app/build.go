@@ -190,8 +190,9 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}
 	c.mux = http.NewServeMux()
 	a.Register(c.mux)
+	chatLog := log.With("component", "chat")
 	c.mux.HandleFunc("GET /api/v1/rooms/{id}/chat", func(w http.ResponseWriter, r *http.Request) {
-		c.serveChat(w, r, log.With("component", "chat"))
+		c.serveChat(w, r, chatLog)
 	})
 	c.mux.HandleFunc("GET /api/v1/rooms/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeMessages(w, r, r.PathValue("id"))

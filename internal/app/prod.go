@@ -73,7 +73,7 @@ func (c *components) serveChat(w http.ResponseWriter, r *http.Request, log *slog
 	hw := &hijackWatcher{ResponseWriter: w, opened: opened, closed: closed}
 	c.chat.ServeWS(hw, r, r.PathValue("id"))
 	if !hw.hijacked {
-		once.Do(c.chatConns.release) // refused before the upgrade
+		closed() // refused before the upgrade
 	}
 }
 
