@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -63,8 +62,6 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
 		w.hijacked = true
-	} else if errors.Is(err, http.ErrNotSupported) {
-		return nil, nil, err
 	}
 	return conn, brw, err
 }
