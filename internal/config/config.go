@@ -398,14 +398,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
 		}
 	}
-	for _, a := range []struct{ key, addr string }{{"rtmp-addr", c.RTMPAddr}, {"http-addr", c.HTTPAddr}} {
-		_, port, err := net.SplitHostPort(a.addr)
-		check(err == nil && port != "", a.key, "%q is not a host:port listen address", a.addr)
+	listen := func(key, addr string) {
+		_, port, err := net.SplitHostPort(addr)
+		check(err == nil && port != "", key, "%q is not a host:port listen address", addr)
 	}
+	listen("rtmp-addr", c.RTMPAddr)
+	listen("http-addr", c.HTTPAddr)
 	check(c.DataDir != "", "data", "must not be empty")
 	if c.DebugAddr != "" {
-		_, port, err := net.SplitHostPort(c.DebugAddr)
-		check(err == nil && port != "", "debug-addr", "%q is not a host:port listen address", c.DebugAddr)
+		listen("debug-addr", c.DebugAddr)
 	}
 	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", "%q is not debug, info, warn or error", c.LogLevel)
 	check(oneOf(c.LogFormat, "text", "json"), "log-format", "%q is not text or json", c.LogFormat)
@@ -447,8 +448,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
-		_, port, err := net.SplitHostPort(c.TLS.Addr)
-		check(err == nil && port != "", "https-addr", "%q is not a host:port listen address", c.TLS.Addr)
+		listen("https-addr", c.TLS.Addr)
 		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {
 			errs = append(errs, fmt.Errorf("tls-cert, tls-key: %w", err))
 		}
