@@ -26,20 +26,9 @@ func TestReplayReconnect(t *testing.T) {
 	first.kill() // a dropped connection
 	dropped := time.Now()
 	second := startPublisher(t, push.URL)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st, found, err := s.stats(ctx, rm.Stream)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if found && st.Live && st.Publisher != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("second publisher not live: %v", st)
-		}
-		time.Sleep(pollInterval)
-	}
+	s.waitStats(t, rm.Stream, "live with the second publisher", 20*time.Second, func(st streamStats, found bool) bool {
+		return found && st.Live && st.Publisher != nil
+	})
 	if back := time.Since(dropped); back >= grace {
 		t.Fatalf("the publisher took %v to come back, beyond the %v grace: the test cannot check a resume", back, grace)
 	}
