@@ -31,9 +31,7 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			return fmt.Errorf("configuration: %w", err)
 		}
-		for _, name := range config.UnknownEnv(os.Environ()) {
-			fmt.Fprintf(stderr, "roomcast: warning: %s names no setting and is ignored\n", name)
-		}
+		warnUnknownEnv(stderr)
 		file := cfg.File
 		if file == "" {
 			file = "no file"
@@ -43,5 +41,13 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	default:
 		fmt.Fprintf(stderr, "unknown config command %q: use example or check\n", args[0])
 		return errUsage
+	}
+}
+
+// warnUnknownEnv warns about each ROOMCAST_* variable that names no
+// setting, most likely a typo (serve and config check).
+func warnUnknownEnv(stderr io.Writer) {
+	for _, name := range config.UnknownEnv(os.Environ()) {
+		fmt.Fprintf(stderr, "roomcast: warning: %s names no setting and is ignored (see roomcast config example)\n", name)
 	}
 }

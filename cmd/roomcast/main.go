@@ -136,9 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-
 			}
 			return err
 		}
-		for _, name := range config.UnknownEnv(os.Environ()) {
-			fmt.Fprintf(stderr, "roomcast: warning: %s names no setting and is ignored (see roomcast config example)\n", name)
-		}
+		warnUnknownEnv(stderr)
 		return app.Run(ctx, cfg, app.Options{Stdout: stdout, Version: version, Commit: commit, Reload: reload})
 	case "config":
 		return runConfig(args, stdout, stderr)
