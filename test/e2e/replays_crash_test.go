@@ -44,6 +44,25 @@ func parseVOD(t *testing.T, body []byte) vodPlaylist {
 	return p
 }
 
+// waitRecordingOnDisk waits until the room's only replay is recording and
+// its playlist on disk lists at least n segments, and returns it.
+func (s *testServer) waitRecordingOnDisk(ctx context.Context, t *testing.T, token, roomID string, n int, timeout time.Duration) replayJSON {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if l := s.replays(ctx, t, token, roomID); len(l) == 1 && l[0].Status == "recording" {
+			b, err := os.ReadFile(filepath.Join(s.cfg.DataDir, "recordings", roomID, l[0].ID, "index.m3u8"))
+			if err == nil && parseVOD(t, b).segments >= n {
+				return l[0]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recording with %d segments on disk within %v: %+v", n, timeout, s.replays(ctx, t, token, roomID))
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
 // TestReplayCrashRecovery kills the server with SIGKILL in the middle of a
 // recording and starts it again on the same data directory: the recording
 // is finalised (ready, recovered, EXT-X-ENDLIST) with exactly the segments
@@ -62,21 +81,7 @@ func TestReplayCrashRecovery(t *testing.T) {
 	s.waitRoom(t, owner.Token, rm.ID, "live", 20*time.Second, func(r roomJSON) bool { return r.Status == "live" })
 
 	// Wait for a recording with a few segments on disk, then crash.
-	var rec replayJSON
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if l := s.replays(ctx, t, owner.Token, rm.ID); len(l) == 1 && l[0].Status == "recording" {
-			rec = l[0]
-			b, err := os.ReadFile(filepath.Join(cfg.DataDir, "recordings", rm.ID, rec.ID, "index.m3u8"))
-			if err == nil && parseVOD(t, b).segments >= 3 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no recording with 3 segments within 30s: %+v", s.replays(ctx, t, owner.Token, rm.ID))
-		}
-		time.Sleep(pollInterval)
-	}
+	rec := s.waitRecordingOnDisk(ctx, t, owner.Token, rm.ID, 3, 30*time.Second)
 	// Let a segment be in the making when the server dies.
 	time.Sleep(1500 * time.Millisecond)
 	s.kill(t)
@@ -147,21 +152,7 @@ func TestReplayDiskFailure(t *testing.T) {
 	viewer := startFLVViewer(t, s.flvURL(rm.Stream))
 	defer viewer.close()
 
-	var rec replayJSON
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if l := s.replays(ctx, t, owner.Token, rm.ID); len(l) == 1 && l[0].Status == "recording" {
-			rec = l[0]
-			b, err := os.ReadFile(filepath.Join(s.cfg.DataDir, "recordings", rm.ID, rec.ID, "index.m3u8"))
-			if err == nil && parseVOD(t, b).segments >= 1 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no recording with a segment within 20s: %+v", s.replays(ctx, t, owner.Token, rm.ID))
-		}
-		time.Sleep(pollInterval)
-	}
+	rec := s.waitRecordingOnDisk(ctx, t, owner.Token, rm.ID, 1, 20*time.Second)
 	dir := filepath.Join(s.cfg.DataDir, "recordings", rm.ID, rec.ID)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -172,7 +163,7 @@ func TestReplayDiskFailure(t *testing.T) {
 	broken := time.Now()
 
 	var failed replayJSON
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if l := s.replays(ctx, t, owner.Token, rm.ID); len(l) == 1 && l[0].Status == "failed" {
 			failed = l[0]
