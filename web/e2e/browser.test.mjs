@@ -296,3 +296,17 @@ test('errors in words, the language toggle, register and a new room in the studi
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('a room deleted while on screen says so, and its chat does not reconnect', async () => {
+  const gone = await api.call('POST', '/rooms', tokens.bob, { title: 'Soon gone' });
+  const page = await openPage({ path: `/room/${gone.id}` });
+  await page.waitForSelector('.chat[data-state=open]', { timeout: 10000 });
+  await page.waitForSelector('.stage[data-state=idle]', { timeout: 10000 });
+  await api.call('DELETE', `/rooms/${gone.id}`, tokens.bob);
+  await page.waitForSelector('.stage[data-state=deleted]', { timeout: 10000 });
+  assert.match(await page.textContent('.overlay'), /直播间已被删除/);
+  await page.waitForSelector('.chat-list .sys.error:has-text("直播间已被删除")', { timeout: 10000 });
+  await page.waitForSelector('.chat[data-state=stopped]', { timeout: 10000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -8,7 +8,7 @@ import { avatar, toast } from './ui';
 import { icon } from './icons';
 
 export interface ChatPanelOptions {
-  /** Called with room notices (stream_started, stream_ended, …). */
+  /** Called with room notices (stream_started, stream_ended, room_deleted, …). */
   onNotice?(kind: string): void;
   onPresence?(online: number, viewers: number): void;
   /** Show the pin form (the studio). */
@@ -195,6 +195,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
         else if (kind === 'unpinned') showPinned();
         else if (kind === 'stream_started') system(t('chat.stream_started'));
         else if (kind === 'stream_ended') system(t('chat.stream_ended'));
+        else if (kind === 'room_deleted') system(t('chat.room_deleted'), 'error');
         o.onNotice?.(kind);
       },
       muted: mutedUntil,

@@ -38,6 +38,8 @@ const en = {
   'player.idle_sub': 'This page starts playing by itself when the live begins.',
   'player.unsupported': 'This browser cannot play live video',
   'player.unsupported_sub': 'Try a recent Chrome, Edge, Firefox or Safari.',
+  'player.deleted': 'This room was deleted',
+  'player.deleted_sub': 'Its replays were deleted with it.',
   'player.unmute': 'Tap to unmute',
   'player.choose': 'Playback protocol',
   'player.auto': 'Auto',
@@ -69,6 +71,7 @@ const en = {
   'chat.banned_until': 'You are banned from this room’s chat until {time}.',
   'chat.stream_started': 'The live has started.',
   'chat.stream_ended': 'The live has ended.',
+  'chat.room_deleted': 'The room was deleted; the chat is closed.',
 
   'mod.delete': 'Delete',
   'mod.mute': 'Mute 10 min',
@@ -238,6 +241,8 @@ const zh: Record<Key, string> = {
   'player.idle_sub': '开播后本页会自动开始播放。',
   'player.unsupported': '当前浏览器无法播放直播',
   'player.unsupported_sub': '请使用新版 Chrome、Edge、Firefox 或 Safari。',
+  'player.deleted': '这个直播间已被删除',
+  'player.deleted_sub': '它的回放也一并删除了。',
   'player.unmute': '点击开启声音',
   'player.choose': '播放协议',
   'player.auto': '自动',
@@ -269,6 +274,7 @@ const zh: Record<Key, string> = {
   'chat.banned_until': '你已被本直播间封禁，直到 {time}。',
   'chat.stream_started': '直播开始了。',
   'chat.stream_ended': '直播已结束。',
+  'chat.room_deleted': '直播间已被删除，聊天已关闭。',
 
   'mod.delete': '删除',
   'mod.mute': '禁言10分钟',

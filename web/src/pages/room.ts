@@ -1,4 +1,4 @@
-import { api, type Replay, type Room } from '../api';
+import { api, ApiError, type Replay, type Room } from '../api';
 import { chatPanel } from '../chatpanel';
 import { clear, h } from '../dom';
 import { describe } from '../errors';
@@ -19,7 +19,7 @@ interface Debug {
   ends: string[];
 }
 
-type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'unsupported' | 'muted' | null;
+type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'unsupported' | 'deleted' | 'muted' | null;
 
 /** The room: player, chat, likes, viewers and replays. */
 export const roomPage: Page = (outlet, params, query) => {
@@ -36,6 +36,8 @@ export const roomPage: Page = (outlet, params, query) => {
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let watchTimer: ReturnType<typeof setInterval> | null = null;
   let left = false;
+  // The room was deleted while on screen: nothing will play again.
+  let gone = false;
   // In auto mode, FLV that fails twice before playing (a proxy that
   // buffers it, say) gives way to HLS for the rest of the visit.
   let flvFailures = 0;
@@ -64,6 +66,7 @@ export const roomPage: Page = (outlet, params, query) => {
   const replaysBox = h('div', { class: 'replay-list' });
   const chat = chatPanel(id, {
     onNotice(kind) {
+      if (kind === 'room_deleted') return roomGone();
       if (replay) return;
       if (kind === 'stream_ended') {
         stopPlayer();
@@ -109,6 +112,7 @@ export const roomPage: Page = (outlet, params, query) => {
       ended: ['player.ended', 'player.ended_sub'],
       idle: ['player.idle', 'player.idle_sub'],
       unsupported: ['player.unsupported', 'player.unsupported_sub'],
+      deleted: ['player.deleted', 'player.deleted_sub'],
     };
     const tx = o ? text[o] : undefined;
     overlay.classList.toggle('busy', o === 'loading' || o === 'buffering' || o === 'reconnecting');
@@ -123,9 +127,20 @@ export const roomPage: Page = (outlet, params, query) => {
     player = null;
   }
 
+  /** The room was deleted (chat notice, or a 404 while reconnecting). */
+  function roomGone(): void {
+    gone = true;
+    replay = null;
+    stopPlayer();
+    if (watchTimer) clearInterval(watchTimer);
+    backLive.hidden = true;
+    replaysBox.replaceChildren();
+    show('deleted');
+  }
+
   function start(): void {
     stopPlayer();
-    if (left || !room) return;
+    if (left || gone || !room) return;
     if (replay) return playReplay(replay);
     if (room.status !== 'live' || !room.play) {
       show(room.status === 'ended' ? 'ended' : 'idle');
@@ -166,15 +181,16 @@ export const roomPage: Page = (outlet, params, query) => {
 
   /** The stream stopped: reconnect while the room is live, else say it ended. */
   async function afterEnd(): Promise<void> {
-    if (left) return;
+    if (left || gone) return;
     show('reconnecting');
     try {
       room = await api.room(id);
       renderInfo();
-    } catch {
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return roomGone();
       /* network trouble: keep retrying below */
     }
-    if (left || player) return;
+    if (left || gone || player) return;
     if (room && room.status !== 'live') {
       show('ended');
       return;
@@ -225,6 +241,7 @@ export const roomPage: Page = (outlet, params, query) => {
   async function loadReplays(): Promise<void> {
     try {
       const { replays } = await api.replays(id, 20);
+      if (gone) return;
       if (replays.length === 0) return clear(replaysBox, emptyBlock(t('room.no_replays')));
       clear(replaysBox, replays.map((r) => h('button', { class: 'replay-item', type: 'button', disabled: r.status === 'recording',
         onclick: () => { history.replaceState(null, '', `/room/${id}?replay=${r.id}`); playReplay(r); window.scrollTo({ top: 0, behavior: 'smooth' }); } },
@@ -233,7 +250,7 @@ export const roomPage: Page = (outlet, params, query) => {
         h('span', { class: 'muted' }, r.status === 'recording' ? t('room.recording') : clock(r.duration_ms / 1000)),
         h('span', { class: 'muted' }, bytes(r.bytes)))));
     } catch (e) {
-      clear(replaysBox, errorBlock(e, () => void loadReplays()));
+      if (!gone) clear(replaysBox, errorBlock(e, () => void loadReplays()));
     }
   }
 
