@@ -100,12 +100,9 @@ func TestTLSListener(t *testing.T) {
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	cert := testCert(t, certFile, keyFile, 1)
 
-	cfg := config.Default()
-	cfg.RTMPAddr, cfg.HTTPAddr, cfg.TLS.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.TLS.CertFile, cfg.TLS.KeyFile = certFile, keyFile
-	cfg.DataDir = t.TempDir()
-	cfg.OpenPublish = true
-	cfg.Auth.PasswordCost = 4
+	cfg := testConfig(t, func(c *config.Config) {
+		c.TLS.Addr, c.TLS.CertFile, c.TLS.KeyFile = "127.0.0.1:0", certFile, keyFile
+	})
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
