@@ -104,6 +104,24 @@ func (c *rawClient) status() string {
 	return info.String("code")
 }
 
+// open connects (AMF0) with the command object obj and creates stream 1.
+func (c *rawClient) open(obj amf.Object) {
+	c.t.Helper()
+	c.call(rtmp.TypeCommandAMF0, 0, "connect", 1, obj)
+	c.reply("_result", 1)
+	c.call(rtmp.TypeCommandAMF0, 0, "createStream", 2, nil)
+	c.reply("_result", 2)
+}
+
+// publish publishes name on stream 1 and fails the test unless it starts.
+func (c *rawClient) publish(name string) {
+	c.t.Helper()
+	c.call(rtmp.TypeCommandAMF0, 1, "publish", 0, nil, name, "live")
+	if code := c.status(); code != codePublishStart {
+		c.t.Fatalf("publish status %s", code)
+	}
+}
+
 func connectObject(tcURL string) amf.Object {
 	return amf.Object{{Key: "app", Value: "live"}, {Key: "tcUrl", Value: tcURL}, {Key: "objectEncoding", Value: float64(3)}}
 }
@@ -161,14 +179,8 @@ func TestAcknowledgements(t *testing.T) {
 	c := rawDial(t, base)
 	const window = 5000
 	c.send(rtmp.NewWindowAckSize(window))
-	c.call(rtmp.TypeCommandAMF0, 0, "connect", 1, connectObject(base+"/live"))
-	c.reply("_result", 1)
-	c.call(rtmp.TypeCommandAMF0, 0, "createStream", 2, nil)
-	c.reply("_result", 2)
-	c.call(rtmp.TypeCommandAMF0, 1, "publish", 0, nil, "acks", "live")
-	if code := c.status(); code != codePublishStart {
-		t.Fatalf("publish status %s", code)
-	}
+	c.open(connectObject(base + "/live"))
+	c.publish("acks")
 	// Larger chunks than the default, as encoders send them.
 	if err := c.cw.SetChunkSize(4096); err != nil {
 		t.Fatal(err)
@@ -272,14 +284,8 @@ func TestQueryPlacement(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := rawDial(t, base)
-			c.call(rtmp.TypeCommandAMF0, 0, "connect", 1, amf.Object{{Key: "app", Value: tt.app}, {Key: "tcUrl", Value: tt.tcURL}})
-			c.reply("_result", 1)
-			c.call(rtmp.TypeCommandAMF0, 0, "createStream", 2, nil)
-			c.reply("_result", 2)
-			c.call(rtmp.TypeCommandAMF0, 1, "publish", 0, nil, tt.stream, "live")
-			if code := c.status(); code != codePublishStart {
-				t.Fatalf("publish status %s", code)
-			}
+			c.open(amf.Object{{Key: "app", Value: tt.app}, {Key: "tcUrl", Value: tt.tcURL}})
+			c.publish(tt.stream)
 			auth.mu.Lock()
 			if len(auth.reqs) != i+1 {
 				auth.mu.Unlock()
@@ -336,14 +342,8 @@ func TestIdleTimeouts(t *testing.T) {
 	})
 	t.Run("silent publisher", func(t *testing.T) {
 		c := rawDial(t, base)
-		c.call(rtmp.TypeCommandAMF0, 0, "connect", 1, connectObject(base+"/live"))
-		c.reply("_result", 1)
-		c.call(rtmp.TypeCommandAMF0, 0, "createStream", 2, nil)
-		c.reply("_result", 2)
-		c.call(rtmp.TypeCommandAMF0, 1, "publish", 0, nil, "silent", "live")
-		if code := c.status(); code != codePublishStart {
-			t.Fatalf("publish status %s", code)
-		}
+		c.open(connectObject(base + "/live"))
+		c.publish("silent")
 		// Media keeps it open past the time-out.
 		for i := range 4 {
 			time.Sleep(timeout / 2)
@@ -375,10 +375,7 @@ func TestIdleTimeouts(t *testing.T) {
 			}
 		}()
 		c := rawDial(t, base)
-		c.call(rtmp.TypeCommandAMF0, 0, "connect", 1, connectObject(base+"/live"))
-		c.reply("_result", 1)
-		c.call(rtmp.TypeCommandAMF0, 0, "createStream", 2, nil)
-		c.reply("_result", 2)
+		c.open(connectObject(base + "/live"))
 		c.call(rtmp.TypeCommandAMF0, 1, "play", 0, nil, "idleplay")
 		if code := c.status(); code != codePlayReset {
 			t.Fatalf("play status %s", code)
