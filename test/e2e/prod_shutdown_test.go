@@ -55,6 +55,7 @@ type process struct {
 	done           chan struct{}
 	err            error // Wait's result; valid once done is closed
 	srv            *testServer
+	httpsAddr      string // host:port, "" without a certificate
 }
 
 // startBinary runs bin serve with args and extra environment variables
@@ -88,6 +89,7 @@ func startBinary(t *testing.T, bin string, env []string, args ...string) *proces
 	for {
 		if addrs, ok := startedLine(p.stdout.String()); ok {
 			p.srv = &testServer{rtmpAddr: addrs.RTMP, httpAddr: addrs.HTTP, logs: p.stdout}
+			p.httpsAddr = addrs.HTTPS
 			return p
 		}
 		select {
@@ -102,17 +104,18 @@ func startBinary(t *testing.T, bin string, env []string, args ...string) *proces
 }
 
 // startedLine finds the JSON "started" log line and its addresses.
-func startedLine(logs string) (addrs struct{ RTMP, HTTP string }, ok bool) {
+func startedLine(logs string) (addrs struct{ RTMP, HTTP, HTTPS string }, ok bool) {
 	sc := bufio.NewScanner(strings.NewReader(logs))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var l struct {
-			Msg  string `json:"msg"`
-			RTMP string `json:"rtmp"`
-			HTTP string `json:"http"`
+			Msg   string `json:"msg"`
+			RTMP  string `json:"rtmp"`
+			HTTP  string `json:"http"`
+			HTTPS string `json:"https"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "started" {
-			return struct{ RTMP, HTTP string }{l.RTMP, l.HTTP}, true
+			return struct{ RTMP, HTTP, HTTPS string }{l.RTMP, l.HTTP, l.HTTPS}, true
 		}
 	}
 	return addrs, false
@@ -349,20 +352,10 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 	cert := testCert(t, certFile, keyFile, 10)
 	cfgFile := writeConfig(t, t.TempDir(), fmt.Sprintf("https-addr: \"127.0.0.1:0\"\ntls:\n  cert: %q\n  key: %q\n", certFile, keyFile))
 	p := startBinary(t, bin, nil, "-config", cfgFile)
-	var started struct {
-		HTTPS string `json:"https"`
-	}
-	for _, line := range strings.Split(p.stdout.String(), "\n") {
-		if strings.Contains(line, `"msg":"started"`) {
-			if err := json.Unmarshal([]byte(line), &started); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if started.HTTPS == "" {
+	if p.httpsAddr == "" {
 		t.Fatal("no HTTPS address in the started line")
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+started.HTTPS+"/readyz", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+p.httpsAddr+"/readyz", nil)
 	resp, err := tlsClient(cert).Do(req)
 	if err != nil {
 		t.Fatalf("HTTPS with the configured certificate: %v", err)
@@ -374,7 +367,7 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 	testCert(t, certFile, keyFile, 11)
 	p.signal(t, syscall.SIGHUP)
 	deadline := time.Now().Add(10 * time.Second)
-	for servedSerial(t, started.HTTPS) != 11 {
+	for servedSerial(t, p.httpsAddr) != 11 {
 		if time.Now().After(deadline) {
 			t.Fatal("the replaced certificate is not served after SIGHUP")
 		}
