@@ -43,13 +43,12 @@ export const homePage: Page = (outlet) => {
   poll(async () => {
     try {
       const { replays } = await api.recentReplays(12);
-      const items: Array<{ room: Room; rep: Replay }> = [];
-      for (const rep of replays) if (rep.room) items.push({ room: rep.room, rep });
-      const key = JSON.stringify(items.map((x) => x.rep.id));
+      const key = JSON.stringify(replays.map((r) => r.id));
       if (key === lastReplays) return;
       lastReplays = key;
-      if (items.length === 0) clear(replayGrid, emptyBlock(t('home.none_replays')));
-      else clear(replayGrid, items.slice(0, 12).map((x) => replayCard(x.room, x.rep)));
+      const cards = replays.flatMap((r) => (r.room ? [replayCard(r.room, r)] : []));
+      if (cards.length === 0) clear(replayGrid, emptyBlock(t('home.none_replays')));
+      else clear(replayGrid, cards);
     } catch (e) {
       lastReplays = '';
       clear(replayGrid, errorBlock(e));
