@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
 	"roomcast/internal/room"
 	"roomcast/internal/store"
@@ -101,7 +102,7 @@ type API struct {
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
 
-	loginLimit, registerLimit *limiter
+	loginLimit, registerLimit *httpx.Limiter
 
 	handler http.Handler
 }
@@ -202,7 +203,7 @@ type route struct {
 	method  string
 	pattern string // ServeMux pattern; also the OpenAPI path
 	access  access
-	limit   *limiter // per-IP rate limit, or nil
+	limit   *httpx.Limiter // per-IP rate limit, or nil
 	h       handlerFunc
 }
 
@@ -309,7 +310,7 @@ func (a *API) newMux() *http.ServeMux {
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	err := func() error {
 		if rt.limit != nil {
-			if wait, ok := rt.limit.allow(a.clientIP(r)); !ok {
+			if wait, ok := rt.limit.Allow(a.clientIP(r)); !ok {
 				return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 					Message: "too many requests; retry later", RetryAfter: wait}
 			}

@@ -43,32 +43,32 @@ func TestLimiter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, ok := l.allow("a"); !ok {
+		if _, ok := l.Allow("a"); !ok {
 			t.Fatalf("request %d refused", i)
 		}
 	}
-	if wait, ok := l.allow("a"); ok || wait != 10*time.Second {
+	if wait, ok := l.Allow("a"); ok || wait != 10*time.Second {
 		t.Fatalf("third request: %v %v", wait, ok)
 	}
-	if _, ok := l.allow("b"); !ok {
+	if _, ok := l.Allow("b"); !ok {
 		t.Fatal("another key shares the bucket")
 	}
 	now = now.Add(4 * time.Second)
-	if wait, ok := l.allow("a"); ok || wait != 6*time.Second {
+	if wait, ok := l.Allow("a"); ok || wait != 6*time.Second {
 		t.Fatalf("after 4s: %v %v", wait, ok)
 	}
 	now = now.Add(6 * time.Second)
-	if _, ok := l.allow("a"); !ok {
+	if _, ok := l.Allow("a"); !ok {
 		t.Fatal("no token after 10s")
 	}
 	// The map stays bounded.
 	for i := range maxBuckets + 10 {
-		l.allow(strconv.Itoa(i))
+		l.Allow(strconv.Itoa(i))
 		if i%1000 == 0 {
 			now = now.Add(time.Millisecond)
 		}
 	}
-	if n := len(l.buckets); n > maxBuckets {
+	if n := l.Keys(); n > maxBuckets {
 		t.Fatalf("%d buckets", n)
 	}
 	if l, err := newLimiter(RateLimit{Burst: -1}, DefaultLoginLimit, time.Now); l != nil || err != nil {

@@ -50,7 +50,7 @@ func mountOps(mux *http.ServeMux, c *components, cfg config.Config) {
 func handler(c *components, cfg config.Config) http.Handler {
 	var h http.Handler = c.mux
 	if cfg.Limits.APIRate > 0 {
-		h = apiRateLimit(h, newIPLimiter(cfg.Limits.APIRate, 2*cfg.Limits.APIRate, time.Now), cfg.TrustProxy, c.metrics)
+		h = apiRateLimit(h, newAPILimiter(cfg.Limits.APIRate, time.Now), cfg.TrustProxy, c.metrics)
 	}
 	return c.metrics.Instrument(h)
 }
@@ -148,10 +148,10 @@ func (l *connLimit) release() { l.n.Add(-1) }
 // apiRateLimit answers 429 (code "rate_limited", Retry-After) to a client
 // IP past its budget on /api/ paths; media, chat frames on an open
 // WebSocket and the ops endpoints are not limited.
-func apiRateLimit(next http.Handler, l *ipLimiter, trustProxy bool, m *metrics.Metrics) http.Handler {
+func apiRateLimit(next http.Handler, l *httpx.Limiter, trustProxy bool, m *metrics.Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") && r.Method != http.MethodOptions {
-			if wait, ok := l.allow(httpx.ClientIP(r, trustProxy)); !ok {
+			if wait, ok := l.Allow(httpx.ClientIP(r, trustProxy)); !ok {
 				m.Refused("api-rate-limit")
 				secs := int(wait/time.Second) + 1
 				w.Header().Set("Retry-After", fmt.Sprint(secs))
@@ -164,60 +164,11 @@ func apiRateLimit(next http.Handler, l *ipLimiter, trustProxy bool, m *metrics.M
 	})
 }
 
-// ipLimiter is a token bucket per client IP: rate tokens per second up to
-// burst. Its memory is bounded: full buckets are dropped when it holds
-// maxIPBuckets.
-type ipLimiter struct {
-	rate, burst float64
-	now         func() time.Time
+// maxAPIBuckets bounds the memory of the API rate limit.
+const maxAPIBuckets = 100000
 
-	mu      sync.Mutex
-	buckets map[string]*ipBucket
-}
-
-// maxIPBuckets bounds the limiter's memory.
-const maxIPBuckets = 100000
-
-type ipBucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newIPLimiter(rate, burst int, now func() time.Time) *ipLimiter {
-	return &ipLimiter{rate: float64(rate), burst: float64(burst), now: now, buckets: make(map[string]*ipBucket)}
-}
-
-// allow takes a token of ip's bucket, or says how long until one is there.
-func (l *ipLimiter) allow(ip string) (wait time.Duration, ok bool) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[ip]
-	if b == nil {
-		if len(l.buckets) >= maxIPBuckets {
-			l.sweepLocked(now)
-		}
-		b = &ipBucket{tokens: l.burst, at: now}
-		l.buckets[ip] = b
-	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, true
-	}
-	return time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), false
-}
-
-// sweepLocked drops the buckets that are full again; if none is, it drops
-// them all. mu held.
-func (l *ipLimiter) sweepLocked(now time.Time) {
-	for ip, b := range l.buckets {
-		if b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
-			delete(l.buckets, ip)
-		}
-	}
-	if len(l.buckets) >= maxIPBuckets {
-		clear(l.buckets)
-	}
+// newAPILimiter returns the limiter of -api-rate-limit: rate requests per
+// second per client IP, in bursts of twice that.
+func newAPILimiter(rate int, now func() time.Time) *httpx.Limiter {
+	return httpx.NewLimiter(2*rate, time.Second/time.Duration(rate), maxAPIBuckets, now)
 }

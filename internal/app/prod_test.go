@@ -143,24 +143,24 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestIPLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
-	l := newIPLimiter(2, 4, func() time.Time { return now })
+	l := newAPILimiter(2, func() time.Time { return now })
 	for i := range 4 {
-		if _, ok := l.allow("a"); !ok {
+		if _, ok := l.Allow("a"); !ok {
 			t.Fatalf("request %d of the burst refused", i)
 		}
 	}
-	wait, ok := l.allow("a")
+	wait, ok := l.Allow("a")
 	if ok || wait <= 0 || wait > time.Second {
 		t.Fatalf("past the burst: %v %v", wait, ok)
 	}
-	if _, ok := l.allow("b"); !ok {
+	if _, ok := l.Allow("b"); !ok {
 		t.Fatal("another IP refused")
 	}
 	now = now.Add(500 * time.Millisecond) // one token back
-	if _, ok := l.allow("a"); !ok {
+	if _, ok := l.Allow("a"); !ok {
 		t.Fatal("refilled token refused")
 	}
-	if _, ok := l.allow("a"); ok {
+	if _, ok := l.Allow("a"); ok {
 		t.Fatal("more than the refill allowed")
 	}
 }
@@ -184,7 +184,7 @@ func TestConnLimit(t *testing.T) {
 
 func TestAPIRateLimit(t *testing.T) {
 	m := metrics.New(metrics.Sources{}, metrics.Build{})
-	h := apiRateLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), newIPLimiter(1, 1, time.Now), true, m)
+	h := apiRateLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), httpx.NewLimiter(1, time.Second, 10, time.Now), true, m)
 	do := func(path, xff string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", path, nil)
 		req.RemoteAddr = "10.0.0.1:1234"
