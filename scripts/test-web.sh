@@ -12,7 +12,10 @@ done
 test -x "${CHROMIUM:-/usr/bin/chromium}" || { echo "test-web: ${CHROMIUM:-/usr/bin/chromium} is required (scripts/install-test-deps.sh installs it)" >&2; exit 1; }
 test -x bin/roomcast || { echo "test-web: bin/roomcast is missing: run make build" >&2; exit 1; }
 test -d web/node_modules || { echo "test-web: web/node_modules is missing: run make web" >&2; exit 1; }
-bin/roomcast serve -h 2>&1 | grep -q -- -password-cost || { echo "test-web: bin/roomcast is too old: run make build" >&2; exit 1; }
+# The help is read whole first: grep -q on a pipe would quit at the match and
+# the binary, still writing, would die of SIGPIPE (a failed pipeline here).
+serve_help=$(bin/roomcast serve -h 2>&1 || true)
+grep -q -- -password-cost <<<"$serve_help" || { echo "test-web: bin/roomcast is too old: run make build" >&2; exit 1; }
 
 cd web
 echo "== web unit tests" >&2
