@@ -228,6 +228,7 @@ func TestPlayURLs(t *testing.T) {
 		FLV:   "http://live.test:8080/live/" + pub.Stream + ".flv",
 		WSFLV: "ws://live.test:8080/live/" + pub.Stream + ".flv",
 		HLS:   "http://live.test:8080/live/" + pub.Stream + ".m3u8",
+		WHEP:  "http://live.test:8080/live/" + pub.Stream + "/whep",
 	}
 	var got roomAnswer
 	e.request("GET", "/api/v1/rooms/"+pub.ID, "", nil).decode(t, &got)
@@ -251,7 +252,7 @@ func TestPlayURLs(t *testing.T) {
 			t.Errorf("play URLs expire in %s, want 2h", d)
 		}
 		verifier := auth.Signer{Key: testPlayKey}
-		for _, raw := range []string{p.RTMP, p.FLV, p.WSFLV, p.HLS} {
+		for _, raw := range []string{p.RTMP, p.FLV, p.WSFLV, p.HLS, p.WHEP} {
 			u, err := url.Parse(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -291,9 +292,13 @@ func TestPushURL(t *testing.T) {
 		URL       string    `json:"url"`
 		Server    string    `json:"server"`
 		StreamKey string    `json:"stream_key"`
+		WHIP      string    `json:"whip"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
 	r.decode(t, &p)
+	if want := "http://live.test:8080/live/" + rm.Stream + "/whip?"; !strings.HasPrefix(p.WHIP, want) || !strings.HasSuffix(p.WHIP, "?"+strings.SplitN(p.URL, "?", 2)[1]) {
+		t.Fatalf("whip %q, want %s with the push URL's signature", p.WHIP, want)
+	}
 	u, err := url.Parse(p.URL)
 	if err != nil {
 		t.Fatal(err)

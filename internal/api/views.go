@@ -43,6 +43,7 @@ type playView struct {
 	FLV       string     `json:"flv"`
 	WSFLV     string     `json:"ws_flv"`
 	HLS       string     `json:"hls"`
+	WHEP      string     `json:"whep"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
@@ -91,7 +92,7 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 	}
 	v.Viewers = a.rooms.Viewers(r)
 	if p := a.rooms.PlayURLs(viewer, r); p != nil {
-		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, ExpiresAt: p.ExpiresAt}
+		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, WHEP: p.WHEP, ExpiresAt: p.ExpiresAt}
 	}
 	return v, nil
 }
@@ -113,9 +114,10 @@ type pushView struct {
 	URL       string    `json:"url"`
 	Server    string    `json:"server"`
 	StreamKey string    `json:"stream_key"`
+	WHIP      string    `json:"whip"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
 func newPushView(p *room.PushURL) pushView {
-	return pushView{URL: p.URL, Server: p.Server, StreamKey: p.StreamKey, ExpiresAt: p.ExpiresAt}
+	return pushView{URL: p.URL, Server: p.Server, StreamKey: p.StreamKey, WHIP: p.WHIP, ExpiresAt: p.ExpiresAt}
 }

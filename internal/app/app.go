@@ -216,6 +216,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	defer cancel()
 	_ = rtmpLn.Close()
 	c.hub.Close()
+	if err := c.closeWebRTC(); err != nil {
+		log.Warn("WebRTC sockets not closed cleanly", "err", err)
+	}
 	// The streams ended: recordings see hub.ErrEnded and finalise as
 	// ready. Cancelling the recorder first would leave them in status
 	// recording for the next start's Recover.

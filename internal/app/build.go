@@ -27,6 +27,7 @@ import (
 	"roomcast/internal/server/httpflv"
 	rtmpserver "roomcast/internal/server/rtmp"
 	"roomcast/internal/server/vod"
+	webrtcserver "roomcast/internal/server/webrtc"
 	"roomcast/internal/store"
 	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
@@ -47,6 +48,7 @@ type components struct {
 	hls     *hls.Server
 	flv     *httpflv.Server
 	rtmp    *rtmpserver.Server
+	webrtc  *webrtcserver.Server // nil when WebRTC is off
 	rec     *record.Recorder
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
@@ -201,6 +203,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
 	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	if err := c.startWebRTC(cfg, access, log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	vod.New(vod.Config{
 		Store:     db,
 		Paths:     c.rec,

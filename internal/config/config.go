@@ -67,6 +67,7 @@ type Config struct {
 	Record  Record
 	TLS     TLS
 	Limits  Limits
+	WebRTC  WebRTC
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -236,6 +237,7 @@ func Default() Config {
 		ShutdownGrace: 10 * time.Second,
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
+		WebRTC:        defaultWebRTC(),
 	}
 }
 
@@ -315,6 +317,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxPublishers, "max-publishers", c.Limits.MaxPublishers, "streams published at once (0: no limit)")
 	fs.IntVar(&c.Limits.MaxViewers, "max-viewers", c.Limits.MaxViewers, "RTMP, HTTP-FLV and WebSocket-FLV viewers of all streams together (0: no limit)")
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
+	c.webrtcFlags(fs)
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	return fs
 }
@@ -456,6 +459,7 @@ func (c *Config) Validate() error {
 	for _, u := range c.Webhook.URLs {
 		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
 	}
+	errs = append(errs, c.validateWebRTC()...)
 	return errors.Join(errs...)
 }
 

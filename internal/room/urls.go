@@ -17,6 +17,9 @@ type PushURL struct {
 	Server string
 	// StreamKey is STREAM?txSecret=…&txTime=….
 	StreamKey string
+	// WHIP is the WebRTC publish URL with the same signature:
+	// http(s)://HOST/APP/STREAM/whip?txSecret=…&txTime=….
+	WHIP string
 	// ExpiresAt is when the signature expires (to the second).
 	ExpiresAt time.Time
 }
@@ -29,6 +32,7 @@ type PlayURLs struct {
 	FLV       string     // http(s)://HOST/APP/STREAM.flv
 	WSFLV     string     // ws(s)://HOST/APP/STREAM.flv
 	HLS       string     // http(s)://HOST/APP/STREAM.m3u8
+	WHEP      string     // http(s)://HOST/APP/STREAM/whep (WebRTC, POST an SDP offer)
 	ExpiresAt *time.Time // expiry of the signature of a private room's URLs
 }
 
@@ -48,8 +52,10 @@ func (s *Service) PushURL(ctx context.Context, actor *store.User, id string) (*P
 func (s *Service) SignPush(stream string) *PushURL {
 	exp := s.cfg.Now().Add(s.cfg.PushTTL).Truncate(time.Second)
 	server := s.rtmpBase + "/" + s.cfg.App + "/"
-	key := stream + "?" + s.push.Query(stream, exp)
-	return &PushURL{URL: server + key, Server: server, StreamKey: key, ExpiresAt: exp.UTC()}
+	q := "?" + s.push.Query(stream, exp)
+	key := stream + q
+	whip := s.httpBase + "/" + s.cfg.App + "/" + stream + "/whip" + q
+	return &PushURL{URL: server + key, Server: server, StreamKey: key, WHIP: whip, ExpiresAt: exp.UTC()}
 }
 
 // PlayURLs returns the play URLs of r for viewer (nil: anonymous), or nil
@@ -65,6 +71,7 @@ func (s *Service) PlayURLs(viewer *store.User, r *store.Room) *PlayURLs {
 		FLV:   s.httpBase + path + ".flv",
 		WSFLV: s.wsBase + path + ".flv",
 		HLS:   s.httpBase + path + ".m3u8",
+		WHEP:  s.httpBase + path + "/whep",
 	}
 	if r.Private {
 		exp := s.cfg.Now().Add(s.cfg.PlayTTL).Truncate(time.Second)
@@ -73,6 +80,7 @@ func (s *Service) PlayURLs(viewer *store.User, r *store.Room) *PlayURLs {
 		p.FLV += q
 		p.WSFLV += q
 		p.HLS += q
+		p.WHEP += q
 		exp = exp.UTC()
 		p.ExpiresAt = &exp
 	}

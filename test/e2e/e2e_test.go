@@ -121,6 +121,7 @@ func testConfig(t *testing.T, configure ...func(*config.Config)) config.Config {
 	cfg := config.Default()
 	cfg.RTMPAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.WebRTC.UDPAddr, cfg.WebRTC.TCPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.LogLevel = "debug"
 	cfg.HLS.SegmentDuration = time.Second

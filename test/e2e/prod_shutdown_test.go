@@ -160,6 +160,8 @@ func writeConfig(t *testing.T, dataDir, extra string) string {
 	content := fmt.Sprintf(`# e2e configuration
 rtmp-addr: "127.0.0.1:0"
 http-addr: "127.0.0.1:0"
+webrtc-udp-addr: "127.0.0.1:0"
+webrtc-tcp-addr: "127.0.0.1:0"
 data: %q
 log:
   level: debug

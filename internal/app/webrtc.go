@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/exec"
+
+	"roomcast/internal/api"
+	"roomcast/internal/auth"
+	"roomcast/internal/config"
+	"roomcast/internal/httpx"
+	"roomcast/internal/media"
+	"roomcast/internal/room"
+	rtmpserver "roomcast/internal/server/rtmp"
+	webrtcserver "roomcast/internal/server/webrtc"
+	"roomcast/internal/user"
+)
+
+// startWebRTC opens the WebRTC sockets (one UDP port, one ICE-TCP port),
+// builds the WHIP/WHEP server and mounts its routes. With neither address
+// set, WebRTC is off.
+func (c *components) startWebRTC(cfg config.Config, acc *access, log *slog.Logger) error {
+	wc := cfg.WebRTC
+	if wc.UDPAddr == "" && wc.TCPAddr == "" {
+		return nil
+	}
+	log = log.With("component", "webrtc")
+	ice := webrtcserver.ICE{PublicIPs: wc.PublicIPs}
+	if wc.UDPAddr != "" {
+		pc, err := net.ListenPacket("udp", wc.UDPAddr)
+		if err != nil {
+			return fmt.Errorf("webrtc udp listener: %w", err)
+		}
+		ice.UDP = pc
+		ice.IncludeLoopback = isLoopback(pc.LocalAddr())
+	}
+	if wc.TCPAddr != "" {
+		ln, err := net.Listen("tcp", wc.TCPAddr)
+		if err != nil {
+			if ice.UDP != nil {
+				ice.UDP.Close()
+			}
+			return fmt.Errorf("webrtc tcp listener: %w", err)
+		}
+		ice.TCP = ln
+		ice.IncludeLoopback = ice.IncludeLoopback || isLoopback(ln.Addr())
+	}
+	var runner webrtcserver.Runner
+	if path, err := exec.LookPath(wc.FFmpeg); err != nil {
+		log.Warn("ffmpeg not found: WebRTC viewers get no audio and WHIP publishers publish video only", "ffmpeg", wc.FFmpeg, "err", err)
+	} else {
+		runner = webrtcserver.ExecRunner{Path: path}
+	}
+	srv, err := webrtcserver.New(webrtcserver.Config{
+		App:              cfg.RTMP.App,
+		ICE:              ice,
+		Authorizer:       &webrtcAccess{acc: acc, users: c.users, app: cfg.RTMP.App},
+		Denied:           writeWebRTCDenied,
+		Transcoder:       runner,
+		KeyframeInterval: cfg.HLS.SegmentDuration,
+	}, c.hub, log)
+	if err != nil {
+		if ice.UDP != nil {
+			ice.UDP.Close()
+		}
+		if ice.TCP != nil {
+			ice.TCP.Close()
+		}
+		return err
+	}
+	c.webrtc = srv
+	routeWebRTC(c.mux, cfg.RTMP.App, srv)
+	udp, tcp := "", ""
+	if ice.UDP != nil {
+		udp = ice.UDP.LocalAddr().String()
+	}
+	if ice.TCP != nil {
+		tcp = ice.TCP.Addr().String()
+	}
+	log.Info("WebRTC (WHIP/WHEP) listening", "udp", udp, "tcp", tcp, "public_ips", wc.PublicIPs)
+	return nil
+}
+
+// closeWebRTC ends the WebRTC sessions and closes the sockets.
+func (c *components) closeWebRTC() error {
+	if c.webrtc == nil {
+		return nil
+	}
+	return c.webrtc.Close()
+}
+
+func isLoopback(a net.Addr) bool {
+	host, _, err := net.SplitHostPort(a.String())
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
+}
+
+// routeWebRTC mounts /APP/STREAM/whip and /APP/STREAM/whep and their
+// session resources /APP/STREAM/whip/ID and /APP/STREAM/whep/ID.
+func routeWebRTC(mux *http.ServeMux, app string, srv *webrtcserver.Server) {
+	valid := func(w http.ResponseWriter, stream string) bool {
+		if media.ValidName(stream) {
+			return true
+		}
+		httpx.AllowAnyOrigin(w.Header())
+		httpx.WriteError(w, http.StatusNotFound, "not_found", "invalid stream name: 1-128 characters of A-Z a-z 0-9 _ -")
+		return false
+	}
+	mux.HandleFunc("/"+app+"/{stream}/whep", func(w http.ResponseWriter, r *http.Request) {
+		if stream := r.PathValue("stream"); valid(w, stream) {
+			srv.ServeWHEP(w, r, stream)
+		}
+	})
+	mux.HandleFunc("/"+app+"/{stream}/whip", func(w http.ResponseWriter, r *http.Request) {
+		if stream := r.PathValue("stream"); valid(w, stream) {
+			srv.ServeWHIP(w, r, stream)
+		}
+	})
+	for _, kind := range []string{webrtcserver.KindWHEP, webrtcserver.KindWHIP} {
+		mux.HandleFunc("/"+app+"/{stream}/"+kind+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+			if stream := r.PathValue("stream"); valid(w, stream) {
+				srv.ServeResource(w, r, kind, stream, r.PathValue("id"))
+			}
+		})
+	}
+}
+
+// webrtcAccess applies the same rules as RTMP to WHIP and WHEP: a push
+// signature (or, for WHIP, the bearer token of a user who manages the
+// room) to publish, the room's play rule to play.
+type webrtcAccess struct {
+	acc   *access
+	users *user.Service
+	app   string
+}
+
+// AuthorizePublish implements webrtcserver.Authorizer.
+func (a *webrtcAccess) AuthorizePublish(ctx context.Context, req webrtcserver.Request) error {
+	if req.Token != "" && !req.Query.Has("txSecret") {
+		u, err := a.users.Authenticate(ctx, req.Token)
+		if err != nil {
+			return err
+		}
+		return a.acc.rooms.AuthorizePublishBy(ctx, u, req.Stream)
+	}
+	return a.acc.AuthorizePublish(ctx, rtmpserver.Request{
+		App: a.app, Stream: req.Stream, Query: req.Query, RemoteAddr: req.RemoteAddr,
+	})
+}
+
+// AuthorizePlay implements webrtcserver.Authorizer.
+func (a *webrtcAccess) AuthorizePlay(ctx context.Context, req webrtcserver.Request) error {
+	return a.acc.play(ctx, req.Stream, req.Query)
+}
+
+// writeWebRTCDenied answers a refused WHIP or WHEP request: 401 without
+// credentials (no signature, no or a bad token), 403 with a wrong or
+// expired signature or a user who may not publish, 404 for a stream
+// without a room.
+func writeWebRTCDenied(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, user.ErrUnauthenticated), errors.Is(err, auth.ErrMissingSignature):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="roomcast"`)
+		httpx.WriteError(w, http.StatusUnauthorized, "unauthorized",
+			"sign the URL (txSecret and txTime from POST /api/v1/rooms/ID/push-url) or send Authorization: Bearer TOKEN of the room's owner: "+err.Error())
+	case errors.Is(err, user.ErrBanned):
+		httpx.WriteError(w, http.StatusForbidden, "banned", err.Error())
+	case errors.Is(err, room.ErrForbidden), errors.Is(err, room.ErrOwnerBanned):
+		httpx.WriteError(w, http.StatusForbidden, "forbidden", err.Error())
+	default:
+		api.WriteAccessError(w, err)
+	}
+}

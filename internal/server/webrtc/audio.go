@@ -1,0 +1,213 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	pmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"roomcast/internal/hub"
+	"roomcast/internal/media"
+	"roomcast/internal/protocol/adts"
+	"roomcast/internal/protocol/ogg"
+)
+
+// opusRate is Opus's RTP clock and granule rate.
+const opusRate = 48000
+
+// catchUp is how much of the GOP cache's audio a new transcoder feeds:
+// older audio would only add latency, as viewers join live.
+const catchUp = 200 // ms
+
+// audioFeeds holds one shared Opus track per stream with WHEP viewers: a
+// transcoder (AAC → Opus) runs while at least one viewer holds the track.
+type audioFeeds struct {
+	srv   *Server
+	mu    sync.Mutex
+	feeds map[string]*audioFeed
+}
+
+type audioFeed struct {
+	stream string
+	track  *webrtc.TrackLocalStaticSample
+	refs   int
+	cancel context.CancelFunc
+}
+
+func newAudioFeeds(s *Server) *audioFeeds {
+	return &audioFeeds{srv: s, feeds: make(map[string]*audioFeed)}
+}
+
+func (a *audioFeeds) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.feeds)
+}
+
+// acquire returns the stream's Opus track, starting its transcoder for the
+// first viewer; release stops it after the last viewer left.
+func (a *audioFeeds) acquire(stream string) (*webrtc.TrackLocalStaticSample, func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f := a.feeds[stream]
+	if f == nil {
+		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: opusRate, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
+		}, "audio", "roomcast-"+stream)
+		if err != nil {
+			// Only an invalid codec capability fails, a programming error.
+			panic(fmt.Sprintf("webrtc: opus track: %v", err))
+		}
+		ctx, cancel := context.WithCancel(a.srv.ctx)
+		f = &audioFeed{stream: stream, track: track, cancel: cancel}
+		a.feeds[stream] = f
+		go a.srv.runAudioFeed(ctx, f)
+	}
+	f.refs++
+	var once sync.Once
+	return f.track, func() { once.Do(func() { a.release(f) }) }
+}
+
+func (a *audioFeeds) release(f *audioFeed) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f.refs--
+	if f.refs == 0 {
+		f.cancel()
+		if a.feeds[f.stream] == f {
+			delete(a.feeds, f.stream)
+		}
+	}
+}
+
+// opusArgs are ffmpeg's arguments to turn ADTS AAC on stdin into Ogg Opus
+// on stdout, one 20 ms packet per page, with no input buffering.
+func opusArgs() []string {
+	return []string{
+		"-hide_banner", "-loglevel", "error",
+		"-fflags", "nobuffer", "-probesize", "32", "-analyzeduration", "0",
+		"-f", "aac", "-i", "pipe:0",
+		"-vn", "-c:a", "libopus", "-b:a", "96k", "-ar", "48000", "-ac", "2",
+		"-frame_duration", "20", "-application", "lowdelay",
+		"-f", "ogg", "-page_duration", "20000", "-flush_packets", "1", "pipe:1",
+	}
+}
+
+// runAudioFeed transcodes the stream's AAC to Opus on f's track until ctx
+// ends (the last viewer left) or the stream ends.
+func (s *Server) runAudioFeed(ctx context.Context, f *audioFeed) {
+	log := s.log.With("stream", f.stream, "role", "whep-audio")
+	err := s.transcodeToOpus(ctx, f, log)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("WHEP audio transcoder stopped: viewers get no audio", "err", err)
+	}
+}
+
+func (s *Server) transcodeToOpus(ctx context.Context, f *audioFeed, log *slog.Logger) error {
+	sub, err := s.hub.Subscribe(f.stream, "")
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	defer sub.Close()
+	proc, err := s.cfg.Transcoder.Start(ctx, "whep-audio-"+f.stream, opusArgs())
+	if err != nil {
+		return fmt.Errorf("start transcoder: %w", err)
+	}
+	defer proc.Stop()
+	log.Info("WHEP audio transcoder started")
+	defer log.Info("WHEP audio transcoder stopped")
+	errc := make(chan error, 1)
+	go func() { errc <- readOpus(proc.Stdout(), f.track) }()
+	feedErr := feedAAC(ctx, sub, proc.Stdin())
+	_ = proc.Stdin().Close()
+	if feedErr != nil && !errors.Is(feedErr, context.Canceled) && !errors.Is(feedErr, hub.ErrEnded) {
+		return feedErr
+	}
+	proc.Stop()
+	<-errc
+	return nil
+}
+
+// feedAAC writes the stream's AAC frames in ADTS framing to w. Of the
+// first batch (the GOP cache) it feeds only the last catchUp ms.
+func feedAAC(ctx context.Context, sub *hub.Subscriber, w io.Writer) error {
+	var cfg adts.Config
+	var haveCfg, first = false, true
+	var frames []*hub.Frame
+	var buf []byte
+	for {
+		var err error
+		frames, err = sub.Next(ctx, frames)
+		if err != nil {
+			return err
+		}
+		var newest int64
+		for _, fr := range frames {
+			newest = max(newest, fr.Packet.DTS)
+		}
+		buf = buf[:0]
+		for _, fr := range frames {
+			p := fr.Packet
+			if p.Type != media.TagAudio || p.Codec != media.CodecAAC {
+				continue
+			}
+			if p.SeqHeader {
+				if c, err := adts.ParseAudioSpecificConfig(p.Payload()); err == nil {
+					cfg, haveCfg = c, true
+				}
+				continue
+			}
+			if !haveCfg || first && p.DTS < newest-catchUp {
+				continue
+			}
+			if buf, err = adts.AppendFrame(buf, cfg, p.Payload()); err != nil {
+				return fmt.Errorf("adts: %w", err)
+			}
+		}
+		first = false
+		clear(frames)
+		if len(buf) > 0 {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("write to transcoder: %w", err)
+			}
+		}
+	}
+}
+
+// readOpus reads Ogg Opus from r and writes each packet to track with its
+// duration (from the pages' granule positions).
+func readOpus(r io.Reader, track *webrtc.TrackLocalStaticSample) error {
+	or := ogg.NewReader(r)
+	var headers int
+	var last int64 = -1
+	var dur time.Duration
+	for {
+		p, err := or.ReadPacket()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("transcoder output: %w", err)
+		}
+		if headers < 2 { // OpusHead, OpusTags
+			headers++
+			continue
+		}
+		if p.Index == 0 {
+			dur = 20 * time.Millisecond
+			if last >= 0 && p.Granule > last && p.PageCount > 0 {
+				dur = time.Duration(p.Granule-last) * time.Second / opusRate / time.Duration(p.PageCount)
+			}
+			last = p.Granule
+		}
+		if err := track.WriteSample(pmedia.Sample{Data: p.Data, Duration: dur}); err != nil {
+			return fmt.Errorf("write audio: %w", err)
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestWebRTCWHEPPlaysRTMP: an ffmpeg RTMP stream (H.264 + AAC) plays over
+// WHEP to a pion client: the video is the published H.264 (ffmpeg decodes
+// it), it starts at a keyframe, and Opus audio packets arrive (the AAC is
+// transcoded while the viewer watches). DELETE ends the session.
+func TestWebRTCWHEPPlaysRTMP(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t)
+	stream := streamName("whep")
+	startPublisher(t, srv.rtmpURL(stream))
+	srv.waitLive(t, stream)
+	// Let the GOP cache fill, then join mid-GOP: the keyframe comes from
+	// the cache.
+	srv.waitStats(t, stream, "video and audio", 20*time.Second, func(st streamStats, found bool) bool {
+		return found && st.Video != nil && st.Audio != nil
+	})
+
+	v := webrtcPlay(ctx, t, srv.httpURL("/live/"+stream+"/whep"))
+	webrtcWaitViewer(t, v, 50, 50, 30*time.Second)
+	v.mu.Lock()
+	first := v.firstFrame
+	v.mu.Unlock()
+	t.Logf("first keyframe %v after the POST", first)
+	if n := webrtcDecodeFrames(ctx, t, v); n < 25 {
+		t.Fatalf("ffmpeg decoded %d frames of the WHEP video, want at least 25", n)
+	}
+	st := srv.waitStats(t, stream, "a webrtc viewer", 10*time.Second, func(st streamStats, found bool) bool {
+		return found && st.ViewersByProtocol["webrtc"] == 1
+	})
+	t.Logf("stats: %v", st)
+
+	if v.location == "" {
+		t.Fatal("no Location")
+	}
+	a, err := webrtcRequest(ctx, http.MethodPatch, srv.httpURL(v.location))
+	if err != nil || a.Status != http.StatusMethodNotAllowed {
+		t.Fatalf("PATCH: %+v %v", a, err)
+	}
+	a, err = webrtcRequest(ctx, http.MethodDelete, srv.httpURL(v.location))
+	if err != nil || a.Status != http.StatusOK {
+		t.Fatalf("DELETE: %+v %v", a, err)
+	}
+	srv.waitStats(t, stream, "no webrtc viewer", 10*time.Second, func(st streamStats, found bool) bool {
+		return found && st.ViewersByProtocol["webrtc"] == 0
+	})
+	a, err = webrtcRequest(ctx, http.MethodDelete, srv.httpURL(v.location))
+	if err != nil || a.Status != http.StatusNotFound || a.Code != "session_not_found" {
+		t.Fatalf("second DELETE: %+v %v", a, err)
+	}
+}
+
+// TestWebRTCWHIPPublishes: a pion client publishes H.264 + Opus over WHIP;
+// the stream plays back as H.264 + AAC over RTMP, HTTP-FLV and HLS.
+func TestWebRTCWHIPPublishes(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t)
+	clip := webrtcMakeClip(t, 4*time.Second)
+	stream := streamName("whip")
+	p, a := webrtcPublish(ctx, t, srv.httpURL("/live/"+stream+"/whip"), "", clip)
+	if p == nil {
+		t.Fatalf("WHIP POST: %d %s", a.Status, a.Body)
+	}
+	st := srv.waitStats(t, stream, "H.264 and AAC", 30*time.Second, func(st streamStats, found bool) bool {
+		return found && st.Live && st.Video != nil && st.Audio != nil
+	})
+	if st.Video.Codec != "H264" || st.Audio.Codec != "AAC" || st.Publisher == nil || st.Publisher.Protocol != "webrtc" {
+		t.Fatalf("stats %v", st)
+	}
+	for _, url := range []string{srv.rtmpURL(stream), srv.flvURL(stream), srv.hlsURL(stream)} {
+		streams, err := ffprobe(ctx, t, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var video, audio bool
+		for _, s := range streams {
+			video = video || s.CodecName == "h264" && s.Width == wantWidth && s.Height == wantHeight
+			audio = audio || s.CodecName == "aac" && s.SampleRate == "48000"
+		}
+		if !video || !audio {
+			t.Fatalf("%s: streams %+v, want H.264 %dx%d and AAC 48 kHz", url, streams, wantWidth, wantHeight)
+		}
+		res, err := decode(ctx, t, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Frames < 25 {
+			t.Fatalf("%s: decoded %d frames", url, res.Frames)
+		}
+	}
+	// A second publisher is refused as over RTMP.
+	if p2, a := webrtcPublish(ctx, t, srv.httpURL("/live/"+stream+"/whip"), "", clip); p2 != nil || a.Status != http.StatusConflict || a.Code != "stream_busy" {
+		t.Fatalf("second WHIP publisher: %+v", a)
+	}
+	a, err := webrtcRequest(ctx, http.MethodDelete, srv.httpURL(p.location))
+	if err != nil || a.Status != http.StatusOK {
+		t.Fatalf("DELETE: %+v %v", a, err)
+	}
+	srv.waitStats(t, stream, "not live", 10*time.Second, func(st streamStats, found bool) bool {
+		return !found || !st.Live
+	})
+}
