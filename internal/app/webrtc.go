@@ -157,12 +157,14 @@ func (a *webrtcAccess) AuthorizePlay(ctx context.Context, req webrtcserver.Reque
 	return a.acc.play(ctx, req.Stream, req.Query)
 }
 
-// writeWebRTCDenied answers a refused WHIP or WHEP request: 401 without
-// credentials (no signature, no or a bad token), 403 with a wrong or
-// expired signature or a user who may not publish, 404 for a stream
-// without a room.
-func writeWebRTCDenied(w http.ResponseWriter, err error) {
+// writeWebRTCDenied answers a refused WHIP or WHEP request. WHEP answers
+// as the other play URLs; WHIP answers 401 without credentials (no
+// signature, no or a bad token), 403 with a wrong or expired signature or
+// a user who may not publish, 404 for a stream without a room.
+func writeWebRTCDenied(w http.ResponseWriter, publish bool, err error) {
 	switch {
+	case !publish:
+		api.WriteAccessError(w, err) // as the other play URLs
 	case errors.Is(err, user.ErrUnauthenticated), errors.Is(err, auth.ErrMissingSignature):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="roomcast"`)
 		httpx.WriteError(w, http.StatusUnauthorized, "unauthorized",

@@ -69,6 +69,7 @@ type roomJSON struct {
 		FLV       string     `json:"flv"`
 		WSFLV     string     `json:"ws_flv"`
 		HLS       string     `json:"hls"`
+		WHEP      string     `json:"whep"`
 		ExpiresAt *time.Time `json:"expires_at"`
 	} `json:"play"`
 	CreatedAt time.Time `json:"created_at"`
@@ -86,6 +87,7 @@ type pushJSON struct {
 	URL       string    `json:"url"`
 	Server    string    `json:"server"`
 	StreamKey string    `json:"stream_key"`
+	WHIP      string    `json:"whip"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 

@@ -386,3 +386,11 @@ func webrtcSendOpus(ctx context.Context, track *webrtc.TrackLocalStaticSample, p
 		f.Close()
 	}
 }
+
+// Shorthands for the tests.
+var (
+	webrtcVideo    = webrtc.RTPCodecTypeVideo
+	webrtcRecvOnly = webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
+)
+
+func webrtcConfig() webrtc.Configuration { return webrtc.Configuration{} }

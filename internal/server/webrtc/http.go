@@ -90,12 +90,16 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, kind, str
 		}
 		if err := authorize(r.Context(), req); err != nil {
 			if s.cfg.Denied != nil {
-				s.cfg.Denied(w, err)
+				s.cfg.Denied(w, kind == KindWHIP, err)
 			} else {
 				httpx.WriteError(w, http.StatusForbidden, "forbidden", err.Error())
 			}
 			return
 		}
+	}
+	if kind == KindWHEP && s.hub.Stream(stream) == nil {
+		s.writeError(w, refuse(http.StatusNotFound, "stream_not_found", "stream %q is not live", stream))
+		return
 	}
 	offer, raw, err := readOffer(r)
 	if err != nil {

@@ -65,9 +65,9 @@ type Config struct {
 	ICE ICE
 	// Authorizer, if set, decides who may publish and play.
 	Authorizer Authorizer
-	// Denied writes the answer to a refused request (the error comes from
-	// the Authorizer); nil answers 403.
-	Denied func(w http.ResponseWriter, err error)
+	// Denied writes the answer to a refused request (err comes from the
+	// Authorizer; publish tells WHIP from WHEP); nil answers 403.
+	Denied func(w http.ResponseWriter, publish bool, err error)
 	// Transcoder starts audio transcoders; nil: WHEP viewers get no audio
 	// and WHIP publishers publish video only.
 	Transcoder Runner
