@@ -109,8 +109,9 @@ test('the room plays over HLS', async () => {
 });
 
 test('the room plays on a phone-sized screen', async () => {
+  // Auto tries WebRTC (WHEP) first.
   const page = await openPage({ path: `/room/${room.id}`, viewport: PHONE });
-  await assertPlays(page, 'flv', 3);
+  await assertPlays(page, 'whep', 3);
   await page.screenshot({ path: shotPath('room-phone'), fullPage: true });
   await page.context().close();
 });
@@ -244,7 +245,7 @@ test('the room page plays again when the host goes live again', async () => {
   await page.waitForSelector('.stage[data-state=ended]', { timeout: 10000 });
   ffmpeg = await goLive();
   await assertResumes(page);
-  assert.equal(await page.evaluate(() => window.__roomcast.kind), 'flv');
+  assert.equal(await page.evaluate(() => window.__roomcast.kind), 'whep');
   // The replay of the first live is listed on the room page and at home.
   await page.waitForSelector('.replay-item:not([disabled])', { timeout: 10000 });
   // The replay plays in the same player, and the page goes back to live.
@@ -252,7 +253,7 @@ test('the room page plays again when the host goes live again', async () => {
   await until('the replay', () => page.evaluate(() => window.__roomcast.kind === 'hls' && location.search.includes('replay=')), 10000);
   await assertResumes(page, 2);
   await page.click('text=回到直播');
-  await until('the live again', () => page.evaluate(() => window.__roomcast.kind === 'flv'), 10000);
+  await until('the live again', () => page.evaluate(() => window.__roomcast.kind === 'whep'), 10000);
   await assertResumes(page, 2);
   await page.context().close();
   const home = await openPage({ path: '/' });

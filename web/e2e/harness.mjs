@@ -60,6 +60,7 @@ export async function startServer({ grace = '2s' } = {}) {
   const add = spawnSync(bin, ['user', 'add', 'root', '--admin', '--password', PASSWORD, ...common], { encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`roomcast user add failed: ${add.stderr}${add.stdout}`);
   const args = ['serve', ...common, '-rtmp-addr', '127.0.0.1:0', '-http-addr', '127.0.0.1:0',
+    '-webrtc-udp-addr', '127.0.0.1:0', '-webrtc-tcp-addr', '127.0.0.1:0',
     '-auth-rate-limit', '1000', '-reconnect-grace', grace, '-hls-segment-duration', '1s', '-log-level', 'info'];
   const proc = track(spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }), 'roomcast');
   let out = '';
@@ -129,15 +130,18 @@ export async function until(what, f, timeout = 20000, every = 200) {
 }
 
 /** Launches the system Chromium headless. Playwright gives it a fresh
- * temporary profile; each newContext() is isolated (its own storage). */
-export async function launch() {
+ * temporary profile; each newContext() is isolated (its own storage).
+ * With fakeMedia, getUserMedia gets Chromium's fake camera and microphone
+ * without asking. */
+export async function launch({ fakeMedia = false } = {}) {
   const exe = process.env.CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(exe)) throw new Error(`${exe} is missing (scripts/install-test-deps.sh installs chromium)`);
   const browser = await chromium.launch({
     executablePath: exe,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required'],
+      '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required',
+      ...(fakeMedia ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : [])],
   });
   cleanups.push(() => browser.close());
   return browser;

@@ -23,7 +23,7 @@ export interface Room {
   viewers: number;
   likes: number;
   owner: { id: string; name: string };
-  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
+  play: { rtmp: string; flv: string; ws_flv: string; hls: string; whep: string; expires_at?: string } | null;
   created_at: string;
   updated_at: string;
 }
@@ -47,6 +47,8 @@ export interface PushURL {
   url: string;
   server: string;
   stream_key: string;
+  /** The signed WHIP URL (WebRTC publish from a browser). */
+  whip: string;
   expires_at: string;
 }
 

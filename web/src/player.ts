@@ -1,12 +1,17 @@
-// Live player: HTTP-FLV through mpegts.js where Media Source Extensions
-// exist (lowest latency), HLS through hls.js, or the browser's own HLS
-// (Safari on iOS). The libraries are loaded on demand.
+// Live player: WebRTC (WHEP) where the browser has it (sub-second latency),
+// else HTTP-FLV through mpegts.js where Media Source Extensions exist,
+// HLS through hls.js, or the browser's own HLS (Safari on iOS). The
+// libraries are loaded on demand.
 
-export type Preference = 'auto' | 'flv' | 'hls';
-export type Kind = 'flv' | 'hls' | 'native';
+import { hangUp, negotiate, rtcLatency } from './webrtc';
+
+export type Preference = 'auto' | 'whep' | 'flv' | 'hls';
+export type Kind = 'whep' | 'flv' | 'hls' | 'native';
 
 /** What the browser can do (see detectCaps). */
 export interface Caps {
+  /** RTCPeerConnection exists (WHEP). */
+  webrtc?: boolean;
   /** mpegts.js can play live FLV (MSE with H.264/AAC). */
   flv: boolean;
   /** hls.js is supported (MSE). */
@@ -16,20 +21,27 @@ export interface Caps {
 }
 
 /**
- * Picks the player for a preference: auto is FLV, then HLS; a preference
- * the browser cannot honour falls back to what it can; null when nothing
- * can play.
+ * Picks the player for a preference: auto is WHEP, then FLV, then HLS; a
+ * preference the browser cannot honour falls back to what it can; null
+ * when nothing can play.
  */
 export function choosePlayer(pref: Preference, caps: Caps): Kind | null {
   const hls: Kind | null = caps.hlsjs ? 'hls' : caps.native ? 'native' : null;
   const flv: Kind | null = caps.flv ? 'flv' : null;
-  if (pref === 'hls') return hls ?? flv;
-  return flv ?? hls;
+  const whep: Kind | null = caps.webrtc ? 'whep' : null;
+  if (pref === 'hls') return hls ?? flv ?? whep;
+  if (pref === 'flv') return flv ?? hls ?? whep;
+  return whep ?? flv ?? hls;
+}
+
+/** The label of a player kind. */
+export function kindName(kind: Kind): string {
+  return { whep: 'WebRTC', flv: 'HTTP-FLV', hls: 'HLS', native: 'HLS (native)' }[kind];
 }
 
 /** Reads a preference from ?player= or storage; anything else is auto. */
 export function parsePreference(v: string | null | undefined): Preference {
-  return v === 'flv' || v === 'hls' ? v : 'auto';
+  return v === 'whep' || v === 'flv' || v === 'hls' ? v : 'auto';
 }
 
 export function detectCaps(video: HTMLVideoElement): Caps {
@@ -37,6 +49,7 @@ export function detectCaps(video: HTMLVideoElement): Caps {
     (window as unknown as { ManagedMediaSource?: { isTypeSupported(t: string): boolean } }).ManagedMediaSource;
   const mse = !!MS && MS.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
   return {
+    webrtc: typeof RTCPeerConnection !== 'undefined',
     flv: mse && typeof ReadableStream !== 'undefined',
     hlsjs: mse,
     native: video.canPlayType('application/vnd.apple.mpegurl') !== '',
@@ -53,6 +66,8 @@ export interface PlayerEvents {
 
 interface Engine {
   destroy(): void;
+  /** Seconds behind live, if known. */
+  latency?(): Promise<number | null>;
 }
 
 /** Plays one URL in a video element until destroyed. */
@@ -83,7 +98,8 @@ export class LivePlayer {
     on('stalled', () => this.ev.state('buffering'));
     on('playing', () => this.ev.state('playing'));
     on('ended', () => this.fail('ended'));
-    if (this.kind === 'flv') await this.startFLV();
+    if (this.kind === 'whep') await this.startWHEP();
+    else if (this.kind === 'flv') await this.startFLV();
     else if (this.kind === 'hls') await this.startHLS();
     else this.startNative();
     if (this.destroyed) return;
@@ -106,6 +122,55 @@ export class LivePlayer {
       }, 1000);
       this.stuckSince = Date.now();
     }
+  }
+
+  /** Seconds the picture is behind live (WebRTC: jitter buffer and half
+   * the round trip; FLV and HLS: the buffered media ahead of the playhead,
+   * or hls.js's own estimate), or null when unknown. */
+  async latency(): Promise<number | null> {
+    if (!this.engine) return null;
+    if (this.engine.latency) return this.engine.latency();
+    const b = this.video.buffered;
+    return b.length > 0 ? Math.max(0, b.end(b.length - 1) - this.video.currentTime) : null;
+  }
+
+  private async startWHEP(): Promise<void> {
+    const pc = new RTCPeerConnection();
+    let location: string | null = null;
+    this.engine = {
+      destroy: () => {
+        hangUp(location);
+        pc.close();
+        this.video.srcObject = null;
+      },
+      latency: () => rtcLatency(pc),
+    };
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.addEventListener('track', (e) => {
+      stream.addTrack(e.track);
+      if (this.video.srcObject !== stream) this.video.srcObject = stream;
+    });
+    let lost: ReturnType<typeof setTimeout> | null = null;
+    pc.addEventListener('connectionstatechange', () => {
+      const st = pc.connectionState;
+      if (st === 'failed' || st === 'closed') this.fail('whep ' + st);
+      else if (st === 'disconnected') lost ??= setTimeout(() => this.fail('whep disconnected'), 5000);
+      else if (lost) {
+        clearTimeout(lost);
+        lost = null;
+      }
+    });
+    try {
+      location = await negotiate(pc, this.url);
+    } catch (e) {
+      // Refused (415 for H.265, 404 not live) or unreachable: fall back.
+      const code = (e as { code?: string }).code ?? String(e);
+      queueMicrotask(() => this.fail('whep ' + code));
+      return;
+    }
+    if (this.destroyed) hangUp(location);
   }
 
   private async startFLV(): Promise<void> {
@@ -154,7 +219,7 @@ export class LivePlayer {
     });
     hls.loadSource(this.url);
     hls.attachMedia(this.video);
-    this.engine = { destroy: () => hls.destroy() };
+    this.engine = { destroy: () => hls.destroy(), latency: async () => (Number.isFinite(hls.latency) && hls.latency > 0 ? hls.latency : null) };
   }
 
   private startNative(): void {

@@ -34,6 +34,26 @@ describe('parsePreference', () => {
   it('accepts flv and hls, anything else is auto', () => {
     expect(parsePreference('flv')).toBe('flv');
     expect(parsePreference('hls')).toBe('hls');
-    for (const v of [null, undefined, '', 'auto', 'FLV', 'rtmp']) expect(parsePreference(v)).toBe('auto');
+    for (const v of [null, undefined, '', 'auto', 'FLV', 'WHEP', 'rtmp']) expect(parsePreference(v)).toBe('auto');
+  });
+});
+
+describe('WebRTC first', () => {
+  const rtc: Caps = { webrtc: true, flv: true, hlsjs: true, native: false };
+  it('auto and whep pick WHEP where RTCPeerConnection exists', () => {
+    expect(choosePlayer('auto', rtc)).toBe('whep');
+    expect(choosePlayer('whep', rtc)).toBe('whep');
+  });
+  it('an explicit FLV or HLS preference is kept', () => {
+    expect(choosePlayer('flv', rtc)).toBe('flv');
+    expect(choosePlayer('hls', rtc)).toBe('hls');
+  });
+  it('whep falls back to FLV, then HLS', () => {
+    expect(choosePlayer('whep', desktop)).toBe('flv');
+    expect(choosePlayer('whep', iosSafari)).toBe('native');
+    expect(choosePlayer('hls', { webrtc: true, flv: false, hlsjs: false, native: false })).toBe('whep');
+  });
+  it('parses whep', () => {
+    expect(parsePreference('whep')).toBe('whep');
   });
 });

@@ -4,7 +4,7 @@ import { clear, h } from '../dom';
 import { describe } from '../errors';
 import { bytes, clock, count, reachable } from '../format';
 import { lang, t, type Key } from '../i18n';
-import { choosePlayer, detectCaps, LivePlayer, parsePreference, type Kind, type Preference } from '../player';
+import { choosePlayer, detectCaps, kindName, LivePlayer, parsePreference, type Kind, type Preference } from '../player';
 import type { Page } from '../router';
 import { icon } from '../icons';
 import { avatar, dateTime, elapsed, emptyBlock, errorBlock, liveBadge, loadingBlock } from '../ui';
@@ -17,6 +17,8 @@ interface Debug {
   url: string;
   state: string;
   ends: string[];
+  /** Seconds behind live, as last measured. */
+  latency: number | null;
 }
 
 type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'unsupported' | 'deleted' | 'muted' | null;
@@ -25,7 +27,7 @@ type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'un
 export const roomPage: Page = (outlet, params, query) => {
   const id = params.id;
   const stop: Array<() => void> = [];
-  const dbg: Debug = { kind: null, url: '', state: 'loading', ends: [] };
+  const dbg: Debug = { kind: null, url: '', state: 'loading', ends: [], latency: null };
   (window as unknown as { __roomcast: Debug }).__roomcast = dbg;
 
   let pref: Preference = parsePreference(query.get('player') ?? localStorage.getItem(PREF_KEY));
@@ -41,6 +43,9 @@ export const roomPage: Page = (outlet, params, query) => {
   // In auto mode, FLV that fails twice before playing (a proxy that
   // buffers it, say) gives way to HLS for the rest of the visit.
   let flvFailures = 0;
+  // In auto mode, WebRTC that fails before playing (UDP and the ICE-TCP
+  // port blocked, an H.265 stream) gives way to FLV for the visit.
+  let whepFailures = 0;
   let played = false;
   let ticks: Array<() => void> = [];
   stop.push(() => ticks.forEach((f) => f()));
@@ -52,6 +57,7 @@ export const roomPage: Page = (outlet, params, query) => {
   const unmute = h('button', { class: 'btn unmute', hidden: true, onclick: () => { video.muted = false; unmute.hidden = true; } }, icon('muted'), ' ', t('player.unmute'));
   const select = h('select', { class: 'player-select', 'aria-label': t('player.choose') },
     h('option', { value: 'auto' }, t('player.auto')),
+    h('option', { value: 'whep' }, 'WebRTC'),
     h('option', { value: 'flv' }, 'HTTP-FLV'),
     h('option', { value: 'hls' }, 'HLS'));
   select.value = pref;
@@ -94,6 +100,7 @@ export const roomPage: Page = (outlet, params, query) => {
   select.addEventListener('change', () => {
     pref = parsePreference(select.value);
     flvFailures = 0;
+    whepFailures = 0;
     localStorage.setItem(PREF_KEY, pref);
     retries = 0;
     start();
@@ -147,13 +154,15 @@ export const roomPage: Page = (outlet, params, query) => {
       kindLabel.textContent = '';
       return;
     }
-    const kind = choosePlayer(pref === 'auto' && flvFailures >= 2 ? 'hls' : pref, detectCaps(video));
+    let effective: Preference = pref;
+    if (pref === 'auto' && whepFailures >= 1) effective = flvFailures >= 2 ? 'hls' : 'flv';
+    const kind = choosePlayer(effective, detectCaps(video));
     played = false;
     dbg.kind = kind;
     if (!kind) return show('unsupported');
-    const url = reachable(kind === 'flv' ? room.play.flv : room.play.hls, location.host);
+    const url = reachable(kind === 'whep' ? room.play.whep : kind === 'flv' ? room.play.flv : room.play.hls, location.host);
     dbg.url = url;
-    kindLabel.textContent = kind === 'flv' ? 'HTTP-FLV' : kind === 'hls' ? 'HLS' : 'HLS (native)';
+    kindLabel.textContent = kindName(kind);
     play(new LivePlayer(video, kind, url, {
       state(s) {
         if (s === 'playing') {
@@ -167,6 +176,7 @@ export const roomPage: Page = (outlet, params, query) => {
         dbg.ends.push(reason);
         player = null;
         if (kind === 'flv' && !played && reason !== 'ended') flvFailures++;
+        if (kind === 'whep' && !played && reason !== 'ended') whepFailures++;
         void afterEnd();
       },
     }));
@@ -178,6 +188,17 @@ export const roomPage: Page = (outlet, params, query) => {
       unmute.hidden = !video.muted;
     });
   }
+
+  // The live player's protocol and how far behind live it plays.
+  const latencyTimer = setInterval(async () => {
+    const p = player;
+    if (!p || !p.live || replay) return;
+    const l = await p.latency().catch(() => null);
+    if (p !== player) return;
+    dbg.latency = l;
+    kindLabel.textContent = kindName(p.kind) + (l === null ? '' : ` · ${t('player.latency', { s: l.toFixed(l < 1 ? 2 : 1) })}`);
+  }, 2000);
+  stop.push(() => clearInterval(latencyTimer));
 
   /** The stream stopped: reconnect while the room is live, else say it ended. */
   async function afterEnd(): Promise<void> {

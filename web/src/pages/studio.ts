@@ -6,6 +6,7 @@ import { Sparkline } from '../graph';
 import { lang, t } from '../i18n';
 import type { Page } from '../router';
 import { describe } from '../errors';
+import { browserLive } from './golive';
 import { dateTime, emptyBlock, errorBlock, liveBadge, loadingBlock, poll, toast, toastError } from '../ui';
 
 /** The host's studio: rooms, push URLs, stream health, moderation, replays. */
@@ -156,6 +157,8 @@ function roomDetail(el: HTMLElement, id: string, go: (href: string) => void, cha
         h('h4', null, 'OBS'),
         copyRow(t('studio.obs_server'), server, 'obs-server'),
         copyRow(t('studio.obs_key'), p.stream_key, 'obs-key'),
+        h('h4', null, 'WebRTC (WHIP)'),
+        copyRow('WHIP', reachable(p.whip, location.host), 'whip-url'),
         h('p', { class: 'muted small' }, t('studio.expires', { time: expires.toLocaleString() })),
         h('pre', { class: 'cmd' }, `ffmpeg -re -i input.mp4 -c:v libx264 -preset veryfast -tune zerolatency -g 50 -c:a aac -f flv '${url}'`));
     };
@@ -226,7 +229,7 @@ function roomDetail(el: HTMLElement, id: string, go: (href: string) => void, cha
       h('div', { class: 'detail-head' },
         h('h1', null, room.title),
         h('a', { class: 'btn', href: `/room/${id}` }, t('studio.open_room'))),
-      h('div', { class: 'detail-grid' }, health, push, moderation, settings, replays));
+      h('div', { class: 'detail-grid' }, health, browserLive(id, stop), push, moderation, settings, replays));
   })();
 
   return () => {
