@@ -5,6 +5,7 @@
 #   docker build --build-arg VERSION=$(git describe --tags --always) \
 #                --build-arg COMMIT=$(git rev-parse --short HEAD) -t roomcast .
 #   docker run -d --name roomcast -p 1935:1935 -p 8080:8080 -p 8443:8443 \
+#     -p 8189:8189/udp -p 8189:8189/tcp -e ROOMCAST_WEBRTC_PUBLIC_IP=HOST_IP \
 #     -v roomcast-data:/data roomcast
 #
 # See docs/deploy.md (configuration file, TLS, reverse proxies, metrics).
@@ -43,7 +44,7 @@ ENV ROOMCAST_DATA=/data \
     ROOMCAST_LOG_FORMAT=json
 VOLUME ["/data"]
 # RTMP, HTTP (API, HTTP-FLV, WebSocket, HLS, web app, /metrics), HTTPS/WSS
-EXPOSE 1935 8080 8443
+EXPOSE 1935 8080 8443 8189/udp 8189/tcp
 # The container runtime sends SIGTERM on stop: roomcast shuts down within
 # -shutdown-grace (10s by default); give "docker stop -t" a few seconds more.
 STOPSIGNAL SIGTERM

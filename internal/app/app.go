@@ -268,6 +268,9 @@ func banner(cfg config.Config, rtmpAddr, httpAddr net.Addr) string {
 	fmt.Fprintf(&b, "  play RTMP:              rtmp://%s/%s/STREAM\n", rtmpHost, cfg.RTMP.App)
 	fmt.Fprintf(&b, "  play HTTP-FLV:          http://%s/%s/STREAM.flv  (WebSocket-FLV: ws://…/STREAM.flv)\n", httpHost, cfg.RTMP.App)
 	fmt.Fprintf(&b, "  play HLS:               http://%s/%s/STREAM.m3u8\n", httpHost, cfg.RTMP.App)
+	if cfg.WebRTC.UDPAddr != "" || cfg.WebRTC.TCPAddr != "" {
+		fmt.Fprintf(&b, "  WebRTC (WHIP / WHEP):   POST http://%s/%s/STREAM/whip, …/STREAM/whep  (media on %s)\n", httpHost, cfg.RTMP.App, webrtcPorts(cfg))
+	}
 	return b.String()
 }
 

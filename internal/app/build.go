@@ -217,6 +217,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	c.registerWebRTCMetrics()
 	return c, nil
 }
 

@@ -8,12 +8,16 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"roomcast/internal/api"
 	"roomcast/internal/auth"
 	"roomcast/internal/config"
 	"roomcast/internal/httpx"
 	"roomcast/internal/media"
+	"roomcast/internal/metrics"
 	"roomcast/internal/room"
 	rtmpserver "roomcast/internal/server/rtmp"
 	webrtcserver "roomcast/internal/server/webrtc"
@@ -176,4 +180,50 @@ func writeWebRTCDenied(w http.ResponseWriter, publish bool, err error) {
 	default:
 		api.WriteAccessError(w, err)
 	}
+}
+
+// registerWebRTCMetrics adds roomcast_webrtc_sessions{kind} and
+// roomcast_webrtc_audio_transcoders, read at scrape time.
+func (c *components) registerWebRTCMetrics() {
+	if c.webrtc == nil {
+		return
+	}
+	srv := c.webrtc
+	c.metrics.Registry().MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: metrics.Namespace, Name: "webrtc_audio_transcoders",
+			Help: "Running WHEP audio transcoders (AAC to Opus, one per stream with WebRTC viewers).",
+		}, func() float64 { return float64(srv.AudioTranscoders()) }),
+		webrtcSessions{srv: srv, desc: prometheus.NewDesc(metrics.Namespace+"_webrtc_sessions",
+			"Open WebRTC sessions, by kind (whip: publishers, whep: viewers).", []string{"kind"}, nil)},
+	)
+}
+
+// webrtcSessions exports the open sessions by kind.
+type webrtcSessions struct {
+	srv  *webrtcserver.Server
+	desc *prometheus.Desc
+}
+
+// Describe implements prometheus.Collector.
+func (w webrtcSessions) Describe(ch chan<- *prometheus.Desc) { ch <- w.desc }
+
+// Collect implements prometheus.Collector.
+func (w webrtcSessions) Collect(ch chan<- prometheus.Metric) {
+	n := w.srv.Sessions()
+	for _, kind := range []string{webrtcserver.KindWHIP, webrtcserver.KindWHEP} {
+		ch <- prometheus.MustNewConstMetric(w.desc, prometheus.GaugeValue, float64(n[kind]), kind)
+	}
+}
+
+// webrtcPorts describes the WebRTC media ports for the banner.
+func webrtcPorts(cfg config.Config) string {
+	var parts []string
+	if a := cfg.WebRTC.UDPAddr; a != "" {
+		parts = append(parts, "UDP "+a)
+	}
+	if a := cfg.WebRTC.TCPAddr; a != "" {
+		parts = append(parts, "TCP "+a)
+	}
+	return strings.Join(parts, ", ")
 }

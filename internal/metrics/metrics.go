@@ -141,7 +141,7 @@ func newCollector(src Sources) *collector {
 		src:               src,
 		streams:           d("streams", "Streams in the registry (live or waiting for their publisher to come back)."),
 		publishers:        d("publishers", "Streams with a publisher now."),
-		viewers:           d("viewers", "Viewers now, by protocol (rtmp, flv, ws-flv, hls).", "protocol"),
+		viewers:           d("viewers", "Viewers now, by protocol (rtmp, flv, ws-flv, hls, webrtc).", "protocol"),
 		rtmpConns:         d("rtmp_connections", "Open RTMP connections (publishers, players and connections still handshaking)."),
 		streamsEnded:      d("streams_ended_total", "Streams that ended."),
 		bytesIn:           d("media_received_bytes_total", "Media bytes received from publishers."),
@@ -182,7 +182,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		publishers := 0
 		// Every protocol is always exported, so that a dashboard's series
 		// exist before the first viewer.
-		viewers := map[string]int{"rtmp": 0, "flv": 0, "ws-flv": 0, "hls": 0}
+		viewers := map[string]int{"rtmp": 0, "flv": 0, "ws-flv": 0, "hls": 0, "webrtc": 0}
 		for _, s := range streams {
 			st := s.Stats()
 			if st.Live {
