@@ -66,7 +66,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlit
 }
 
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user.Service, *room.Service, error) {
+func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -88,6 +88,9 @@ func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user
 		PublicRTMP: cfg.PublicRTMP,
 		App:        cfg.RTMP.App,
 		Viewers:    viewers,
+
+		MaxRoomsPerUser: noLimit(cfg.Quotas.RoomsPerUser),
+		QuotaRefused:    quotaRefused,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("rooms: %w", err)
@@ -120,7 +123,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
-	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub)); err != nil {
+	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -393,6 +396,23 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
+}
+
+// noLimit maps a setting's 0 ("no limit") to -1, the services' "no limit"
+// (their 0 means their default).
+func noLimit(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// quotaRefused counts a refusal past a quota once the metrics exist (they
+// are built last, before anything is served).
+func (c *components) quotaRefused(name string) {
+	if c.metrics != nil {
+		c.metrics.QuotaRefused(name)
+	}
 }
 
 // orNegative maps a configured 0 ("off") to the hub's negative "off".
