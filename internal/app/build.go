@@ -22,6 +22,7 @@ import (
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
 	"roomcast/internal/record"
+	"roomcast/internal/retention"
 	"roomcast/internal/room"
 	"roomcast/internal/server/hls"
 	"roomcast/internal/server/httpflv"
@@ -127,7 +128,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret}, log.With("component", "webhook"))
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
 	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
@@ -396,6 +397,15 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
+}
+
+// chatRetention is the job that prunes chat history past
+// -chat-history-max and -chat-history-max-age.
+func chatRetention(c *components, cfg config.Config, log *slog.Logger) *retention.Chat {
+	return retention.NewChat(c.db, retention.Config{
+		ChatKeep:   cfg.Quotas.ChatHistoryCount,
+		ChatMaxAge: cfg.Quotas.ChatHistoryAge,
+	}, log.With("component", "retention"))
 }
 
 // noLimit maps a setting's 0 ("no limit") to -1, the services' "no limit"

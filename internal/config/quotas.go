@@ -17,7 +17,8 @@ type Quotas struct {
 	ChatHistoryCount int
 	// ChatHistoryAge prunes chat messages older than this.
 	ChatHistoryAge time.Duration
-	// OutboxAge prunes webhook events older than this, delivered or not.
+	// OutboxAge prunes webhook deliveries delivered or abandoned longer
+	// ago than this, and then their events.
 	OutboxAge time.Duration
 }
 
@@ -36,7 +37,7 @@ func (q *Quotas) flags(fs *flag.FlagSet) {
 	fs.IntVar(&q.RoomsPerUser, "max-rooms-per-user", q.RoomsPerUser, "rooms a user (not an admin) may own (0: no limit)")
 	fs.IntVar(&q.ChatHistoryCount, "chat-history-max", q.ChatHistoryCount, "chat messages kept per room; older ones are deleted (0: no limit)")
 	fs.DurationVar(&q.ChatHistoryAge, "chat-history-max-age", q.ChatHistoryAge, "delete chat messages older than this (0: keep)")
-	fs.DurationVar(&q.OutboxAge, "webhook-outbox-max-age", q.OutboxAge, "delete webhook events older than this, delivered or not (0: keep)")
+	fs.DurationVar(&q.OutboxAge, "webhook-outbox-max-age", q.OutboxAge, "delete webhook deliveries delivered or abandoned longer ago than this, and their events (0: keep)")
 }
 
 // validate reports bad quota values through check.
