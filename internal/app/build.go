@@ -22,6 +22,7 @@ import (
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
 	"roomcast/internal/record"
+	"roomcast/internal/quota"
 	"roomcast/internal/retention"
 	"roomcast/internal/room"
 	"roomcast/internal/server/hls"
@@ -237,6 +238,9 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 			}
 			return "", false
 		}
+		if rm.Record && !c.recordingQuotaLeft(ctx, cfg, rm, log) {
+			return "", false
+		}
 		return rm.ID, rm.Record
 	}
 	publicURL := strings.TrimRight(cfg.PublicURL, "/")
@@ -397,6 +401,28 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
+}
+
+// recordingQuotaLeft reports whether the owner of rm may record one more
+// live under -max-recording-bytes-per-user; a refusal is logged and
+// counted. A failing store does not stop the recording.
+func (c *components) recordingQuotaLeft(ctx context.Context, cfg config.Config, rm *store.Room, log *slog.Logger) bool {
+	limit := cfg.Quotas.RecordingBytesPerUser
+	if limit <= 0 {
+		return true
+	}
+	used, err := c.db.RecordingBytesOfOwner(ctx, rm.OwnerID)
+	if err != nil {
+		log.Warn("recording quota not checked", "room", rm.ID, "err", err)
+		return true
+	}
+	if used < limit {
+		return true
+	}
+	c.quotaRefused(quota.RecordingBytesPerUser)
+	log.Warn("live not recorded: the owner's replays use up its quota", "room", rm.ID, "stream", rm.Stream,
+		"owner", rm.OwnerID, "bytes", used, "quota", limit)
+	return false
 }
 
 // chatRetention is the job that prunes chat history past

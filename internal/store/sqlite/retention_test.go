@@ -69,3 +69,35 @@ func TestPruneChatHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordingBytesOfOwner sums the recordings of the owner's rooms only.
+func TestRecordingBytesOfOwner(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	mustUser(t, db, "u1", 0)
+	mustUser(t, db, "u2", 0)
+	mustRoom(t, db, "r1", "u1", 0)
+	mustRoom(t, db, "r2", "u1", 0)
+	mustRoom(t, db, "r3", "u2", 0)
+	n, err := db.RecordingBytesOfOwner(ctx, "u1")
+	checkErr(t, "no recordings", err, nil)
+	if n != 0 {
+		t.Fatalf("no recordings: %d bytes", n)
+	}
+	for i, r := range []struct {
+		room  string
+		bytes int64
+	}{{"r1", 100}, {"r2", 20}, {"r3", 5000}, {"r1", 3}} {
+		rec := &store.Recording{ID: fmt.Sprintf("rec%d", i), RoomID: r.room, Stream: "s"}
+		checkErr(t, "CreateRecording", db.CreateRecording(ctx, rec), nil)
+		_, err := db.UpdateRecording(ctx, rec.ID, func(x *store.Recording) error { x.Bytes = r.bytes; return nil })
+		checkErr(t, "UpdateRecording", err, nil)
+	}
+	for owner, want := range map[string]int64{"u1": 123, "u2": 5000, "nobody": 0} {
+		n, err := db.RecordingBytesOfOwner(ctx, owner)
+		checkErr(t, "RecordingBytesOfOwner", err, nil)
+		if n != want {
+			t.Errorf("%s: %d bytes, want %d", owner, n, want)
+		}
+	}
+}
