@@ -68,6 +68,7 @@ type Config struct {
 	TLS     TLS
 	Limits  Limits
 	WebRTC  WebRTC
+	Quotas  Quotas
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -238,6 +239,7 @@ func Default() Config {
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
 		WebRTC:        defaultWebRTC(),
+		Quotas:        defaultQuotas(),
 	}
 }
 
@@ -319,6 +321,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	c.webrtcFlags(fs)
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
+	c.Quotas.flags(fs)
 	return fs
 }
 
@@ -449,6 +452,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxViewers >= 0, "max-viewers", "must not be negative")
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
+	c.Quotas.validate(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)
