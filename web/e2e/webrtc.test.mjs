@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { client, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
+import { client, cspViolations, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
 
 let srv, api, browser, tokens, rtmpRoom, camRoom;
 
@@ -162,4 +162,10 @@ test('the studio goes live from the camera over WHIP; RTMP, HTTP-FLV and HLS car
   console.log(`WHIP from Chromium: ${st.video.width}x${st.video.height}, AAC ${st.audio.sample_rate} Hz; replay ${rep.duration_ms} ms`);
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+// Last: the WebRTC pages (player, studio with the camera) ran under the
+// server's Content-Security-Policy without a violation.
+test('no WebRTC page broke the Content-Security-Policy', () => {
+  assert.deepEqual(cspViolations, []);
 });
