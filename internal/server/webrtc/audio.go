@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -90,7 +89,6 @@ func (a *audioFeeds) release(f *audioFeed) {
 // on stdout, one 20 ms packet per page, with no input buffering.
 func opusArgs() []string {
 	return []string{
-		"-hide_banner", "-loglevel", "error",
 		"-fflags", "nobuffer", "-probesize", "32", "-analyzeduration", "0",
 		"-f", "aac", "-i", "pipe:0",
 		"-vn", "-c:a", "libopus", "-b:a", "96k", "-ar", "48000", "-ac", "2",
@@ -100,38 +98,50 @@ func opusArgs() []string {
 }
 
 // runAudioFeed transcodes the stream's AAC to Opus on f's track until ctx
-// ends (the last viewer left) or the stream ends.
+// ends (the last viewer left) or the stream ends. The job is supervised:
+// a transcoder that dies is started again and fed from the live edge.
 func (s *Server) runAudioFeed(ctx context.Context, f *audioFeed) {
 	log := s.log.With("stream", f.stream, "role", "whep-audio")
-	err := s.transcodeToOpus(ctx, f, log)
-	if err != nil && ctx.Err() == nil {
-		log.Warn("WHEP audio transcoder stopped: viewers get no audio", "err", err)
-	}
-}
-
-func (s *Server) transcodeToOpus(ctx context.Context, f *audioFeed, log *slog.Logger) error {
 	sub, err := s.hub.Subscribe(f.stream, "")
 	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
+		log.Warn("WHEP audio not started: viewers get no audio", "err", err)
+		return
 	}
 	defer sub.Close()
-	proc, err := s.cfg.Transcoder.Start(ctx, "whep-audio-"+f.stream, opusArgs())
+	stop, err := s.cfg.Transcoder.Run(ctx, Job{
+		Name: "whep-audio " + f.stream,
+		Args: opusArgs(),
+		Done: sub.Stream().Done(),
+		Attach: func(ctx context.Context, stdin io.WriteCloser, stdout io.Reader) error {
+			return transcodeToOpus(ctx, sub, stdin, stdout, f.track)
+		},
+	})
 	if err != nil {
-		return fmt.Errorf("start transcoder: %w", err)
+		log.Warn("WHEP audio transcoder not started: viewers get no audio", "err", err)
+		return
 	}
-	defer proc.Stop()
 	log.Info("WHEP audio transcoder started")
-	defer log.Info("WHEP audio transcoder stopped")
-	errc := make(chan error, 1)
-	go func() { errc <- readOpus(proc.Stdout(), f.track) }()
-	feedErr := feedAAC(ctx, sub, proc.Stdin())
-	_ = proc.Stdin().Close()
-	if feedErr != nil && !errors.Is(feedErr, context.Canceled) && !errors.Is(feedErr, hub.ErrEnded) {
-		return feedErr
+	select {
+	case <-ctx.Done():
+	case <-sub.Stream().Done():
 	}
-	proc.Stop()
-	<-errc
-	return nil
+	stop()
+	log.Info("WHEP audio transcoder stopped")
+}
+
+// transcodeToOpus is one run of a WHEP audio transcoder: the stream's AAC
+// into stdin, Opus from stdout onto the track. It returns nil when the
+// stream or the feed ends, an error when the process or a pipe fails.
+func transcodeToOpus(ctx context.Context, sub *hub.Subscriber, stdin io.WriteCloser, stdout io.Reader, track *webrtc.TrackLocalStaticSample) error {
+	read := make(chan error, 1)
+	go func() { read <- readOpus(stdout, track) }()
+	err := feedAAC(ctx, sub, stdin)
+	_ = stdin.Close()
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, hub.ErrEnded) {
+		<-read // ffmpeg drains its input and ends
+		return nil
+	}
+	return err
 }
 
 // feedAAC writes the stream's AAC frames in ADTS framing to w. Of the

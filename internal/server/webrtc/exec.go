@@ -2,56 +2,64 @@ package webrtc
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"sync"
+	"time"
 )
 
-// ExecRunner runs each transcoder as a plain child process, without
-// restarts; internal/transcode's supervisor replaces it in the server.
+// ExecRunner runs each job's process once, without restarts: a stand-in
+// for internal/transcode's supervisor where it is not wired (tests).
 type ExecRunner struct {
 	// Path is the ffmpeg binary.
 	Path string
 }
 
-// Start implements Runner.
-func (e ExecRunner) Start(ctx context.Context, name string, args []string) (Process, error) {
-	cmd := exec.CommandContext(ctx, e.Path, args...)
+// Run implements Runner.
+func (e ExecRunner) Run(ctx context.Context, job Job) (func(), error) {
+	ctx, cancel := context.WithCancel(ctx)
+	args := append([]string{"-hide_banner", "-nostats", "-nostdin", "-loglevel", "error"}, job.Args...)
+	cmd := exec.Command(e.Path, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		cancel()
+		return nil, fmt.Errorf("%s: %w", job.Name, err)
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		cancel()
+		return nil, fmt.Errorf("%s: %w", job.Name, err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: start %s: %w", name, e.Path, err)
+		cancel()
+		return nil, fmt.Errorf("%s: start %s: %w", job.Name, e.Path, err)
 	}
-	p := &execProcess{cmd: cmd, in: in, out: out, done: make(chan struct{})}
+	done := make(chan struct{})
 	go func() {
-		_ = cmd.Wait()
-		close(p.done)
+		defer close(done)
+		attached := make(chan error, 1)
+		go func() { attached <- job.Attach(ctx, in, out) }()
+		select {
+		case <-attached:
+		case <-ctx.Done():
+		case <-job.Done:
+		}
+		cancel()
+		_ = in.Close()
+		// ffmpeg finishes on the end of its input; kill it if it lingers.
+		t := time.AfterFunc(3*time.Second, func() { _ = cmd.Process.Kill() })
+		defer t.Stop()
+		<-attached
+		if err := cmd.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			_ = err // the process ended by kill or with an error: nothing to restart here
+		}
 	}()
-	return p, nil
-}
-
-type execProcess struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  io.Reader
-	done chan struct{}
-	once sync.Once
-}
-
-func (p *execProcess) Stdin() io.WriteCloser { return p.in }
-func (p *execProcess) Stdout() io.Reader     { return p.out }
-
-func (p *execProcess) Stop() {
-	p.once.Do(func() {
-		_ = p.in.Close()
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}, nil
 }

@@ -40,21 +40,28 @@ type Authorizer interface {
 	AuthorizePlay(ctx context.Context, req Request) error
 }
 
-// Runner starts the ffmpeg processes that bridge audio codecs (AAC to Opus
-// for WHEP, Opus to AAC for WHIP). internal/transcode implements it.
+// Runner runs the supervised ffmpeg jobs that bridge audio codecs (AAC to
+// Opus for WHEP, Opus to AAC for WHIP): internal/transcode's Manager,
+// adapted by the app. A job's process is restarted after it dies, and
+// Attach is called again with the new pipes.
 type Runner interface {
-	Start(ctx context.Context, name string, args []string) (Process, error)
+	// Run starts job and returns at once; stop ends it (closing stdin,
+	// then killing the process after a grace) and waits for it.
+	Run(ctx context.Context, job Job) (stop func(), err error)
 }
 
-// Process is one running transcoder: its input and output pipes.
-type Process interface {
-	// Stdin is the process's input; closing it ends the input.
-	Stdin() io.WriteCloser
-	// Stdout is the process's output; it returns io.EOF once the process
-	// ended.
-	Stdout() io.Reader
-	// Stop ends the process and releases it.
-	Stop()
+// Job is one transcoding job.
+type Job struct {
+	// Name says which job it is, in logs ("whep-audio s_…").
+	Name string
+	// Args are ffmpeg's arguments after the global ones (-hide_banner
+	// -nostats -nostdin -loglevel error): input pipe:0, output pipe:1.
+	Args []string
+	// Attach feeds stdin and reads stdout for one run of the process; it
+	// returns when ctx ends or a pipe fails. Returning nil ends the job.
+	Attach func(ctx context.Context, stdin io.WriteCloser, stdout io.Reader) error
+	// Done, if not nil, ends the job when closed (the hub stream's Done).
+	Done <-chan struct{}
 }
 
 // Config configures the server.
