@@ -112,6 +112,7 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	audio    *audioFeeds
+	certs    certs
 
 	mu       sync.Mutex
 	sessions map[string]entry
@@ -177,9 +178,17 @@ func (s *Server) Close() error {
 		list = append(list, e.s)
 	}
 	s.mu.Unlock()
+	// Closing a peer connection waits for its DTLS and ICE to stop: close
+	// them all at once.
+	var wg sync.WaitGroup
 	for _, sess := range list {
-		sess.close(ErrClosed)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess.close(ErrClosed)
+		}()
 	}
+	wg.Wait()
 	s.cancel()
 	s.wg.Wait()
 	return s.closeICE()

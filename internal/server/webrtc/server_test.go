@@ -219,8 +219,8 @@ func TestRefusals(t *testing.T) {
 	noH264 := strings.ReplaceAll(good, "H264", "H999")
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
-		status                           int
-		code                             string
+		status                          int
+		code                            string
 	}{
 		{"whep not live", "POST", "/live/nosuch/whep", "application/sdp", good, 404, "stream_not_found"},
 		{"whep not sdp", "POST", "/live/live1/whep", "text/plain", good, 415, "unsupported_media_type"},

@@ -74,7 +74,12 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	case err != nil:
 		return "", "", fmt.Errorf("subscribe: %w", err)
 	}
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	pcConfig, err := s.certs.config()
+	if err != nil {
+		sub.Close()
+		return "", "", err
+	}
+	pc, err := s.api.NewPeerConnection(pcConfig)
 	if err != nil {
 		sub.Close()
 		return "", "", fmt.Errorf("new peer connection: %w", err)

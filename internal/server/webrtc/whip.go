@@ -67,7 +67,12 @@ func (s *Server) startWHIP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	case err != nil:
 		return "", "", fmt.Errorf("publish: %w", err)
 	}
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	pcConfig, err := s.certs.config()
+	if err != nil {
+		pub.Close(err)
+		return "", "", err
+	}
+	pc, err := s.api.NewPeerConnection(pcConfig)
 	if err != nil {
 		pub.Close(err)
 		return "", "", fmt.Errorf("new peer connection: %w", err)
