@@ -3,6 +3,7 @@ package webrtc
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -66,19 +67,16 @@ type ICE struct {
 	IncludeLoopback bool
 }
 
-// newAPI builds the pion API every session uses: codecs, the default
-// interceptors (NACK, RTCP reports, TWCC) and the shared ICE sockets.
-func newAPI(cfg ICE, lf logging.LoggerFactory) (*webrtc.API, func() error, error) {
+// newAPIs builds the pion APIs the sessions use, sharing the ICE sockets:
+// publish (WHIP) with the default interceptors (NACK, RTCP reports,
+// statistics, TWCC feedback so that the browser's encoder finds its
+// bitrate), and play (WHEP) with only NACK retransmission and RTCP sender
+// reports (lip sync): a pre-encoded stream has no use for congestion
+// feedback or statistics, which would cost CPU on every packet of every
+// viewer.
+func newAPIs(cfg ICE, lf logging.LoggerFactory) (publish, play *webrtc.API, closeICE func() error, err error) {
 	if cfg.UDP == nil && cfg.TCP == nil {
-		return nil, nil, fmt.Errorf("webrtc: no UDP socket and no TCP listener for ICE")
-	}
-	m, err := newMediaEngine()
-	if err != nil {
-		return nil, nil, err
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, nil, fmt.Errorf("webrtc interceptors: %w", err)
+		return nil, nil, nil, fmt.Errorf("webrtc: no UDP socket and no TCP listener for ICE")
 	}
 	se := webrtc.SettingEngine{LoggerFactory: lf}
 	var networks []webrtc.NetworkType
@@ -95,22 +93,7 @@ func newAPI(cfg ICE, lf logging.LoggerFactory) (*webrtc.API, func() error, error
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 		closers = append(closers, mux.Close)
 	}
-	se.SetNetworkTypes(networks)
-	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
-	// Browsers' mDNS host names need not be resolved: the peer's address
-	// is learnt from its connectivity checks (peer-reflexive).
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if len(cfg.PublicIPs) > 0 {
-		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
-			External:        cfg.PublicIPs,
-			AsCandidateType: webrtc.ICECandidateTypeHost,
-			Mode:            webrtc.ICEAddressRewriteReplace,
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("webrtc public IPs: %w", err)
-		}
-	}
-	closeAll := func() error {
+	closeICE = func() error {
 		var first error
 		for _, c := range closers {
 			if err := c(); err != nil && first == nil {
@@ -119,6 +102,47 @@ func newAPI(cfg ICE, lf logging.LoggerFactory) (*webrtc.API, func() error, error
 		}
 		return first
 	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return api, closeAll, nil
+	se.SetNetworkTypes(networks)
+	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	// Browsers' mDNS host names need not be resolved: the peer's address
+	// is learnt from its connectivity checks (peer-reflexive).
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
+	if len(cfg.PublicIPs) > 0 {
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			_ = closeICE()
+			return nil, nil, nil, fmt.Errorf("webrtc public IPs: %w", err)
+		}
+	}
+	build := func(interceptors func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
+		m, err := newMediaEngine()
+		if err != nil {
+			return nil, err
+		}
+		ir := &interceptor.Registry{}
+		if err := interceptors(m, ir); err != nil {
+			return nil, fmt.Errorf("webrtc interceptors: %w", err)
+		}
+		return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	}
+	if publish, err = build(webrtc.RegisterDefaultInterceptors); err != nil {
+		_ = closeICE()
+		return nil, nil, nil, err
+	}
+	play, err = build(func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
+		if err := webrtc.ConfigureNack(m, ir); err != nil {
+			return err
+		}
+		return webrtc.ConfigureRTCPReports(ir)
+	})
+	if err != nil {
+		_ = closeICE()
+		return nil, nil, nil, err
+	}
+	return publish, play, closeICE, nil
 }

@@ -107,7 +107,8 @@ type Server struct {
 	cfg      Config
 	hub      *hub.Hub
 	log      *slog.Logger
-	api      *webrtc.API
+	api      *webrtc.API // WHIP sessions
+	playAPI  *webrtc.API // WHEP sessions
 	closeICE func() error
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -140,13 +141,13 @@ func New(cfg Config, h *hub.Hub, log *slog.Logger) (*Server, error) {
 	if cfg.FFmpeg == "" {
 		cfg.FFmpeg = "ffmpeg"
 	}
-	api, closeICE, err := newAPI(cfg.ICE, slogFactory{log: log})
+	api, playAPI, closeICE, err := newAPIs(cfg.ICE, slogFactory{log: log})
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, hub: h, log: log, api: api, closeICE: closeICE,
+		cfg: cfg, hub: h, log: log, api: api, playAPI: playAPI, closeICE: closeICE,
 		ctx: ctx, cancel: cancel,
 		sessions: make(map[string]entry),
 		counts:   make(map[string]int),

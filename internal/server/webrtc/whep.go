@@ -79,7 +79,7 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 		sub.Close()
 		return "", "", err
 	}
-	pc, err := s.api.NewPeerConnection(pcConfig)
+	pc, err := s.playAPI.NewPeerConnection(pcConfig)
 	if err != nil {
 		sub.Close()
 		return "", "", fmt.Errorf("new peer connection: %w", err)
