@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-		"time"
+	"time"
 
 	"roomcast/internal/store"
 	"roomcast/internal/store/internal/schema"
