@@ -185,8 +185,8 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 	w := rawWriter(t)
 	now := func() time.Time { return t0 }
 	ms := []schema.Migration{
-		{1, "a", `CREATE TABLE a (x INTEGER);`},
-		{2, "b", `CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);`},
+		{Version: 1, Name: "a", SQL: `CREATE TABLE a (x INTEGER);`},
+		{Version: 2, Name: "b", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);`},
 	}
 	if _, _, err := migrate(ctx, w, ms, now); err == nil || !strings.Contains(err.Error(), "0002_b") {
 		t.Fatalf("migrate error = %v, want one naming 0002_b", err)
@@ -210,16 +210,16 @@ func TestMigrateRefusesUnknownVersion(t *testing.T) {
 	ctx := t.Context()
 	w := rawWriter(t)
 	now := func() time.Time { return t0 }
-	if _, _, err := migrate(ctx, w, []schema.Migration{{1, "a", `CREATE TABLE a (x INTEGER);`}, {2, "b", `CREATE TABLE b (x INTEGER);`}}, now); err != nil {
+	if _, _, err := migrate(ctx, w, []schema.Migration{{Version: 1, Name: "a", SQL: `CREATE TABLE a (x INTEGER);`}, {Version: 2, Name: "b", SQL: `CREATE TABLE b (x INTEGER);`}}, now); err != nil {
 		t.Fatal(err)
 	}
 	// A build that has 1 and 3 but not 2 must not run against this file.
-	_, _, err := migrate(ctx, w, []schema.Migration{{1, "a", ``}, {3, "c", `CREATE TABLE c (x INTEGER);`}}, now)
+	_, _, err := migrate(ctx, w, []schema.Migration{{Version: 1, Name: "a", SQL: ``}, {Version: 3, Name: "c", SQL: `CREATE TABLE c (x INTEGER);`}}, now)
 	if err == nil || errors.Is(err, store.ErrSchemaTooNew) || tableExists(t, w, "c") {
 		t.Fatalf("migrate error = %v, want a refusal that is not ErrSchemaTooNew and no table c", err)
 	}
 	// A build that knows only 1 is too old.
-	_, _, err = migrate(ctx, w, []schema.Migration{{1, "a", ``}}, now)
+	_, _, err = migrate(ctx, w, []schema.Migration{{Version: 1, Name: "a", SQL: ``}}, now)
 	if !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Fatalf("migrate error = %v, want ErrSchemaTooNew", err)
 	}
