@@ -1,9 +1,9 @@
 package sqlite
 
 import (
-		"path/filepath"
+	"path/filepath"
 	"testing"
-	
+
 	"roomcast/internal/store"
 )
 

@@ -103,4 +103,3 @@ func show(v any) string {
 	}
 	return s + "}"
 }
-
