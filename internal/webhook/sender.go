@@ -93,7 +93,7 @@ func (s *sender) fill() time.Duration {
 // dispatch does fill's work on the deliveries due at now.
 func (s *sender) dispatch(now time.Time) {
 	d := s.d
-	due, err := d.st.DueDeliveries(s.ctx, now, fetchLimit)
+	due, err := d.st.ClaimDeliveries(s.ctx, d.cfg.Claimer, now, d.cfg.Lease, fetchLimit)
 	if err != nil {
 		if s.ctx.Err() == nil {
 			d.log.Error("webhook outbox read failed", "err", err)

@@ -80,7 +80,8 @@ func scanPending(s rowScanner) (*store.PendingDelivery, error) {
 
 // DueDeliveries returns up to limit deliveries, neither delivered nor
 // abandoned, whose next attempt is due at now, the longest-waiting first,
-// each with its event. It claims nothing.
+// each with its event, whoever has claimed them. It claims nothing:
+// dispatchers use ClaimDeliveries; this is for inspection and tests.
 func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.PendingDelivery, error) {
 	out, err := queryAll(ctx, db, `SELECT `+pendingCols+`
 		FROM deliveries d JOIN events e ON e.id = d.event_id
@@ -97,7 +98,7 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]st
 // the attempt. Marking a delivered delivery again changes nothing. It fails
 // with store.ErrNotFound if there is no such delivery.
 func (db *DB) MarkDelivered(ctx context.Context, eventID, url string, at time.Time) error {
-	err := db.updateDelivery(ctx, `UPDATE deliveries SET delivered_at = $1, attempts = attempts + 1, last_error = ''
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET delivered_at = $1, attempts = attempts + 1, last_error = '', claimed_by = NULL, claimed_until = NULL
 		WHERE event_id = $2 AND url = $3 AND delivered_at IS NULL`, trunc(at), eventID, url)
 	if err != nil {
 		return fmt.Errorf("postgres: mark event %q delivered to %s: %w", eventID, url, err)
@@ -110,7 +111,7 @@ func (db *DB) MarkDelivered(ctx context.Context, eventID, url string, at time.Ti
 // why it failed (truncated to 1 KiB). A delivery already delivered is left
 // alone. It fails with store.ErrNotFound if there is no such delivery.
 func (db *DB) MarkFailed(ctx context.Context, eventID, url string, attempts int, next time.Time, lastErr string) error {
-	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = $1, next_attempt_at = $2, last_error = $3
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = $1, next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL
 		WHERE event_id = $4 AND url = $5 AND delivered_at IS NULL`,
 		max(attempts, 0), trunc(next), truncateUTF8(lastErr, maxLastError), eventID, url)
 	if err != nil {
@@ -127,7 +128,7 @@ func (db *DB) MarkFailed(ctx context.Context, eventID, url string, attempts int,
 // already abandoned delivery is left alone. It fails with store.ErrNotFound
 // if there is no such delivery.
 func (db *DB) MarkAbandoned(ctx context.Context, eventID, url string, attempts int, at time.Time, lastErr string) error {
-	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = $1, abandoned_at = $2, last_error = $3
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = $1, abandoned_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL
 		WHERE event_id = $4 AND url = $5 AND delivered_at IS NULL AND abandoned_at IS NULL`,
 		max(attempts, 0), trunc(at), truncateUTF8(lastErr, maxLastError), eventID, url)
 	if err != nil {

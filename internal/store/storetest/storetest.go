@@ -73,6 +73,8 @@ type Store interface {
 	MarkFailed(ctx context.Context, eventID, url string, attempts int, next time.Time, lastErr string) error
 	MarkAbandoned(ctx context.Context, eventID, url string, attempts int, at time.Time, lastErr string) error
 	PruneDelivered(ctx context.Context, before time.Time) (int64, error)
+	ClaimDeliveries(ctx context.Context, claimer string, now time.Time, lease time.Duration, limit int) ([]store.PendingDelivery, error)
+	ReleaseDeliveries(ctx context.Context, claimer string) error
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -120,6 +122,8 @@ func Run(t *testing.T, open Opener) {
 		{"EnqueueEvent", testEnqueueEvent},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"MarkAbandoned", testMarkAbandoned},
+		{"ClaimDeliveries", testClaimDeliveries},
+		{"ClaimDeliveriesConcurrent", testClaimDeliveriesConcurrent},
 		{"ForeignKeyAndConflict", testForeignKeyAndConflict},
 		{"Ping", testPing},
 	} {

@@ -1,0 +1,153 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"roomcast/internal/pgtest"
+	"roomcast/internal/store"
+	"roomcast/internal/store/postgres"
+	"roomcast/internal/webhook"
+)
+
+// cluster is the Postgres server of the tests where several dispatchers,
+// as on several nodes, share one outbox.
+var cluster *pgtest.Cluster
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunMain(m, &cluster)) }
+
+// The Postgres store is a webhook outbox.
+var _ webhook.Store = (*postgres.DB)(nil)
+
+// openPG opens a fresh Postgres database, closed when the test ends.
+func openPG(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), cluster.NewDatabase(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Two nodes' dispatchers on one outbox deliver each event once.
+func TestTwoDispatchersDeliverEachEventOnce(t *testing.T) {
+	db := openPG(t)
+	rc := newReceiver(t, nil)
+	cfgA, cfgB := testConfig(rc.URL), testConfig(rc.URL)
+	cfgA.Claimer, cfgB.Claimer = "node-a", "node-b"
+	a, b := webhook.New(db, cfgA, testLog(t)), webhook.New(db, cfgB, testLog(t))
+	stopA, stopB := run(t, a), run(t, b)
+	const events = 30
+	for i := range events {
+		d := a
+		if i%2 == 1 {
+			d = b
+		}
+		emit(t, d, webhook.Event{Type: webhook.TypeRoomLive, Stream: "s"})
+	}
+	waitFor(t, 30*time.Second, "every event delivered", func() bool {
+		return a.Stats().Delivered+b.Stats().Delivered >= events
+	})
+	stopA()
+	stopB()
+	seen := map[string]int{}
+	for _, r := range rc.requests() {
+		seen[r.header.Get(webhook.HeaderDelivery)]++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s sent %d times", id, n)
+		}
+	}
+	if len(seen) != events || a.Stats().Delivered+b.Stats().Delivered != events {
+		t.Errorf("%d events received, %d+%d delivered; want %d", len(seen), a.Stats().Delivered, b.Stats().Delivered, events)
+	}
+	if ps := due(t, db, time.Now().Add(time.Hour)); len(ps) != 0 {
+		t.Errorf("still due: %+v", ps)
+	}
+}
+
+// A node that dies holding a claim (its request in flight, nothing recorded,
+// nothing released) does not lose the event: another node sends it once
+// the claim's lease has ended, and not before.
+func TestDeadNodesClaimIsTakenOverAfterLease(t *testing.T) {
+	db := openPG(t)
+	rc := newReceiver(t, hang)
+	cfg := testConfig(rc.URL)
+	cfg.Timeout = time.Second // lease: 2×1s + 5s = 7s
+	cfgA, cfgB := cfg, cfg
+	cfgA.Claimer, cfgB.Claimer = "node-a", "node-b"
+	dying := &dyingStore{Store: db}
+	a := webhook.New(dying, cfgA, testLog(t))
+	stopA := run(t, a)
+	emit(t, a, webhook.Event{Type: webhook.TypeStreamPublished, Stream: "s"})
+	waitFor(t, 10*time.Second, "node A's request", func() bool { return rc.count() == 1 })
+	dying.dead.Store(true) // from here A can neither record nor release anything
+	stopA()
+
+	rc.setAnswer(nil)
+	b := webhook.New(db, cfgB, testLog(t))
+	run(t, b)
+	waitFor(t, 30*time.Second, "node B's delivery", func() bool { return b.Stats().Delivered == 1 })
+	reqs := rc.requests()
+	if len(reqs) != 2 || reqs[0].header.Get(webhook.HeaderDelivery) != reqs[1].header.Get(webhook.HeaderDelivery) {
+		t.Fatalf("receiver got %d requests; want A's and then B's of the same event", len(reqs))
+	}
+	// A claimed the delivery before sending it, so B's request comes at
+	// least a lease (7s) after that claim: allow for A's request being a
+	// little after its claim.
+	if gap := reqs[1].at.Sub(reqs[0].at); gap < 6*time.Second {
+		t.Errorf("B sent %v after A: before A's lease ended", gap)
+	}
+	wantStats(t, b, webhook.Stats{Delivered: 1})
+}
+
+// dyingStore is a webhook outbox that stops working once dead is set, as
+// the store of a process that was killed.
+type dyingStore struct {
+	webhook.Store
+	dead atomic.Bool
+}
+
+var errDead = errors.New("the node is dead")
+
+func (s *dyingStore) ClaimDeliveries(ctx context.Context, claimer string, now time.Time, lease time.Duration, limit int) ([]store.PendingDelivery, error) {
+	if s.dead.Load() {
+		return nil, errDead
+	}
+	return s.Store.ClaimDeliveries(ctx, claimer, now, lease, limit)
+}
+
+func (s *dyingStore) ReleaseDeliveries(ctx context.Context, claimer string) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.Store.ReleaseDeliveries(ctx, claimer)
+}
+
+func (s *dyingStore) MarkDelivered(ctx context.Context, eventID, url string, at time.Time) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.Store.MarkDelivered(ctx, eventID, url, at)
+}
+
+func (s *dyingStore) MarkFailed(ctx context.Context, eventID, url string, attempts int, next time.Time, lastErr string) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.Store.MarkFailed(ctx, eventID, url, attempts, next, lastErr)
+}
+
+func (s *dyingStore) MarkAbandoned(ctx context.Context, eventID, url string, attempts int, at time.Time, lastErr string) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.Store.MarkAbandoned(ctx, eventID, url, attempts, at, lastErr)
+}
