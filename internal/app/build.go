@@ -28,7 +28,6 @@ import (
 	rtmpserver "roomcast/internal/server/rtmp"
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
-	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
@@ -36,7 +35,7 @@ import (
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db      *sqlite.DB
+	db      Store
 	hub     *hub.Hub
 	bus     *bus.Memory
 	chat    *chat.Server
@@ -56,17 +55,8 @@ type components struct {
 	chatConns connLimit   // -max-chat-connections
 }
 
-// openStore opens the database in the data directory.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName), log.With("component", "store"))
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return db, nil
-}
-
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user.Service, *room.Service, error) {
+func services(db Store, cfg config.Config, viewers func(string) int) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
