@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"roomcast/internal/config"
 	"roomcast/internal/pgtest"
 	"roomcast/internal/store/postgres"
+	"roomcast/internal/store/sqlite"
 )
 
 // pgOutage is how long the outage test keeps Postgres stopped.
@@ -177,4 +180,35 @@ func pgRunChildToExit(t *testing.T, cfg config.Config) (code int, stderr string)
 		t.Fatal(err)
 	}
 	return cmd.ProcessState.ExitCode(), out.String()
+}
+
+// The same refusal on one node: a SQLite file migrated by a newer roomcast.
+func TestSQLiteNewerSchemaRefusesToStart(t *testing.T) {
+	cfg := testConfig(t)
+	ctx := testContext(t)
+	path := filepath.Join(cfg.DataDir, sqlite.FileName)
+	db, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := ms[len(ms)-1].Version
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from_a_newer_roomcast', 0)`, known+1)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := pgRunChildToExit(t, cfg)
+	want := "database schema version " + strconv.Itoa(known+1) + " is newer than this roomcast (" + strconv.Itoa(known) + "); upgrade roomcast"
+	if code == 0 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit code %d, stderr:\n%s\nwant a non-zero exit saying %q", code, stderr, want)
+	}
 }
