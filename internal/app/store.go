@@ -10,6 +10,7 @@ import (
 	"roomcast/internal/chat"
 	"roomcast/internal/config"
 	"roomcast/internal/record"
+	"roomcast/internal/retention"
 	"roomcast/internal/room"
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store/postgres"
@@ -29,6 +30,8 @@ type Store interface {
 	record.RetentionStore
 	vod.Store
 	api.Replays
+	retention.ChatStore
+	RecordingBytesOfOwner(ctx context.Context, ownerID string) (int64, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -70,6 +70,7 @@ type Config struct {
 	Record  Record
 	TLS     TLS
 	Limits  Limits
+	Quotas  Quotas
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -239,6 +240,7 @@ func Default() Config {
 		ShutdownGrace: 10 * time.Second,
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
+		Quotas:        defaultQuotas(),
 	}
 }
 
@@ -320,6 +322,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxViewers, "max-viewers", c.Limits.MaxViewers, "RTMP, HTTP-FLV and WebSocket-FLV viewers of all streams together (0: no limit)")
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
+	c.Quotas.flags(fs)
 	return fs
 }
 
@@ -453,6 +456,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxViewers >= 0, "max-viewers", "must not be negative")
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
+	c.Quotas.validate(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)

@@ -40,6 +40,7 @@ type Config struct {
 	HTTP         *http.Client     // nil: a client of its own; redirects are never followed
 	Now          func() time.Time // clock; default time.Now
 	PollInterval time.Duration    // how often Run looks for due deliveries besides Emit's wake-ups; default 1s
+	Retention    time.Duration    // how long delivered and abandoned deliveries are kept; default 7 days, negative: forever
 	// Claimer names this Dispatcher's claims on deliveries in the outbox;
 	// default: a new random ID. Dispatchers sharing an outbox need
 	// different ones.
@@ -59,6 +60,7 @@ const (
 	DefaultMinBackoff   = time.Second
 	DefaultMaxBackoff   = 10 * time.Minute
 	DefaultPollInterval = time.Second
+	DefaultRetention    = 7 * 24 * time.Hour
 )
 
 // Tuning that is not configurable.
@@ -67,8 +69,6 @@ const (
 	maxInFlight = 4
 	// fetchLimit is how many due deliveries one look at the outbox returns.
 	fetchLimit = 100
-	// retention is how long delivered and abandoned deliveries are kept.
-	retention = 7 * 24 * time.Hour
 	// pruneEvery is how often Run prunes the outbox.
 	pruneEvery = time.Hour
 	// markTimeout bounds recording an attempt's outcome, which is done even
@@ -125,6 +125,9 @@ func New(st Store, cfg Config, log *slog.Logger) *Dispatcher {
 		cfg.MaxBackoff = DefaultMaxBackoff
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
@@ -291,6 +294,8 @@ func (d *Dispatcher) Stats() Stats {
 	}
 }
 
+// prune deletes delivered and abandoned deliveries older than
+// Config.Retention.
 // release gives up the claims of this Dispatcher once Run or Flush is done
 // with them, so that another node (or the next Run) may send them at once.
 func (d *Dispatcher) release(ctx context.Context) {
@@ -303,7 +308,10 @@ func (d *Dispatcher) release(ctx context.Context) {
 
 // prune deletes delivered and abandoned deliveries older than retention.
 func (d *Dispatcher) prune(ctx context.Context) {
-	n, err := d.st.PruneDelivered(ctx, d.cfg.Now().Add(-retention))
+	if d.cfg.Retention < 0 {
+		return
+	}
+	n, err := d.st.PruneDelivered(ctx, d.cfg.Now().Add(-d.cfg.Retention))
 	switch {
 	case err != nil && ctx.Err() == nil:
 		d.log.Error("webhook outbox prune failed", "err", err)

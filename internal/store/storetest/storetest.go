@@ -76,6 +76,9 @@ type Store interface {
 	ClaimDeliveries(ctx context.Context, claimer string, now time.Time, lease time.Duration, limit int) ([]store.PendingDelivery, error)
 	ReleaseDeliveries(ctx context.Context, claimer string) error
 
+	PruneChatHistory(ctx context.Context, keep int, before time.Time) (int64, error)
+	RecordingBytesOfOwner(ctx context.Context, ownerID string) (int64, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -125,6 +128,8 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"ClaimDeliveriesConcurrent", testClaimDeliveriesConcurrent},
 		{"ForeignKeyAndConflict", testForeignKeyAndConflict},
+		{"PruneChatHistory", testPruneChatHistory},
+		{"RecordingBytesOfOwner", testRecordingBytesOfOwner},
 		{"Ping", testPing},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
