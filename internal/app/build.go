@@ -119,7 +119,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,

@@ -70,3 +70,16 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Store,
 	log.Info("store: sqlite", "path", path)
 	return db, nil
 }
+
+// webhookClaimer names this node's claims on the webhook outbox. On SQLite
+// one process owns the outbox, so the name is fixed: after a crash, the next
+// start sends at once what the crashed process had claimed, as a single node
+// always did. On Postgres every process has a name of its own (the
+// Dispatcher's random default): a dead node's claims pass to the others when
+// their lease ends.
+func webhookClaimer(cfg config.Config) string {
+	if cfg.DatabaseURL == "" {
+		return "local"
+	}
+	return ""
+}
