@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -109,11 +110,19 @@ func New() (*Cluster, error) {
 	if err := c.initdb(); err != nil {
 		return nil, err
 	}
-	if c.port, err = freePort(); err != nil {
-		return nil, fmt.Errorf("pgtest: %w", err)
-	}
-	if err := c.Start(); err != nil {
-		return nil, err
+	// The free port may be taken by another process (another test package
+	// starting its server) before postgres binds it: then try another.
+	for attempt := 1; ; attempt++ {
+		if c.port, err = freePort(); err != nil {
+			return nil, fmt.Errorf("pgtest: %w", err)
+		}
+		err = c.Start()
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "could not bind") {
+			return nil, err
+		}
 	}
 	ok = true
 	return c, nil
