@@ -212,3 +212,17 @@ func TestSQLiteNewerSchemaRefusesToStart(t *testing.T) {
 		t.Fatalf("exit code %d, stderr:\n%s\nwant a non-zero exit saying %q", code, stderr, want)
 	}
 }
+
+// A node whose Postgres cannot be reached at start exits non-zero saying
+// so (a supervisor restarts it), rather than serving without a database.
+func TestPostgresUnreachableAtStart(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := pgRunChildToExit(t, testConfig(t, func(c *config.Config) { c.DatabaseURL = url }))
+	if code == 0 || !strings.Contains(stderr, "store: database unavailable") {
+		t.Fatalf("exit code %d, stderr:\n%s\nwant a non-zero exit saying the database is unavailable", code, stderr)
+	}
+}
