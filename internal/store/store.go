@@ -2,8 +2,10 @@
 // (accounts, sessions, rooms, the webhook outbox) and the errors its
 // implementations return.
 //
-// The implementations live in subpackages (store/sqlite, later store/postgres)
-// and expose their operations as methods on a concrete type. The domain
+// The implementations live in subpackages (store/sqlite for one node,
+// store/postgres for a cluster) and expose their operations as methods on a
+// concrete type, with the same contracts: store/storetest is the conformance
+// suite both run. The domain
 // packages (user, room, auth, webhook, …) do not import an implementation:
 // each declares the small interface it needs, with a subset of those methods,
 // and the app wires a concrete store in. Every implementation returns the
