@@ -1,10 +1,13 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -151,4 +154,64 @@ func (s *dyingStore) MarkAbandoned(ctx context.Context, eventID, url string, att
 		return errDead
 	}
 	return s.Store.MarkAbandoned(ctx, eventID, url, attempts, at, lastErr)
+}
+
+// While Postgres is down the dispatcher keeps running: Emit fails with
+// store.ErrUnavailable, the outbox read failure is logged once (not every
+// poll), and once Postgres is back the same dispatcher delivers again.
+func TestDispatcherSurvivesPostgresOutage(t *testing.T) {
+	pg := pgtest.Start(t) // a server of its own: this test stops it
+	db, err := postgres.Open(t.Context(), pg.NewDatabase(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rc := newReceiver(t, nil)
+	logs := &lockedBuffer{}
+	d := webhook.New(db, testConfig(rc.URL), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	run(t, d)
+	emit(t, d, webhook.Event{Type: webhook.TypeRoomLive, Stream: "s"})
+	waitFor(t, 10*time.Second, "the first delivery", func() bool { return d.Stats().Delivered == 1 })
+
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Emit(t.Context(), webhook.Event{Type: webhook.TypeRoomEnded, Stream: "s"}); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Emit with Postgres down = %v, want ErrUnavailable", err)
+	}
+	waitFor(t, 10*time.Second, "three failed reads of the outbox", func() bool {
+		return strings.Count(logs.String(), "webhook outbox read failed") >= 3
+	})
+	if n := strings.Count(logs.String(), "level=ERROR msg=\"webhook outbox read failed"); n != 1 {
+		t.Errorf("%d error lines for one outage, want 1:\n%s", n, logs)
+	}
+
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "an Emit after Postgres is back", func() bool {
+		return d.Emit(t.Context(), webhook.Event{Type: webhook.TypeRoomEnded, Stream: "s"}) == nil
+	})
+	waitFor(t, 10*time.Second, "the delivery after the outage", func() bool { return d.Stats().Delivered == 2 })
+	waitFor(t, 10*time.Second, "the recovery logged", func() bool {
+		return strings.Contains(logs.String(), "webhook outbox readable again")
+	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
