@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,4 +149,45 @@ func TestRedact(t *testing.T) {
 	if _, err := Redact("mysql://h/db"); err == nil {
 		t.Error("Redact accepted mysql://")
 	}
+}
+
+// Every method of the SQLite store has a Postgres twin with the same
+// signature (but the file path and the URL, which only one of them has), so
+// the app can run on either.
+func TestMethodsMatchSQLite(t *testing.T) {
+	lite, pg := reflect.TypeFor[*sqlite.DB](), reflect.TypeFor[*DB]()
+	for i := range lite.NumMethod() {
+		m := lite.Method(i)
+		if m.Name == "Path" {
+			continue
+		}
+		twin, ok := pg.MethodByName(m.Name)
+		if !ok {
+			t.Errorf("sqlite.DB has %s, postgres.DB does not", m.Name)
+			continue
+		}
+		// Compare without the receiver.
+		if a, b := signature(m.Type), signature(twin.Type); a != b {
+			t.Errorf("%s: sqlite %s, postgres %s", m.Name, a, b)
+		}
+	}
+	for i := range pg.NumMethod() {
+		if m := pg.Method(i); m.Name != "Addr" {
+			if _, ok := lite.MethodByName(m.Name); !ok {
+				t.Errorf("postgres.DB has %s, sqlite.DB does not", m.Name)
+			}
+		}
+	}
+}
+
+// signature renders a method type without its receiver.
+func signature(f reflect.Type) string {
+	var in, out []string
+	for i := 1; i < f.NumIn(); i++ {
+		in = append(in, f.In(i).String())
+	}
+	for i := range f.NumOut() {
+		out = append(out, f.Out(i).String())
+	}
+	return "(" + strings.Join(in, ", ") + ") (" + strings.Join(out, ", ") + ")"
 }
