@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"roomcast/internal/config"
 )
 
 // TestWebRTCRefusals: WHIP and WHEP refuse what RTMP and the play URLs
@@ -137,5 +139,40 @@ func TestWebRTCHEVCRefused(t *testing.T) {
 	a, err := webrtcPost(ctx, srv.httpURL("/live/"+stream+"/whep"), "", "application/sdp", webrtcOffer(t, pc))
 	if err != nil || a.Status != http.StatusUnsupportedMediaType || a.Code != "unsupported_codec" {
 		t.Fatalf("WHEP of H.265: %+v %v", a, err)
+	}
+}
+
+// TestWebRTCWHIPReconnectGrace: a WHIP publisher that drops (its peer
+// connection closes, no DELETE) and comes back within the reconnect grace
+// continues the same live: the room stays live, a viewer's WHEP session
+// goes on, and the stream has the new publisher.
+func TestWebRTCWHIPReconnectGrace(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, roomRules, func(c *config.Config) { c.Hub.ReconnectGrace = 20 * time.Second })
+	alice := srv.register(ctx, t, "alice")
+	rm := srv.createRoom(ctx, t, alice, "webrtc grace", false)
+	push := srv.pushURL(ctx, t, alice, rm.ID)
+	clip := webrtcMakeClip(t, 2*time.Second)
+	p, a := webrtcPublish(ctx, t, push.WHIP, "", clip)
+	if p == nil {
+		t.Fatalf("WHIP: %d %s", a.Status, a.Body)
+	}
+	srv.waitStats(t, rm.Stream, "H.264", 30*time.Second, func(st streamStats, found bool) bool { return found && st.Video != nil })
+	v := webrtcPlay(ctx, t, srv.httpURL("/live/"+rm.Stream+"/whep"))
+	webrtcWaitViewer(t, v, 10, 0, 30*time.Second)
+
+	_ = p.pc.Close() // the publisher drops
+	srv.waitStats(t, rm.Stream, "the publisher gone", 20*time.Second, func(st streamStats, found bool) bool { return found && !st.Live })
+	p2, a := webrtcPublish(ctx, t, push.WHIP, "", clip)
+	if p2 == nil {
+		t.Fatalf("WHIP within the grace: %d %s", a.Status, a.Body)
+	}
+	srv.waitStats(t, rm.Stream, "the publisher back", 20*time.Second, func(st streamStats, found bool) bool {
+		return found && st.Live && st.Publisher != nil && st.Publisher.Protocol == "webrtc"
+	})
+	before, _, _ := v.counts()
+	webrtcWaitViewer(t, v, before+25, 0, 30*time.Second)
+	if r, _, err := srv.room(ctx, alice.Token, rm.ID); err != nil || r.Status != "live" {
+		t.Fatalf("room %v %v, want live throughout", r.Status, err)
 	}
 }

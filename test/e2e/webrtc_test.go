@@ -35,6 +35,15 @@ func TestWebRTCWHEPPlaysRTMP(t *testing.T) {
 		return found && st.ViewersByProtocol["webrtc"] == 1
 	})
 	t.Logf("stats: %v", st)
+	m := srv.scrapeMetrics(ctx, t)
+	for series, want := range map[string]float64{
+		`roomcast_webrtc_sessions{kind="whep"}`: 1, `roomcast_webrtc_sessions{kind="whip"}`: 0,
+		"roomcast_webrtc_audio_transcoders": 1, `roomcast_viewers{protocol="webrtc"}`: 1,
+	} {
+		if got, ok := m[series]; !ok || got != want {
+			t.Errorf("%s = %v (exported: %v), want %v", series, got, ok, want)
+		}
+	}
 
 	if v.location == "" {
 		t.Fatal("no Location")
@@ -50,6 +59,14 @@ func TestWebRTCWHEPPlaysRTMP(t *testing.T) {
 	srv.waitStats(t, stream, "no webrtc viewer", 10*time.Second, func(st streamStats, found bool) bool {
 		return found && st.ViewersByProtocol["webrtc"] == 0
 	})
+	// The last viewer gone, the stream's audio transcoder stops.
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.scrapeMetrics(ctx, t)["roomcast_webrtc_audio_transcoders"] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the audio transcoder still runs 20 s after the last WebRTC viewer left")
+		}
+		time.Sleep(pollInterval)
+	}
 	a, err = webrtcRequest(ctx, http.MethodDelete, srv.httpURL(v.location))
 	if err != nil || a.Status != http.StatusNotFound || a.Code != "session_not_found" {
 		t.Fatalf("second DELETE: %+v %v", a, err)
