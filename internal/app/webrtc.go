@@ -66,6 +66,7 @@ func (c *components) startWebRTC(cfg config.Config, acc *access, log *slog.Logge
 		Denied:           writeWebRTCDenied,
 		Transcoder:       runner,
 		KeyframeInterval: cfg.HLS.SegmentDuration,
+		Takeover:         cfg.Hub.Takeover,
 	}, c.hub, log)
 	if err != nil {
 		if ice.UDP != nil {

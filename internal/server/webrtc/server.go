@@ -88,6 +88,8 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// MaxSessions bounds WHIP and WHEP sessions together (0: no limit).
 	MaxSessions int
+	// Takeover mirrors the hub's: a WHIP publisher may replace a live one.
+	Takeover bool
 }
 
 // Defaults.

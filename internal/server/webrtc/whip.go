@@ -58,33 +58,30 @@ func (s *Server) startWHIP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	if hasAudio && (!asec.Sends() || !asec.Has("opus")) {
 		return "", "", refuse(http.StatusUnsupportedMediaType, "unsupported_codec", "the offer's audio section does not send Opus")
 	}
-	pub, err := s.hub.Publish(req.Stream, hub.PublisherInfo{Protocol: publisherProtocol, RemoteAddr: req.RemoteAddr, Query: req.Query.Encode()})
-	switch {
-	case errors.Is(err, hub.ErrStreamBusy):
+	// A stream with a live publisher is refused before the costly
+	// negotiation (Publish below decides, with takeover if configured).
+	if st := s.hub.Stream(req.Stream); st != nil && st.Live() && !s.cfg.Takeover {
 		return "", "", refuse(http.StatusConflict, "stream_busy", "stream %q is already being published", req.Stream)
-	case errors.Is(err, hub.ErrTooManyPublishers):
-		return "", "", refuse(http.StatusServiceUnavailable, "too_many_publishers", "the server has too many publishers; try again later")
-	case err != nil:
-		return "", "", fmt.Errorf("publish: %w", err)
 	}
 	pcConfig, err := s.certs.config()
 	if err != nil {
-		pub.Close(err)
 		return "", "", err
 	}
 	pc, err := s.api.NewPeerConnection(pcConfig)
 	if err != nil {
-		pub.Close(err)
 		return "", "", fmt.Errorf("new peer connection: %w", err)
 	}
 	p := &publisher{
-		lifecycle: newLifecycle(s.ctx), srv: s, stream: req.Stream, pc: pc, pub: pub,
-		pkts: make(chan *media.Packet, 256),
-		log:  s.log.With("stream", req.Stream, "role", "whip", "remote", req.RemoteAddr),
+		lifecycle: newLifecycle(s.ctx), srv: s, stream: req.Stream, pc: pc,
+		pkts:  make(chan *media.Packet, 256),
+		log:   s.log.With("stream", req.Stream, "role", "whip", "remote", req.RemoteAddr),
+		start: time.Now(),
 	}
 	fail := func(err error) (string, string, error) {
 		p.close(err)
-		pub.Close(err)
+		if p.pub != nil {
+			p.pub.Close(err)
+		}
 		return "", "", err
 	}
 	recv := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
@@ -102,10 +99,22 @@ func (s *Server) startWHIP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	p.watch(pc, p.close)
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
+	// Negotiate first: an offer that fails must not make the stream (and
+	// its room) live for a moment.
 	answer, err := negotiate(ctx, pc, raw)
 	if err != nil {
 		return fail(err)
 	}
+	pub, err := s.hub.Publish(req.Stream, hub.PublisherInfo{Protocol: publisherProtocol, RemoteAddr: req.RemoteAddr, Query: req.Query.Encode()})
+	switch {
+	case errors.Is(err, hub.ErrStreamBusy):
+		return fail(refuse(http.StatusConflict, "stream_busy", "stream %q is already being published", req.Stream))
+	case errors.Is(err, hub.ErrTooManyPublishers):
+		return fail(refuse(http.StatusServiceUnavailable, "too_many_publishers", "the server has too many publishers; try again later"))
+	case err != nil:
+		return fail(fmt.Errorf("publish: %w", err))
+	}
+	p.pub = pub
 	id, err := s.add(KindWHIP, req.Stream, p)
 	if errors.Is(err, errTooManySessions) {
 		return fail(refuse(http.StatusServiceUnavailable, "too_many_sessions", "the WebRTC session limit is reached; try again later"))
@@ -115,7 +124,6 @@ func (s *Server) startWHIP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	}
 	p.id = id
 	p.log = p.log.With("session", id)
-	p.start = time.Now()
 	p.log.Info("WHIP session started")
 	go p.run()
 	return answer, id, nil
