@@ -30,6 +30,7 @@ import (
 func (c *components) startWebRTC(cfg config.Config, acc *access, log *slog.Logger) error {
 	wc := cfg.WebRTC
 	if wc.UDPAddr == "" && wc.TCPAddr == "" {
+		routeWebRTCOff(c.mux, cfg.RTMP.App)
 		return nil
 	}
 	log = log.With("component", "webrtc")
@@ -131,6 +132,20 @@ func routeWebRTC(mux *http.ServeMux, app string, srv *webrtcserver.Server) {
 				srv.ServeResource(w, r, kind, stream, r.PathValue("id"))
 			}
 		})
+	}
+}
+
+// routeWebRTCOff answers the WHIP and WHEP URLs with 503 webrtc_disabled
+// when WebRTC is off, so that players fall back to another protocol with a
+// clear reason.
+func routeWebRTCOff(mux *http.ServeMux, app string) {
+	off := func(w http.ResponseWriter, r *http.Request) {
+		httpx.AllowAnyOrigin(w.Header())
+		httpx.WriteError(w, http.StatusServiceUnavailable, "webrtc_disabled",
+			"WebRTC is off on this server (-webrtc-udp-addr and -webrtc-tcp-addr are empty): play over HTTP-FLV or HLS, publish over RTMP")
+	}
+	for _, p := range []string{"whep", "whip", "whep/{id}", "whip/{id}"} {
+		mux.HandleFunc("/"+app+"/{stream}/"+p, off)
 	}
 }
 

@@ -51,7 +51,7 @@ function requireTool(name, p) {
 }
 
 /** Starts roomcast; resolves with its URLs once it printed its banner. */
-export async function startServer({ grace = '2s' } = {}) {
+export async function startServer({ grace = '2s', args: extra = [] } = {}) {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run make build first`);
   requireTool('ffmpeg');
   const dir = mkdtempSync(path.join(tmpdir(), 'roomcast-web-'));
@@ -61,6 +61,7 @@ export async function startServer({ grace = '2s' } = {}) {
   if (add.status !== 0) throw new Error(`roomcast user add failed: ${add.stderr}${add.stdout}`);
   const args = ['serve', ...common, '-rtmp-addr', '127.0.0.1:0', '-http-addr', '127.0.0.1:0',
     '-webrtc-udp-addr', '127.0.0.1:0', '-webrtc-tcp-addr', '127.0.0.1:0',
+    ...extra,
     '-auth-rate-limit', '1000', '-reconnect-grace', grace, '-hls-segment-duration', '1s', '-log-level', 'info'];
   const proc = track(spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }), 'roomcast');
   let out = '';

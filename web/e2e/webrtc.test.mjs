@@ -164,6 +164,30 @@ test('the studio goes live from the camera over WHIP; RTMP, HTTP-FLV and HLS car
   await page.context().close();
 });
 
+test('without WebRTC on the server, the player falls back to HTTP-FLV by itself', async () => {
+  const off = await startServer({ args: ['-webrtc-udp-addr', '', '-webrtc-tcp-addr', ''] });
+  const offApi = client(off.http);
+  const token = (await offApi.register('carol')).token;
+  const room = await offApi.call('POST', '/rooms', token, { title: 'No WebRTC here' });
+  publish((await offApi.call('POST', `/rooms/${room.id}/push-url`, token)).url);
+  await until('the room to be live', async () => (await offApi.call('GET', `/rooms/${room.id}`)).status === 'live', 20000);
+  const r = await fetch(off.http + `/live/${room.stream}/whep`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0' });
+  assert.equal(r.status, 503);
+  assert.equal((await r.json()).error.code, 'webrtc_disabled');
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  await page.goto(off.http + `/room/${room.id}`);
+  await until('the HTTP-FLV player after WebRTC failed', () => page.evaluate(() => window.__roomcast?.kind === 'flv'), 20000);
+  await page.waitForSelector('.stage[data-state=playing]', { timeout: 30000 });
+  const dbg = await page.evaluate(() => window.__roomcast);
+  assert.ok(dbg.ends.some((e) => e.includes('webrtc_disabled')), JSON.stringify(dbg.ends));
+  assert.match(await page.textContent('.pill.kind'), /HTTP-FLV/);
+  assert.deepEqual(page.errors, []);
+  await ctx.close();
+});
+
 // Last: the WebRTC pages (player, studio with the camera) ran under the
 // server's Content-Security-Policy without a violation.
 test('no WebRTC page broke the Content-Security-Policy', () => {
