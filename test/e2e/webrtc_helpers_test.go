@@ -74,8 +74,13 @@ func webrtcRequest(ctx context.Context, method, rawURL string) (webrtcAnswer, er
 }
 
 // webrtcClientAPI is a pion API with the default codecs and interceptors,
-// as a browser would have.
+// as a browser would have, over UDP and TCP.
 func webrtcClientAPI(t *testing.T) *webrtc.API {
+	return webrtcClientAPIOn(t, webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4)
+}
+
+// webrtcClientAPIOn is webrtcClientAPI on the given networks only.
+func webrtcClientAPIOn(t *testing.T, networks ...webrtc.NetworkType) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -87,7 +92,7 @@ func webrtcClientAPI(t *testing.T) *webrtc.API {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
+	se.SetNetworkTypes(networks)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 }
 
@@ -111,6 +116,7 @@ func webrtcOffer(t *testing.T, pc *webrtc.PeerConnection) string {
 type webrtcViewer struct {
 	pc       *webrtc.PeerConnection
 	location string
+	answer   string
 	start    time.Time
 
 	mu         sync.Mutex
@@ -131,7 +137,13 @@ func (v *webrtcViewer) counts() (frames, keyframes, opus int) {
 // and audio; it fails the test unless the server answers 201.
 func webrtcPlay(ctx context.Context, t *testing.T, url string) *webrtcViewer {
 	t.Helper()
-	pc, err := webrtcClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	return webrtcPlayWith(ctx, t, webrtcClientAPI(t), url)
+}
+
+// webrtcPlayWith is webrtcPlay with a client API of the caller's.
+func webrtcPlayWith(ctx context.Context, t *testing.T, api *webrtc.API, url string) *webrtcViewer {
+	t.Helper()
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +199,7 @@ func webrtcPlay(ctx context.Context, t *testing.T, url string) *webrtcViewer {
 	if a.Status != http.StatusCreated {
 		t.Fatalf("WHEP POST %s: %d %s", url, a.Status, a.Body)
 	}
-	v.location = a.Location
+	v.location, v.answer = a.Location, a.Body
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a.Body}); err != nil {
 		t.Fatalf("answer: %v\n%s", err, a.Body)
 	}

@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"roomcast/internal/config"
 )
 
 // TestWebRTCWHEPPlaysRTMP: an ffmpeg RTMP stream (H.264 + AAC) plays over
@@ -122,4 +127,22 @@ func TestWebRTCWHIPPublishes(t *testing.T) {
 	srv.waitStats(t, stream, "not live", 10*time.Second, func(st streamStats, found bool) bool {
 		return !found || !st.Live
 	})
+}
+
+// TestWebRTCICETCP: with UDP blocked (here: off on the server, and the
+// client on TCP only), WHEP plays over ICE-TCP on -webrtc-tcp-addr.
+func TestWebRTCICETCP(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, func(c *config.Config) { c.WebRTC.UDPAddr = "" })
+	stream := streamName("icetcp")
+	startPublisher(t, srv.rtmpURL(stream))
+	srv.waitStats(t, stream, "video", 20*time.Second, func(st streamStats, found bool) bool { return found && st.Video != nil })
+	v := webrtcPlayWith(ctx, t, webrtcClientAPIOn(t, webrtc.NetworkTypeTCP4), srv.httpURL("/live/"+stream+"/whep"))
+	if !strings.Contains(v.answer, " tcp ") || !strings.Contains(v.answer, "tcptype passive") || strings.Contains(v.answer, " udp ") {
+		t.Fatalf("answer candidates are not passive TCP only:\n%s", v.answer)
+	}
+	webrtcWaitViewer(t, v, 25, 0, 30*time.Second)
+	if n := webrtcDecodeFrames(ctx, t, v); n < 10 {
+		t.Fatalf("ffmpeg decoded %d frames received over ICE-TCP", n)
+	}
 }
