@@ -24,6 +24,7 @@ type httpError struct {
 	code, message string
 }
 
+// Error implements error.
 func (e *httpError) Error() string { return e.message }
 
 func refuse(status int, code, format string, args ...any) error {
