@@ -146,3 +146,43 @@ func TestWebRTCICETCP(t *testing.T) {
 		t.Fatalf("ffmpeg decoded %d frames received over ICE-TCP", n)
 	}
 }
+
+// TestWebRTCPublicIP: -webrtc-public-ip replaces the interfaces' addresses
+// in the answer's candidates (a host behind 1:1 NAT), and peers connect to
+// it. Here the "public" address is 127.0.0.2, which reaches the server's
+// wildcard socket through loopback.
+func TestWebRTCPublicIP(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, func(c *config.Config) {
+		c.WebRTC.UDPAddr, c.WebRTC.TCPAddr = "0.0.0.0:0", ""
+		c.WebRTC.PublicIPs = []string{"127.0.0.2"}
+	})
+	stream := streamName("natip")
+	startPublisher(t, srv.rtmpURL(stream))
+	srv.waitStats(t, stream, "video", 20*time.Second, func(st streamStats, found bool) bool { return found && st.Video != nil })
+	v := webrtcPlay(ctx, t, srv.httpURL("/live/"+stream+"/whep"))
+	var hosts []string
+	for _, l := range strings.Split(v.answer, "\n") {
+		if strings.HasPrefix(l, "a=candidate:") {
+			if f := strings.Fields(l); len(f) > 4 {
+				hosts = append(hosts, f[4])
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		t.Fatalf("no candidates in the answer:\n%s", v.answer)
+	}
+	// IPv4 candidates carry the public IP only; IPv6 ones (not NATed)
+	// keep the interfaces' addresses.
+	public := false
+	for _, h := range hosts {
+		if !strings.Contains(h, ":") && h != "127.0.0.2" {
+			t.Fatalf("IPv4 candidate address %s, want only the public IP 127.0.0.2 (%v)", h, hosts)
+		}
+		public = public || h == "127.0.0.2"
+	}
+	if !public {
+		t.Fatalf("no candidate with the public IP: %v", hosts)
+	}
+	webrtcWaitViewer(t, v, 25, 0, 30*time.Second)
+}
