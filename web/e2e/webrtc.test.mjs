@@ -106,6 +106,7 @@ test('the room page plays over WebRTC first and shows its latency', async () => 
   await until('the video to advance', async () => (await page.evaluate(() => document.querySelector('video').currentTime)) > t0 + 2, 20000);
   const latency = await until('a latency figure', () => page.evaluate(() => window.__roomcast.latency), 15000);
   assert.ok(latency > 0 && latency < 2, `latency ${latency}`);
+  console.log(`WebRTC player in Chromium: ${latency.toFixed(3)} s behind live (jitter buffer + half the round trip)`);
   assert.match(await page.textContent('.pill.kind'), /WebRTC · [\d.]+ s behind live/);
   const dbg = await page.evaluate(() => window.__roomcast);
   assert.deepEqual(dbg.ends, []);
