@@ -51,7 +51,7 @@ func (a *audioFeeds) count() int {
 
 // acquire returns the stream's Opus track, starting its transcoder for the
 // first viewer; release stops it after the last viewer left.
-func (a *audioFeeds) acquire(stream string) (*webrtc.TrackLocalStaticSample, func()) {
+func (a *audioFeeds) acquire(stream string) (*webrtc.TrackLocalStaticSample, func(), error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f := a.feeds[stream]
@@ -60,28 +60,39 @@ func (a *audioFeeds) acquire(stream string) (*webrtc.TrackLocalStaticSample, fun
 			MimeType: webrtc.MimeTypeOpus, ClockRate: opusRate, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
 		}, "audio", "roomcast-"+stream)
 		if err != nil {
-			// Only an invalid codec capability fails, a programming error.
-			panic(fmt.Sprintf("webrtc: opus track: %v", err))
+			return nil, nil, fmt.Errorf("opus track: %w", err)
 		}
 		ctx, cancel := context.WithCancel(a.srv.ctx)
 		f = &audioFeed{stream: stream, track: track, cancel: cancel}
 		a.feeds[stream] = f
-		go a.srv.runAudioFeed(ctx, f)
+		go func() {
+			a.srv.runAudioFeed(ctx, f)
+			a.forget(f)
+		}()
 	}
 	f.refs++
 	var once sync.Once
-	return f.track, func() { once.Do(func() { a.release(f) }) }
+	return f.track, func() { once.Do(func() { a.release(f) }) }, nil
 }
 
 func (a *audioFeeds) release(f *audioFeed) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	f.refs--
-	if f.refs == 0 {
+	last := f.refs == 0
+	a.mu.Unlock()
+	if last {
 		f.cancel()
-		if a.feeds[f.stream] == f {
-			delete(a.feeds, f.stream)
-		}
+		a.forget(f)
+	}
+}
+
+// forget unregisters a feed whose transcoder stopped (its stream ended, or
+// its last viewer left), so that the next viewer starts a new one.
+func (a *audioFeeds) forget(f *audioFeed) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.feeds[f.stream] == f {
+		delete(a.feeds, f.stream)
 	}
 }
 

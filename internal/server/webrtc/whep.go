@@ -104,7 +104,10 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 		go drainRTCP(tr.Sender())
 	}
 	if wantAudio {
-		track, release := s.audio.acquire(req.Stream)
+		track, release, err := s.audio.acquire(req.Stream)
+		if err != nil {
+			return fail(fmt.Errorf("audio: %w", err))
+		}
 		v.audio = release
 		tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
