@@ -217,6 +217,7 @@ func TestRefusals(t *testing.T) {
 	_, good := recvOffer(t, true)
 	sendOnly := strings.ReplaceAll(good, "a=recvonly", "a=sendonly")
 	noH264 := strings.ReplaceAll(good, "H264", "H999")
+	audioOnly := good[:strings.Index(good, "m=video")] + good[strings.Index(good, "m=audio"):]
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
 		status                          int
@@ -228,6 +229,7 @@ func TestRefusals(t *testing.T) {
 		{"whep empty", "POST", "/live/live1/whep", "application/sdp", "", 400, "invalid_sdp"},
 		{"whep hevc", "POST", "/live/hevc1/whep", "application/sdp", good, 415, "unsupported_codec"},
 		{"whep offer without h264", "POST", "/live/live1/whep", "application/sdp", noH264, 415, "unsupported_codec"},
+		{"whep audio-only offer without audio to give", "POST", "/live/live1/whep", "application/sdp", audioOnly, 415, "unsupported_codec"},
 		{"whip recv-only offer", "POST", "/live/new1/whip", "application/sdp", good, 415, "unsupported_codec"},
 		{"whip busy", "POST", "/live/live1/whip", "application/sdp", sendOnly, 409, "stream_busy"},
 		{"get", "GET", "/live/live1/whep", "", "", 405, "method_not_allowed"},

@@ -65,6 +65,10 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	wantAudio := hasAudio && asec.Receives() && asec.Has("opus") && stats.Audio != nil &&
 		stats.Audio.Codec == media.CodecAAC.String() && s.cfg.Transcoder != nil
 
+	if !hasVideo && !wantAudio {
+		return "", "", refuse(http.StatusUnsupportedMediaType, "unsupported_codec",
+			"nothing to play: the offer receives neither H.264 video nor Opus audio (for a stream with AAC audio)")
+	}
 	sub, err := s.hub.Subscribe(req.Stream, viewerProtocol)
 	switch {
 	case errors.Is(err, hub.ErrNotFound):
