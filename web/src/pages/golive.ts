@@ -42,6 +42,7 @@ export function browserLive(roomId: string, stop: Array<() => void>): HTMLElemen
     liveBtn.disabled = !stream || s === 'connecting' || s === 'live';
     liveBtn.hidden = s === 'connecting' || s === 'live';
     stopBtn.hidden = !(s === 'connecting' || s === 'live');
+    onBtn.hidden = s === 'connecting' || s === 'live';
     camera.disabled = mic.disabled = s === 'connecting' || s === 'live';
   };
   setState('off');
