@@ -406,3 +406,42 @@ var (
 )
 
 func webrtcConfig() webrtc.Configuration { return webrtc.Configuration{} }
+
+// webrtcStartGap returns how far apart the first audio and video packets'
+// timestamps are in url, read with ffprobe.
+func webrtcStartGap(ctx context.Context, t *testing.T, url string) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, requireTool(t, "ffprobe"), "-hide_banner", "-v", "error", "-rw_timeout", ioTimeout,
+		"-read_intervals", "%+3", "-show_entries", "packet=codec_type,pts_time", "-of", "csv=p=0", url)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ffprobe packets of %s: %v", url, err)
+	}
+	first := map[string]float64{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		kind, ts, ok := strings.Cut(l, ",")
+		if !ok {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(ts, &v); err != nil {
+			continue
+		}
+		if _, seen := first[kind]; !seen {
+			first[kind] = v
+		}
+	}
+	a, okA := first["audio"]
+	v, okV := first["video"]
+	if !okA || !okV {
+		t.Fatalf("%s: no audio or no video packets:\n%s", url, out)
+	}
+	d := time.Duration((a - v) * float64(time.Second))
+	t.Logf("%s: first audio %.3f s, first video %.3f s", url, a, v)
+	if d < 0 {
+		d = -d
+	}
+	return d
+}

@@ -116,6 +116,11 @@ func TestWebRTCWHIPPublishes(t *testing.T) {
 			t.Fatalf("%s: decoded %d frames", url, res.Frames)
 		}
 	}
+	// Audio and video start together (the AAC from ffmpeg is stamped from
+	// the arrival of the first Opus packet, the video from its RTP clock).
+	if d := webrtcStartGap(ctx, t, srv.flvURL(stream)); d > 500*time.Millisecond {
+		t.Fatalf("audio and video start %v apart over HTTP-FLV", d)
+	}
 	// A second publisher is refused as over RTMP.
 	if p2, a := webrtcPublish(ctx, t, srv.httpURL("/live/"+stream+"/whip"), "", clip); p2 != nil || a.Status != http.StatusConflict || a.Code != "stream_busy" {
 		t.Fatalf("second WHIP publisher: %+v", a)
