@@ -176,3 +176,26 @@ func TestWebRTCWHIPReconnectGrace(t *testing.T) {
 		t.Fatalf("room %v %v, want live throughout", r.Status, err)
 	}
 }
+
+// TestWebRTCPrivateRoom: a private room's WHEP URL plays only with the
+// play signature the owner gets in play.whep, as the other play URLs.
+func TestWebRTCPrivateRoom(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, roomRules)
+	alice := srv.register(ctx, t, "alice")
+	rm := srv.createRoom(ctx, t, alice, "private webrtc", true)
+	p, a := webrtcPublish(ctx, t, srv.httpURL("/live/"+rm.Stream+"/whip"), alice.Token, webrtcMakeClip(t, 2*time.Second))
+	if p == nil {
+		t.Fatalf("WHIP with the owner's token: %d %s", a.Status, a.Body)
+	}
+	live := srv.waitRoom(t, alice.Token, rm.ID, "live", 20*time.Second, func(r roomJSON) bool { return r.Status == "live" })
+	if live.Play == nil || !strings.Contains(live.Play.WHEP, "/whep?") || !strings.Contains(live.Play.WHEP, "txSecret=") {
+		t.Fatalf("private play.whep %+v", live.Play)
+	}
+	srv.waitStats(t, rm.Stream, "video", 30*time.Second, func(st streamStats, found bool) bool { return found && st.Video != nil })
+	if a, err := webrtcPost(ctx, srv.httpURL("/live/"+rm.Stream+"/whep"), "", "application/sdp", "v=0"); err != nil || a.Status != http.StatusForbidden || a.Code != "invalid_signature" {
+		t.Fatalf("unsigned WHEP of a private room: %+v %v", a, err)
+	}
+	v := webrtcPlay(ctx, t, live.Play.WHEP)
+	webrtcWaitViewer(t, v, 10, 0, 30*time.Second)
+}
