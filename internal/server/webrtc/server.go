@@ -115,6 +115,7 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	audio    *audioFeeds
+	taps     *opusTaps
 	certs    certs
 
 	mu       sync.Mutex
@@ -155,6 +156,7 @@ func New(cfg Config, h *hub.Hub, log *slog.Logger) (*Server, error) {
 		counts:   make(map[string]int),
 	}
 	s.audio = newAudioFeeds(s)
+	s.taps = newOpusTaps(s)
 	return s, nil
 }
 

@@ -62,8 +62,11 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 		return "", "", refuse(http.StatusUnsupportedMediaType, "unsupported_codec",
 			"the offer's video section does not receive H.264 in packetization-mode 1 (the stream's codec)")
 	}
-	wantAudio := hasAudio && asec.Receives() && asec.Has("opus") && stats.Audio != nil &&
-		stats.Audio.Codec == media.CodecAAC.String() && s.cfg.Transcoder != nil
+	// A WHIP publisher's Opus goes to WebRTC viewers as it came; AAC is
+	// transcoded.
+	tap := s.taps.get(req.Stream)
+	transcode := stats.Audio != nil && stats.Audio.Codec == media.CodecAAC.String() && s.cfg.Transcoder != nil
+	wantAudio := hasAudio && asec.Receives() && asec.Has("opus") && (tap != nil || transcode)
 
 	if !hasVideo && !wantAudio {
 		return "", "", refuse(http.StatusUnsupportedMediaType, "unsupported_codec",
@@ -108,11 +111,16 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 		go drainRTCP(tr.Sender())
 	}
 	if wantAudio {
-		track, release, err := s.audio.acquire(req.Stream)
-		if err != nil {
-			return fail(fmt.Errorf("audio: %w", err))
+		var track webrtc.TrackLocal
+		if tap != nil {
+			track = tap.track
+		} else {
+			t, release, err := s.audio.acquire(req.Stream)
+			if err != nil {
+				return fail(fmt.Errorf("audio: %w", err))
+			}
+			track, v.audio = t, release
 		}
-		v.audio = release
 		tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			return fail(fmt.Errorf("audio transceiver: %w", err))
@@ -135,7 +143,7 @@ func (s *Server) startWHEP(req Request, offer *sdpoffer.Offer, raw string) (stri
 	}
 	v.id = id
 	v.log = s.log.With("stream", req.Stream, "session", id, "role", "whep", "remote", req.RemoteAddr)
-	v.log.Info("WHEP session started", "audio", wantAudio)
+	v.log.Info("WHEP session started", "audio", wantAudio, "opus_passthrough", wantAudio && tap != nil)
 	go v.run()
 	return answer, id, nil
 }

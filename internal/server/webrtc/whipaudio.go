@@ -30,30 +30,30 @@ func aacArgs() []string {
 // while it restarts, older ones are dropped.
 const opusQueue = 100
 
-// readAudio transcodes the Opus track to AAC into the hub through a
-// supervised ffmpeg job: Ogg Opus in, ADTS AAC out. Each run's AAC frames
-// count 1024 samples each from the arrival of the first Opus packet it got.
+// readAudio passes the Opus track to the stream's WebRTC viewers (the tap)
+// and transcodes it to AAC into the hub through a supervised ffmpeg job:
+// Ogg Opus in, ADTS AAC out. Each run's AAC frames count 1024 samples each
+// from the arrival of the first Opus packet it got.
 func (p *publisher) readAudio(track *webrtc.TrackRemote) error {
-	if p.srv.cfg.Transcoder == nil {
-		// Video only: drain the track so that its buffers do not fill.
-		for {
-			if _, _, err := track.ReadRTP(); err != nil {
-				return nil
-			}
-		}
-	}
-	pkts := make(chan *rtp.Packet, opusQueue)
-	stop, err := p.srv.cfg.Transcoder.Run(p.ctx, Job{
-		Name: "whip-audio " + p.stream,
-		Args: aacArgs(),
-		Attach: func(ctx context.Context, stdin io.WriteCloser, stdout io.Reader) error {
-			return p.transcodeToAAC(ctx, pkts, stdin, stdout)
-		},
-	})
+	tap, err := p.srv.taps.open(p.stream, p.pub.Stream().Done())
 	if err != nil {
-		return fmt.Errorf("start transcoder: %w", err)
+		return err
 	}
-	defer stop()
+	var pkts chan *rtp.Packet
+	if p.srv.cfg.Transcoder != nil {
+		pkts = make(chan *rtp.Packet, opusQueue)
+		stop, err := p.srv.cfg.Transcoder.Run(p.ctx, Job{
+			Name: "whip-audio " + p.stream,
+			Args: aacArgs(),
+			Attach: func(ctx context.Context, stdin io.WriteCloser, stdout io.Reader) error {
+				return p.transcodeToAAC(ctx, pkts, stdin, stdout)
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("start transcoder: %w", err)
+		}
+		defer stop()
+	}
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
@@ -61,6 +61,11 @@ func (p *publisher) readAudio(track *webrtc.TrackRemote) error {
 		}
 		if len(pkt.Payload) == 0 {
 			continue
+		}
+		// WebRTC viewers get the Opus as it came.
+		tap.write(pkt)
+		if pkts == nil {
+			continue // no transcoder: the hub gets video only
 		}
 		select {
 		case pkts <- pkt:
