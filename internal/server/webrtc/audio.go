@@ -64,11 +64,14 @@ func (a *audioFeeds) acquire(stream string) (*webrtc.TrackLocalStaticSample, fun
 		}
 		ctx, cancel := context.WithCancel(a.srv.ctx)
 		f = &audioFeed{stream: stream, track: track, cancel: cancel}
-		a.feeds[stream] = f
-		go func() {
+		if !a.srv.background(func() {
 			a.srv.runAudioFeed(ctx, f)
 			a.forget(f)
-		}()
+		}) {
+			cancel()
+			return nil, nil, ErrClosed
+		}
+		a.feeds[stream] = f
 	}
 	f.refs++
 	var once sync.Once

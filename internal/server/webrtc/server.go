@@ -121,7 +121,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]entry
 	closed   bool
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup // sessions
+	bg       sync.WaitGroup // audio transcoders and taps
 	counts   map[string]int // open sessions by kind, for metrics
 }
 
@@ -196,7 +197,24 @@ func (s *Server) Close() error {
 	wg.Wait()
 	s.cancel()
 	s.wg.Wait()
+	s.bg.Wait()
 	return s.closeICE()
+}
+
+// background runs f on a goroutine that Close waits for; it reports false
+// (and does not run f) once Close has begun.
+func (s *Server) background(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+	return true
 }
 
 // add registers a session under a new id; it fails after Close or at

@@ -49,8 +49,7 @@ func (o *opusTaps) open(stream string, done <-chan struct{}) (*opusTap, error) {
 		return nil, fmt.Errorf("opus tap: %w", err)
 	}
 	t := &opusTap{track: track}
-	o.taps[stream] = t
-	go func() {
+	if !o.srv.background(func() {
 		select {
 		case <-done:
 		case <-o.srv.ctx.Done():
@@ -60,7 +59,10 @@ func (o *opusTaps) open(stream string, done <-chan struct{}) (*opusTap, error) {
 			delete(o.taps, stream)
 		}
 		o.mu.Unlock()
-	}()
+	}) {
+		return nil, ErrClosed
+	}
+	o.taps[stream] = t
 	return t, nil
 }
 
