@@ -30,6 +30,7 @@ import (
 	"roomcast/internal/store"
 	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
+	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
 )
@@ -50,6 +51,8 @@ type components struct {
 	rec     *record.Recorder
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
+
+	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
 
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
@@ -145,6 +148,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
+	c.transcode = newTranscoder(ctx, cfg, c, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
 	c.hub.OnEvent(c.sync.Handle)
 	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
@@ -211,6 +215,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	watchTranscodes(c)
 	return c, nil
 }
 

@@ -67,6 +67,8 @@ type Config struct {
 	Record  Record
 	TLS     TLS
 	Limits  Limits
+
+	Transcode Transcode
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -236,6 +238,7 @@ func Default() Config {
 		ShutdownGrace: 10 * time.Second,
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
+		Transcode:     defaultTranscode(),
 	}
 }
 
@@ -316,6 +319,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxViewers, "max-viewers", c.Limits.MaxViewers, "RTMP, HTTP-FLV and WebSocket-FLV viewers of all streams together (0: no limit)")
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
+	c.transcodeFlags(fs)
 	return fs
 }
 
@@ -447,6 +451,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
+	c.validateTranscode(check)
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)
 		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {
