@@ -23,7 +23,7 @@ const (
 	// MaxPixels bounds width × height, checked from the header before any
 	// decoding (a "decompression bomb" declares a huge picture in a small
 	// file).
-	MaxPixels = 40_000_000
+	MaxPixels = 1 << 24
 	// StoredMaxSide is the longest side of a stored cover; larger uploads
 	// are scaled down.
 	StoredMaxSide = 1920
