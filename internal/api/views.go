@@ -61,6 +61,7 @@ type roomView struct {
 	Likes       int64      `json:"likes"`
 	Owner       ownerView  `json:"owner"`
 	Play        *playView  `json:"play"`
+	CoverURL    *string    `json:"cover_url"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 }
@@ -92,6 +93,10 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 	v.Viewers = a.rooms.Viewers(r)
 	if p := a.rooms.PlayURLs(viewer, r); p != nil {
 		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, ExpiresAt: p.ExpiresAt}
+	}
+	var err error
+	if v.CoverURL, err = a.coverURL(ctx, viewer, r); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

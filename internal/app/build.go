@@ -17,6 +17,7 @@ import (
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
 	"roomcast/internal/config"
+	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
@@ -55,6 +56,7 @@ type components struct {
 	mux     *http.ServeMux
 
 	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
+	covers    *cover.Grabber
 
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
@@ -154,6 +156,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		return nil, fmt.Errorf("chat: %w", err)
 	}
 	c.transcode = newTranscoder(ctx, cfg, c, log)
+	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
 	c.hub.OnEvent(c.sync.Handle)
 	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
@@ -192,6 +195,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		Covers:            apiCovers(c),
 	})
 	if err != nil {
 		db.Close()
@@ -209,7 +213,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.mux.HandleFunc("POST /api/v1/rooms/{id}/moderation/{action}", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
-	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls, c.covers)
 	vod.New(vod.Config{
 		Store:     db,
 		Paths:     c.rec,
@@ -361,7 +365,7 @@ func (a *access) allowOpen(err error) error {
 // routeMedia mounts the playback URLs: /APP/STREAM.flv (HTTP-FLV and
 // WebSocket-FLV), /APP/STREAM.m3u8 and its segments /APP/STREAM/SEGMENT,
 // each behind the room's play rule.
-func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server) {
+func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server, covers *cover.Grabber) {
 	notFound := func(w http.ResponseWriter, what string) {
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
@@ -392,8 +396,12 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			if allowed(w, r, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
+		case "jpg":
+			if allowed(w, r, name) {
+				serveLiveCover(w, r, covers, name)
+			}
 		default:
-			notFound(w, "unknown media type "+ext+": use .flv or .m3u8")
+			notFound(w, "unknown media type "+ext+": use .flv, .m3u8 or .jpg")
 		}
 	})
 	mux.HandleFunc("/"+app+"/{stream}/{segment}", func(w http.ResponseWriter, r *http.Request) {
