@@ -85,6 +85,9 @@ type Options struct {
 	// RoomDeleted, if set, is called after a room was deleted (the chat
 	// closes the room's connections).
 	RoomDeleted func(ctx context.Context, roomID string) error
+	// HasPoster, if set, reports whether a recording has its poster
+	// (record.Recorder.HasPoster): replays then get a poster_url.
+	HasPoster func(roomID, recordingID string) bool
 	// Covers, if set, gives rooms their cover_url and serves
 	// PUT/GET /rooms/{id}/cover.
 	Covers Covers
@@ -105,6 +108,7 @@ type API struct {
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
 	covers            Covers
+	hasPoster         func(roomID, recordingID string) bool
 	coverSem          chan struct{}
 
 	loginLimit, registerLimit *httpx.Limiter
@@ -131,7 +135,7 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
 		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted}
-	a.covers, a.coverSem = o.Covers, make(chan struct{}, coverDecodes)
+	a.covers, a.coverSem, a.hasPoster = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {

@@ -196,6 +196,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
 		Covers:            apiCovers(c),
+		HasPoster:         c.rec.HasPoster,
 	})
 	if err != nil {
 		db.Close()
@@ -291,6 +292,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		Enabled:        enabled,
 		OnReady:        onReady,
 		OnFailed:       onFailed,
+		Poster:         replayPoster(c),
 	}, c.db, log)
 }
 

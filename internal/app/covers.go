@@ -12,7 +12,9 @@ import (
 	"roomcast/internal/config"
 	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
+	"roomcast/internal/media"
 	"roomcast/internal/store"
+	"roomcast/internal/transcode"
 )
 
 // newCovers builds the live cover grabber: it watches every published
@@ -99,3 +101,18 @@ func serveLiveCover(w http.ResponseWriter, r *http.Request, g *cover.Grabber, st
 // isRendition reports whether stream is a rendition of the quality ladder
 // (they get no cover, room status, webhooks or recording of their own).
 func (c *components) isRendition(stream string) bool { return false }
+
+// replayPoster returns the recorder's poster maker: one frame through
+// ffmpeg, as for a live cover; nil without ffmpeg (replays get no poster).
+func replayPoster(c *components) func(ctx context.Context, conf, key *media.Packet) ([]byte, error) {
+	if !c.transcode.Available() {
+		return nil
+	}
+	return func(ctx context.Context, conf, key *media.Packet) ([]byte, error) {
+		pic, err := cover.Grab(ctx, c.transcode, transcode.KindPoster, conf, key)
+		if err != nil {
+			return nil, err
+		}
+		return pic.JPEG, nil
+	}
+}
