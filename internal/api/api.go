@@ -88,6 +88,9 @@ type Options struct {
 	// HasPoster, if set, reports whether a recording has its poster
 	// (record.Recorder.HasPoster): replays then get a poster_url.
 	HasPoster func(roomID, recordingID string) bool
+	// Renditions, if set, returns the live renditions of a stream (the
+	// quality ladder): live rooms' play then lists them.
+	Renditions func(stream string) []Rendition
 	// Covers, if set, gives rooms their cover_url and serves
 	// PUT/GET /rooms/{id}/cover.
 	Covers Covers
@@ -109,6 +112,7 @@ type API struct {
 	roomDeleted       func(ctx context.Context, roomID string) error
 	covers            Covers
 	hasPoster         func(roomID, recordingID string) bool
+	renditions        func(stream string) []Rendition
 	coverSem          chan struct{}
 
 	loginLimit, registerLimit *httpx.Limiter
@@ -135,7 +139,7 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
 		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted}
-	a.covers, a.coverSem, a.hasPoster = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster
+	a.covers, a.coverSem, a.hasPoster, a.renditions = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster, o.Renditions
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {

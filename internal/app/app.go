@@ -225,6 +225,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 	stopRecorder()
 	c.covers.Close()
+	c.ladder.Close()
 	c.transcode.Close()
 	shutdownErr := httpSrv.Shutdown(graceCtx)
 	if httpsSrv != nil {

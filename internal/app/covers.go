@@ -100,7 +100,7 @@ func serveLiveCover(w http.ResponseWriter, r *http.Request, g *cover.Grabber, st
 
 // isRendition reports whether stream is a rendition of the quality ladder
 // (they get no cover, room status, webhooks or recording of their own).
-func (c *components) isRendition(stream string) bool { return false }
+func (c *components) isRendition(stream string) bool { return c.ladder.IsRendition(stream) }
 
 // replayPoster returns the recorder's poster maker: one frame through
 // ffmpeg, as for a live cover; nil without ffmpeg (replays get no poster).
