@@ -23,7 +23,13 @@ export interface Room {
   viewers: number;
   likes: number;
   owner: { id: string; name: string };
-  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
+  play: {
+    rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string;
+    /** The quality ladder's live renditions, tallest first (absent without). */
+    renditions?: Rendition[];
+  } | null;
+  /** JPEG cover: the live cover while live, else the uploaded or last one. */
+  cover_url: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -39,8 +45,22 @@ export interface Replay {
   segments: number;
   recovered: boolean;
   url: string;
+  /** JPEG of a frame from the replay's first seconds, once made. */
+  poster_url: string | null;
   /** Only in the listing across rooms (recentReplays). */
   room?: Room;
+}
+
+/** A rendition of the quality ladder (-abr-ladder). */
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+  rtmp: string;
+  flv: string;
+  ws_flv: string;
+  hls: string;
 }
 
 export interface PushURL {

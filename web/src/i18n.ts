@@ -43,6 +43,8 @@ const en = {
   'player.unmute': 'Tap to unmute',
   'player.choose': 'Playback protocol',
   'player.auto': 'Auto',
+  'player.quality': 'Quality',
+  'player.source': 'Source',
   'player.back_live': 'Back to live',
   'player.fullscreen': 'Full screen',
 
@@ -246,6 +248,8 @@ const zh: Record<Key, string> = {
   'player.unmute': '点击开启声音',
   'player.choose': '播放协议',
   'player.auto': '自动',
+  'player.quality': '清晰度',
+  'player.source': '原画',
   'player.back_live': '回到直播',
   'player.fullscreen': '全屏',
 

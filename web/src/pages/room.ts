@@ -15,6 +15,8 @@ const PREF_KEY = 'roomcast.player';
 interface Debug {
   kind: Kind | null;
   url: string;
+  /** 'auto' or the rendition chosen in the quality menu. */
+  quality: string;
   state: string;
   ends: string[];
 }
@@ -25,7 +27,7 @@ type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'un
 export const roomPage: Page = (outlet, params, query) => {
   const id = params.id;
   const stop: Array<() => void> = [];
-  const dbg: Debug = { kind: null, url: '', state: 'loading', ends: [] };
+  const dbg: Debug = { kind: null, url: '', quality: 'auto', state: 'loading', ends: [] };
   (window as unknown as { __roomcast: Debug }).__roomcast = dbg;
 
   let pref: Preference = parsePreference(query.get('player') ?? localStorage.getItem(PREF_KEY));
@@ -55,10 +57,14 @@ export const roomPage: Page = (outlet, params, query) => {
     h('option', { value: 'flv' }, 'HTTP-FLV'),
     h('option', { value: 'hls' }, 'HLS'));
   select.value = pref;
+  // Quality: Auto (the source over FLV; HLS players switch by themselves
+  // over the multivariant playlist) or one rendition of the ladder.
+  let quality = query.get('quality') ?? 'auto';
+  const qualitySelect = h('select', { class: 'player-select', 'aria-label': t('player.quality'), 'data-testid': 'quality', hidden: true });
   const kindLabel = h('span', { class: 'pill kind' });
   const backLive = h('button', { class: 'btn', hidden: true, onclick: () => { replay = null; history.replaceState(null, '', `/room/${id}`); backLive.hidden = true; start(); } }, t('player.back_live'));
   const stage = h('div', { class: 'stage', 'data-state': 'loading' }, video, overlay, unmute,
-    h('div', { class: 'stage-bar' }, kindLabel, select, backLive,
+    h('div', { class: 'stage-bar' }, kindLabel, select, qualitySelect, backLive,
       h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, icon('fullscreen'))));
 
   const info = h('div', { class: 'room-info' }, loadingBlock());
@@ -98,6 +104,23 @@ export const roomPage: Page = (outlet, params, query) => {
     retries = 0;
     start();
   });
+  qualitySelect.addEventListener('change', () => {
+    quality = qualitySelect.value;
+    retries = 0;
+    start();
+  });
+
+  /** Lists the room's renditions in the quality menu (hidden without). */
+  function renderQuality(): void {
+    const rds = (room?.status === 'live' && !replay && room.play?.renditions) || [];
+    if (quality !== 'auto' && !rds.some((r) => r.name === quality)) quality = 'auto';
+    qualitySelect.replaceChildren(
+      h('option', { value: 'auto' }, t('player.auto')),
+      ...rds.map((r) => h('option', { value: r.name }, r.name)));
+    qualitySelect.value = quality;
+    qualitySelect.hidden = rds.length === 0;
+  }
+
   video.addEventListener('volumechange', () => (unmute.hidden = !video.muted));
 
   function show(o: Overlay): void {
@@ -151,8 +174,12 @@ export const roomPage: Page = (outlet, params, query) => {
     played = false;
     dbg.kind = kind;
     if (!kind) return show('unsupported');
-    const url = reachable(kind === 'flv' ? room.play.flv : room.play.hls, location.host);
+    renderQuality();
+    const rd = quality === 'auto' ? undefined : room.play.renditions?.find((r) => r.name === quality);
+    const src = rd ?? room.play;
+    const url = reachable(kind === 'flv' ? src.flv : src.hls, location.host);
     dbg.url = url;
+    dbg.quality = rd ? rd.name : 'auto';
     kindLabel.textContent = kind === 'flv' ? 'HTTP-FLV' : kind === 'hls' ? 'HLS' : 'HLS (native)';
     play(new LivePlayer(video, kind, url, {
       state(s) {
@@ -293,6 +320,15 @@ export const roomPage: Page = (outlet, params, query) => {
   // While idle or ended, look for the host starting again (the chat
   // notice usually comes first).
   watchTimer = setInterval(() => {
+    if (!replay && room && room.status === 'live' && !room.play?.renditions?.length) {
+      // The ladder's renditions start a few seconds after the live.
+      void api.room(id).then((r) => {
+        if (left || !room || r.status !== 'live') return;
+        room = r;
+        renderQuality();
+      }).catch(() => {});
+      return;
+    }
     if (!player && !retryTimer && !replay && room && room.status !== 'live') {
       void api.room(id).then((r) => {
         if (left) return;
