@@ -129,6 +129,8 @@ func (g *Grabber) Failures() uint64 { return g.failures.Load() }
 // configuration, and grabs a cover from a new keyframe once per interval.
 func (g *Grabber) watch(name string) {
 	defer g.wg.Done()
+	began := time.Now() // the stream was just published
+	var first atomic.Bool
 	log := g.log.With("stream", name)
 	defer func() {
 		g.mu.Lock()
@@ -195,6 +197,9 @@ func (g *Grabber) watch(name string) {
 			g.mu.Lock()
 			g.covers[name] = pic
 			g.mu.Unlock()
+			if first.CompareAndSwap(false, true) {
+				log.Info("first live cover", "after", time.Since(began).Round(time.Millisecond), "width", pic.Width, "height", pic.Height)
+			}
 			if g.cfg.Grabbed != nil {
 				g.cfg.Grabbed(name, pic)
 			}

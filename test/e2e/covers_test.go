@@ -37,7 +37,12 @@ func TestCoverLive(t *testing.T) {
 	p := startPublisher(t, s.pushURL(ctx, t, owner, rm.ID).URL)
 	tPublish := time.Now()
 	first, cfg, h := coverWaitJPEG(ctx, t, liveURL, 30*time.Second)
-	t.Logf("first cover %v after the publisher started (machine shared)", time.Since(tPublish))
+	t.Logf("first cover served %v after the publisher started (machine shared)", time.Since(tPublish))
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(line, "first live cover") {
+			t.Logf("server: %s", line)
+		}
+	}
 	if cfg.Width != wantWidth || cfg.Height != wantHeight {
 		t.Fatalf("live cover is %dx%d, want %dx%d", cfg.Width, cfg.Height, wantWidth, wantHeight)
 	}
