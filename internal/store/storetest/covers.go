@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"bytes"
@@ -8,8 +8,8 @@ import (
 	"roomcast/internal/store"
 )
 
-func TestRoomCovers(t *testing.T) {
-	db := openTest(t)
+func testRoomCovers(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)
