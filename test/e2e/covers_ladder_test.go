@@ -59,8 +59,10 @@ func coverKeyframes(ctx context.Context, rawURL string, n int) ([]uint32, error)
 func TestCoverLadder(t *testing.T) {
 	requireTool(t, "ffmpeg")
 	ctx := testContext(t)
+	hooks := startHookReceiver(t)
 	s := startServer(t, func(c *config.Config) {
 		coverRules(c)
+		sendHooksTo(hooks)(c)
 		c.Transcode.ABRLadder = []string{"480p", "360p"}
 	})
 	owner := s.register(ctx, t, "ladderhost")
@@ -153,5 +155,21 @@ func TestCoverLadder(t *testing.T) {
 	evil := startPublisherFor(t, strings.Replace(push.URL, "/"+rm.Stream+"?", "/"+rm.Stream+"_360p?", 1), 3*time.Second)
 	if err, ok := evil.waitExit(20 * time.Second); !ok || err == nil {
 		t.Fatalf("publishing to the rendition's name was not refused (exit %v)", err)
+	}
+
+	// The rendition fires no webhooks, records nothing and gets no room
+	// status: once the source's live ended (events after the rendition's
+	// start, in the same ordered queue), only the source has events.
+	p.stop(t, 10*time.Second)
+	hooks.wait(t, "the source's room.ended", 30*time.Second, func(reqs []hookRequest) bool {
+		return hasTypes(hookEvents(reqs, rm.Stream, delivered), 1, roomEventTypes...)
+	})
+	for _, r := range hooks.requests() {
+		if strings.Contains(r.Payload.Stream, "_360p") {
+			t.Fatalf("a webhook about the rendition: %v", r)
+		}
+	}
+	if reps := s.replays(ctx, t, owner.Token, rm.ID); len(reps) != 1 {
+		t.Fatalf("%d replays, want the source's only: %+v", len(reps), reps)
 	}
 }
