@@ -191,7 +191,13 @@ func (g *Grabber) watch(name string) {
 			pic, err := g.grab(conf, key)
 			if err != nil {
 				g.failures.Add(1)
-				log.Warn("cover not made", "err", err)
+				if errors.Is(err, transcode.ErrTooMany) {
+					// Counted in roomcast_transcode_refused_total; the
+					// next interval tries again.
+					log.Debug("cover not made", "err", err)
+				} else {
+					log.Warn("cover not made", "err", err)
+				}
 				return
 			}
 			g.mu.Lock()
