@@ -195,3 +195,35 @@ func TestCoverWithoutFFmpeg(t *testing.T) {
 		t.Fatalf("the missing ffmpeg is logged %d times, want once", n)
 	}
 }
+
+// TestCoverMaxTranscodes runs a live with covers and a one-rung ladder
+// under -max-transcodes 1: the two cannot both run, and the refusals are
+// counted in /metrics while the stream plays on.
+func TestCoverMaxTranscodes(t *testing.T) {
+	requireTool(t, "ffmpeg")
+	ctx := testContext(t)
+	s := startServer(t, func(c *config.Config) {
+		coverRules(c)
+		c.Transcode.MaxTranscodes = 1
+		c.Transcode.ABRLadder = []string{"360p"}
+	})
+	owner := s.register(ctx, t, "coverbound")
+	rm := s.createRoom(ctx, t, owner, "Bounded", false)
+	p := startPublisher(t, s.pushURL(ctx, t, owner, rm.ID).URL)
+	defer p.kill()
+	s.waitLive(t, rm.Stream)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, m := coverFetch(ctx, t, s.httpURL("/metrics"))
+		if strings.Contains(string(m), `roomcast_limit_refusals_total{limit="max-transcodes"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no max-transcodes refusal counted within 30s")
+		}
+		time.Sleep(pollInterval)
+	}
+	if _, err := decode(ctx, t, s.flvURL(rm.Stream)); err != nil {
+		t.Fatalf("the stream does not play: %v", err)
+	}
+}
