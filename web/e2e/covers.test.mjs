@@ -83,6 +83,10 @@ test('home shows the replay poster once the live ended', async () => {
   await page.screenshot({ path: shotPath('home-poster') });
   assert.deepEqual(page.errors, []);
   await page.context().close();
+  const roomPage = await openPage(`/room/${room.id}`);
+  await loadedImage(roomPage, 'img[data-testid=replay-poster]', 640, 360);
+  assert.deepEqual(roomPage.errors, []);
+  await roomPage.context().close();
 });
 
 test('no page broke the Content-Security-Policy', () => {

@@ -272,7 +272,9 @@ export const roomPage: Page = (outlet, params, query) => {
       if (replays.length === 0) return clear(replaysBox, emptyBlock(t('room.no_replays')));
       clear(replaysBox, replays.map((r) => h('button', { class: 'replay-item', type: 'button', disabled: r.status === 'recording',
         onclick: () => { history.replaceState(null, '', `/room/${id}?replay=${r.id}`); playReplay(r); window.scrollTo({ top: 0, behavior: 'smooth' }); } },
-        h('span', { class: 'replay-play' }, icon('play')),
+        r.poster_url
+          ? h('img', { class: 'replay-poster', src: reachable(r.poster_url, location.host), alt: '', loading: 'lazy', 'data-testid': 'replay-poster' })
+          : h('span', { class: 'replay-play' }, icon('play')),
         h('span', null, dateTime(r.started_at)),
         h('span', { class: 'muted' }, r.status === 'recording' ? t('room.recording') : clock(r.duration_ms / 1000)),
         h('span', { class: 'muted' }, bytes(r.bytes)))));
