@@ -147,7 +147,7 @@ func (g *Grabber) watch(name string) {
 		log.Debug("cover: stream gone before its first cover", "err", err)
 		return
 	}
-	defer sub.Close()
+	defer func() { sub.Close() }() // the current one, after a resubscribe too
 	var (
 		conf, key  *media.Packet
 		keySeq     uint64
@@ -171,6 +171,21 @@ func (g *Grabber) watch(name string) {
 			case p.Keyframe && len(p.Payload()) > 0: // not an end of sequence
 				key, keySeq = p, f.Seq()
 			}
+		}
+		clear(frames) // let the hub's ring release old frames
+		if errors.Is(err, hub.ErrSlow) {
+			// Starved of CPU for a while: start again from the newest
+			// keyframe of the same stream.
+			sub.Close()
+			again, serr := g.hub.Subscribe(name, "")
+			if serr == nil && again.Stream() == sub.Stream() {
+				sub = again
+				continue
+			}
+			if serr == nil {
+				again.Close() // a new live of the same name: it has its own watcher
+			}
+			return
 		}
 		if err != nil {
 			if !errors.Is(err, hub.ErrEnded) && !errors.Is(err, context.Canceled) {

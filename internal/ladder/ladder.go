@@ -218,6 +218,11 @@ func (l *Ladder) attach(ctx context.Context, p transcode.Pipes, src *source, rd 
 	if perr != nil {
 		return perr
 	}
+	if errors.Is(ferr, hub.ErrSlow) {
+		// ffmpeg fell a whole queue behind (CPU starved): a death, so that
+		// the job restarts from the newest keyframe instead of ending.
+		return fmt.Errorf("rendition input: %w", ferr)
+	}
 	if ferr != nil && !errors.Is(ferr, hub.ErrEnded) && !errors.Is(ferr, context.Canceled) {
 		l.log.Debug("rendition input stopped", "rendition", rd.name, "err", ferr)
 	}
