@@ -29,6 +29,10 @@
 // Job.Stop: stdin is closed first so ffmpeg can finish, and the process is
 // killed after Config.StopGrace.
 //
+// A job with more than one input (a mix of several members' streams) asks
+// for Spec.ExtraInputs pipes: Attach gets them as Pipes.Inputs, and Args
+// name them pipe:3, pipe:4, ….
+//
 // Run runs a short one-shot process (a cover grab): it writes the given
 // bytes to stdin, closes it and returns stdout. It is not restarted; the
 // caller decides when to try again.

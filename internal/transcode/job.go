@@ -33,6 +33,9 @@ type Spec struct {
 	Attach func(ctx context.Context, p Pipes) error
 	// Done, if not nil, stops the job when closed (a hub stream's Done).
 	Done <-chan struct{}
+	// ExtraInputs is the number of input pipes besides stdin, given to
+	// Attach as Pipes.Inputs and named pipe:3, pipe:4, … in Args.
+	ExtraInputs int
 }
 
 // Job is a supervised long-lived process started by Manager.Start.

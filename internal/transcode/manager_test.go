@@ -269,3 +269,38 @@ func TestCloseStopsJobs(t *testing.T) {
 		t.Fatalf("Start after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestJobExtraInputs feeds a real ffmpeg through pipe:3, an input besides
+// stdin, and reads it back on stdout.
+func TestJobExtraInputs(t *testing.T) {
+	m := realManager(t, Config{})
+	input := make([]byte, 32000)
+	for i := range input {
+		input[i] = byte(i * 3)
+	}
+	var got []byte
+	job, err := m.Start(context.Background(), Spec{
+		Kind: KindMix, Name: "extra", ExtraInputs: 1,
+		Args: []string{"-f", "s16le", "-ar", "8000", "-ac", "1", "-i", "pipe:3", "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"},
+		Attach: func(ctx context.Context, p Pipes) error {
+			if len(p.Inputs) != 1 {
+				return errors.New("no extra input")
+			}
+			p.Stdin.Close()
+			go func() {
+				p.Inputs[0].Write(input)
+				p.Inputs[0].Close()
+			}()
+			var err error
+			got, err = io.ReadAll(p.Stdout)
+			return err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-job.Done()
+	if !bytes.Equal(got, input) || job.Restarts() != 0 {
+		t.Fatalf("got %d bytes back (restarts %d, %v), want the %d written", len(got), job.Restarts(), job.LastError(), len(input))
+	}
+}

@@ -18,6 +18,10 @@ import (
 type Pipes struct {
 	Stdin  io.WriteCloser
 	Stdout io.ReadCloser
+	// Inputs are the Spec.ExtraInputs more input pipes: Inputs[i] is
+	// "pipe:3+i" for ffmpeg (a mix's second, third… member). Each is
+	// closed by the Manager after the run; closing one ends that input.
+	Inputs []io.WriteCloser
 }
 
 // globalArgs precede every job's arguments: no banner or progress, errors
@@ -44,14 +48,41 @@ func (m *Manager) runOnce(ctx context.Context, spec *Spec) error {
 		stdinW.Close()
 		return fmt.Errorf("stdout pipe: %w", err)
 	}
+	var extraR []*os.File
+	var extraW []io.WriteCloser
+	closeExtra := func() {
+		for _, w := range extraW {
+			w.Close()
+		}
+	}
+	for range spec.ExtraInputs {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, r := range extraR {
+				r.Close()
+			}
+			closeExtra()
+			stdinR.Close()
+			stdinW.Close()
+			stdoutR.Close()
+			stdoutW.Close()
+			return fmt.Errorf("input pipe: %w", err)
+		}
+		extraR, extraW = append(extraR, r), append(extraW, w)
+	}
+	defer closeExtra()
 	stderr := &tailBuffer{max: 2048}
 	args := append(append([]string{}, globalArgs...), spec.Args...)
 	cmd := exec.Command(m.path, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, stdoutW, stderr
-	cmd.Env = []string{} // nothing of the server's environment
+	cmd.ExtraFiles = extraR // fd 3, 4, …: pipe:3, pipe:4, …
+	cmd.Env = []string{}    // nothing of the server's environment
 	err = cmd.Start()
 	stdinR.Close()
 	stdoutW.Close()
+	for _, r := range extraR {
+		r.Close()
+	}
 	if err != nil {
 		stdinW.Close()
 		stdoutR.Close()
@@ -68,11 +99,16 @@ func (m *Manager) runOnce(ctx context.Context, spec *Spec) error {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	attached := make(chan error, 1)
 	var closeIn sync.Once
-	closeStdin := func() { closeIn.Do(func() { stdinW.Close() }) }
+	closeStdin := func() {
+		closeIn.Do(func() {
+			stdinW.Close()
+			closeExtra()
+		})
+	}
 	go func() {
 		var err error
 		if spec.Attach != nil {
-			err = spec.Attach(runCtx, Pipes{Stdin: onceCloser{stdinW, closeStdin}, Stdout: stdoutR})
+			err = spec.Attach(runCtx, Pipes{Stdin: onceCloser{stdinW, func() { stdinW.Close() }}, Stdout: stdoutR, Inputs: extraW})
 		} else {
 			closeStdin()
 			_, err = io.Copy(io.Discard, stdoutR)
