@@ -85,6 +85,10 @@ test('home shows the replay poster once the live ended', async () => {
   await page.context().close();
   const roomPage = await openPage(`/room/${room.id}`);
   await loadedImage(roomPage, 'img[data-testid=replay-poster]', 640, 360);
+  // The ended room shows its kept cover behind the player.
+  await until('the room cover as the video poster', () => roomPage.evaluate((id) =>
+    document.querySelector('video').poster.includes(`/api/v1/rooms/${id}/cover`), room.id), 10000);
+  await roomPage.screenshot({ path: shotPath('room-ended-cover') });
   assert.deepEqual(roomPage.errors, []);
   await roomPage.context().close();
 });

@@ -165,6 +165,9 @@ export const roomPage: Page = (outlet, params, query) => {
     stopPlayer();
     if (left || gone || !room) return;
     if (replay) return playReplay(replay);
+    // The room's cover behind the player: the live picture until the
+    // video starts, or the host's (or last) cover while it is not live.
+    video.poster = room.cover_url ? reachable(room.cover_url, location.host) : '';
     if (room.status !== 'live' || !room.play) {
       show(room.status === 'ended' ? 'ended' : 'idle');
       kindLabel.textContent = '';
@@ -230,6 +233,7 @@ export const roomPage: Page = (outlet, params, query) => {
   function playReplay(r: Replay): void {
     stopPlayer();
     replay = r;
+    video.poster = r.poster_url ? reachable(r.poster_url, location.host) : '';
     backLive.hidden = room?.status !== 'live';
     const caps = detectCaps(video);
     const kind: Kind | null = caps.hlsjs ? 'hls' : caps.native ? 'native' : null;
