@@ -3,7 +3,8 @@
 // Screenshots go to test-results/web/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, cspViolations, launch, publish, shotPath, startServer, stopAll, until } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { client, cspViolations, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 
@@ -91,6 +92,25 @@ test('home shows the replay poster once the live ended', async () => {
   await roomPage.screenshot({ path: shotPath('room-ended-cover') });
   assert.deepEqual(roomPage.errors, []);
   await roomPage.context().close();
+});
+
+test('the studio uploads a cover and says why a bad one is refused', async () => {
+  const page = await openPage(`/login?next=${encodeURIComponent(`/studio/${room.id}`)}`);
+  await page.fill('input[name=name]', 'carol');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('form button[type=submit]');
+  await page.waitForURL((u) => u.pathname === `/studio/${room.id}`, { timeout: 10000 });
+  const png = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1']).stdout;
+  assert.ok(png.length > 100, 'ffmpeg made no PNG');
+  await page.setInputFiles('[data-testid=cover-file]', { name: 'cover.png', mimeType: 'image/png', buffer: png });
+  await loadedImage(page, 'img[data-testid=studio-cover]', 320, 180);
+  await page.screenshot({ path: shotPath('studio-cover') });
+  await page.setInputFiles('[data-testid=cover-file]', { name: 'evil.png', mimeType: 'image/png', buffer: Buffer.from('<svg onload=alert(1)>') });
+  await page.waitForSelector('text=not a JPEG, PNG or WebP picture', { timeout: 10000 });
+  const r = await api.call('GET', `/rooms/${room.id}`);
+  assert.match(r.cover_url, new RegExp(`/api/v1/rooms/${room.id}/cover\\?v=`));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('no page broke the Content-Security-Policy', () => {

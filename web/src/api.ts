@@ -141,13 +141,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const headers: Record<string, string> = {};
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'network', String(e));
@@ -186,6 +187,8 @@ export const api = {
   updateRoom: (id: string, r: Partial<Pick<Room, 'title' | 'description' | 'private' | 'record'>>) =>
     request<Room>('PATCH', `/rooms/${encodeURIComponent(id)}`, r),
   deleteRoom: (id: string) => request<void>('DELETE', `/rooms/${encodeURIComponent(id)}`),
+  /** Uploads a room cover (JPEG, PNG or WebP); the server re-encodes it. */
+  setCover: (id: string, image: Blob) => request<Room>('PUT', `/rooms/${encodeURIComponent(id)}/cover`, image),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),
   roomStream: (id: string) => request<StreamStats>('GET', `/rooms/${encodeURIComponent(id)}/stream`),
   recentReplays: (limit = 12) =>
