@@ -90,10 +90,17 @@ func (l *Ladder) IsRendition(name string) bool {
 	return ok
 }
 
+// RelayProtocol is the publisher protocol of a stream relayed from another
+// node of a cluster (internal/cluster): the node where the stream is
+// published runs its ladder, and the others relay its renditions like any
+// stream, so a relayed stream gets no ladder of its own.
+const RelayProtocol = "relay"
+
 // Handle is a hub event listener (hub.Hub.OnEvent): a stream that starts
-// (not a rendition, not a resumed one) gets its renditions. It never blocks.
+// (not a rendition, not a resumed one, not relayed from another node) gets
+// its renditions. It never blocks.
 func (l *Ladder) Handle(e hub.Event) {
-	if e.Type != hub.EventPublished || e.Resumed || !l.Enabled() || l.IsRendition(e.Stream) {
+	if e.Type != hub.EventPublished || e.Resumed || !l.Enabled() || l.IsRendition(e.Stream) || e.Publisher.Protocol == RelayProtocol {
 		return
 	}
 	s := l.hub.Stream(e.Stream)
