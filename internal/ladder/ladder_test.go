@@ -89,3 +89,40 @@ func TestCodecsAVC(t *testing.T) {
 		t.Fatalf("codecs without audio = %q", got)
 	}
 }
+
+// fakeRunner is available and refuses every job (the test looks at which
+// streams get a ladder, not at ffmpeg).
+type fakeRunner struct{}
+
+func (fakeRunner) Available() bool { return true }
+func (fakeRunner) Start(context.Context, transcode.Spec) (*transcode.Job, error) {
+	return nil, transcode.ErrTooMany
+}
+
+func TestHandleSkipsRelaysAndRenditions(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := hub.New(hub.Config{ReconnectGrace: -1}, log)
+	defer h.Close()
+	rs, _ := ParseRungs([]string{"360p"})
+	l := New(h, fakeRunner{}, rs, log)
+	defer l.Close()
+	h.OnEvent(l.Handle)
+	for _, tc := range []struct {
+		stream, protocol string
+		ladder           bool
+	}{
+		{"local", "rtmp", true},
+		{"relayed", RelayProtocol, false},
+		{"local_360p", "transcode", false},
+	} {
+		if _, err := h.Publish(tc.stream, hub.PublisherInfo{Protocol: tc.protocol}); err != nil {
+			t.Fatal(err)
+		}
+		l.mu.Lock()
+		_, got := l.sources[tc.stream]
+		l.mu.Unlock()
+		if got != tc.ladder {
+			t.Errorf("%s published over %s: ladder %v, want %v", tc.stream, tc.protocol, got, tc.ladder)
+		}
+	}
+}
