@@ -41,6 +41,7 @@ type UploadError struct {
 	err     error
 }
 
+// Error returns the message, with the decoder's error if there is one.
 func (e *UploadError) Error() string {
 	if e.err != nil {
 		return e.Message + ": " + e.err.Error()

@@ -97,7 +97,7 @@ func codecsAVC(sps []byte) string {
 	return fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3])
 }
 
-// Codecs joins a video and an audio codecs string for CODECS="…".
+// codecs joins a video and an audio codecs string for CODECS="…".
 func codecs(video, audio string) string {
 	var parts []string
 	for _, c := range []string{video, audio} {
