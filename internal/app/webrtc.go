@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,11 +53,11 @@ func (c *components) startWebRTC(cfg config.Config, acc *access, log *slog.Logge
 		ice.TCP = ln
 		ice.IncludeLoopback = ice.IncludeLoopback || isLoopback(ln.Addr())
 	}
+	// The audio bridges are supervised jobs of the transcode manager; it
+	// logs once at start when ffmpeg is missing.
 	var runner webrtcserver.Runner
-	if path, err := exec.LookPath(wc.FFmpeg); err != nil {
-		log.Warn("ffmpeg not found: WebRTC viewers get no audio and WHIP publishers publish video only", "ffmpeg", wc.FFmpeg, "err", err)
-	} else {
-		runner = webrtcserver.ExecRunner{Path: path}
+	if c.transcode != nil && c.transcode.Available() {
+		runner = webrtcTranscoder{m: c.transcode}
 	}
 	srv, err := webrtcserver.New(webrtcserver.Config{
 		App:              cfg.RTMP.App,

@@ -26,12 +26,13 @@ func exampleSections() []exampleSection {
 		{"RTMP", []string{"rtmp-app", "rtmp-chunk-size", "rtmp-max-message-size", "rtmp-handshake-timeout", "rtmp-read-timeout", "rtmp-write-timeout"}},
 		{"Fan-out to viewers", []string{"gop-max-frames", "gop-max-bytes", "queue-frames", "queue-bytes", "flush-interval", "http-write-timeout"}},
 		{"Live HLS", []string{"hls-segment-duration", "hls-window"}},
-		{"WebRTC: WHIP publish and WHEP play (docs/webrtc.md)", []string{"webrtc-udp-addr", "webrtc-tcp-addr", "webrtc-public-ip", "webrtc-ffmpeg"}},
+		{"WebRTC: WHIP publish and WHEP play (docs/webrtc.md)", []string{"webrtc-udp-addr", "webrtc-tcp-addr", "webrtc-public-ip"}},
 		{"Accounts and browsers", []string{"session-ttl", "password-cost", "cors-origins", "wechat-appid", "wechat-secret", "wechat-base-url"}},
 		{"Webhooks (the secret is generated when empty)", []string{"webhook-urls", "webhook-secret"}},
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
 		{"Recording", []string{"record", "record-max-age", "record-max-bytes"}},
 		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
+		{"Covers and transcoding (ffmpeg; off without it)", []string{"ffmpeg", "max-transcodes", "cover-interval", "abr-ladder"}},
 	}
 }
 

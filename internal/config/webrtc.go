@@ -16,14 +16,12 @@ type WebRTC struct {
 	// PublicIPs are the addresses advertised to peers instead of the
 	// interfaces' (a host behind 1:1 NAT, a Docker port mapping).
 	PublicIPs []string
-	// FFmpeg is the ffmpeg binary that bridges AAC and Opus.
-	FFmpeg string
 }
 
 // defaultWebRTC is the zero-setup WebRTC configuration: UDP and TCP on
 // port 8189.
 func defaultWebRTC() WebRTC {
-	return WebRTC{UDPAddr: ":8189", TCPAddr: ":8189", FFmpeg: "ffmpeg"}
+	return WebRTC{UDPAddr: ":8189", TCPAddr: ":8189"}
 }
 
 // webrtcFlags defines the WebRTC flags on fs.
@@ -31,7 +29,6 @@ func (c *Config) webrtcFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WebRTC.UDPAddr, "webrtc-udp-addr", c.WebRTC.UDPAddr, "UDP address all WebRTC (WHIP/WHEP) peers share (empty: no UDP)")
 	fs.StringVar(&c.WebRTC.TCPAddr, "webrtc-tcp-addr", c.WebRTC.TCPAddr, "ICE-TCP address for networks that block UDP (empty: none)")
 	fs.Var((*listFlag)(&c.WebRTC.PublicIPs), "webrtc-public-ip", "comma-separated public IPs advertised to WebRTC peers instead of the interfaces' (1:1 NAT, Docker)")
-	fs.StringVar(&c.WebRTC.FFmpeg, "webrtc-ffmpeg", c.WebRTC.FFmpeg, "ffmpeg binary that transcodes audio between AAC and Opus for WebRTC")
 }
 
 // validateWebRTC checks the WebRTC settings.
@@ -49,9 +46,6 @@ func (c *Config) validateWebRTC() []error {
 		if net.ParseIP(ip) == nil {
 			errs = append(errs, fmt.Errorf("webrtc-public-ip: %q is not an IP address", ip))
 		}
-	}
-	if c.WebRTC.FFmpeg == "" {
-		errs = append(errs, fmt.Errorf("webrtc-ffmpeg: must not be empty"))
 	}
 	return errs
 }

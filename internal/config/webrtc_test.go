@@ -20,7 +20,6 @@ func TestWebRTCSettings(t *testing.T) {
 		{"bad udp", []string{"-webrtc-udp-addr", "8189"}, nil, "webrtc-udp-addr"},
 		{"bad tcp", []string{"-webrtc-tcp-addr", "host:"}, nil, "webrtc-tcp-addr"},
 		{"bad ip", []string{"-webrtc-public-ip", "live.example.com"}, nil, "webrtc-public-ip"},
-		{"no ffmpeg", []string{"-webrtc-ffmpeg", ""}, nil, "webrtc-ffmpeg"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Load("roomcast", tc.args, func(k string) string { return tc.env[k] }, io.Discard)

@@ -166,7 +166,7 @@ test('the studio goes live from the camera over WHIP; RTMP, HTTP-FLV and HLS car
 });
 
 test('without WebRTC on the server, the player falls back to HTTP-FLV by itself', async () => {
-  const off = await startServer({ args: ['-webrtc-udp-addr', '', '-webrtc-tcp-addr', ''] });
+  const off = await startServer({ extra: ['-webrtc-udp-addr', '', '-webrtc-tcp-addr', ''] });
   const offApi = client(off.http);
   const token = (await offApi.register('carol')).token;
   const room = await offApi.call('POST', '/rooms', token, { title: 'No WebRTC here' });
