@@ -44,6 +44,7 @@ func TestWebRTCWHEPPlaysRTMP(t *testing.T) {
 	for series, want := range map[string]float64{
 		`roomcast_webrtc_sessions{kind="whep"}`: 1, `roomcast_webrtc_sessions{kind="whip"}`: 0,
 		"roomcast_webrtc_audio_transcoders": 1, `roomcast_viewers{protocol="webrtc"}`: 1,
+		`roomcast_transcode_jobs{kind="webrtc-audio"}`: 1,
 	} {
 		if got, ok := m[series]; !ok || got != want {
 			t.Errorf("%s = %v (exported: %v), want %v", series, got, ok, want)
