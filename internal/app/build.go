@@ -32,13 +32,16 @@ import (
 	"roomcast/internal/streamsync"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
+
+	"github.com/nats-io/nats.go"
 )
 
 // components are the long-lived parts of a running server.
 type components struct {
 	db      *sqlite.DB
 	hub     *hub.Hub
-	bus     *bus.Memory
+	bus     bus.Bus
+	nats    *nats.Conn // the cluster's NATS connection; nil on a single node
 	chat    *chat.Server
 	rooms   *room.Service
 	users   *user.Service
@@ -125,7 +128,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		return nil, err
 	}
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret}, log.With("component", "webhook"))
-	c.bus = bus.NewMemory()
+	if c.bus, c.nats, err = openBus(ctx, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
 		MaxTextLen:     cfg.Chat.MaxTextLen,
@@ -142,6 +148,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Log:     log, // chat.New adds component=chat
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
@@ -185,6 +192,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RoomDeleted:       c.chat.RoomDeleted,
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, err
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	// the last X-Forwarded-For entry; set it only behind a reverse proxy
 	// that sets that header.
 	TrustProxy bool
+	// NATSURL, when set, is the NATS server (nats://HOST:PORT, several
+	// comma-separated) that carries chat and events between the nodes of
+	// a cluster; empty keeps the in-process bus of a single node.
+	NATSURL string
 
 	RTMP    RTMP
 	Hub     Hub
@@ -315,6 +319,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxPublishers, "max-publishers", c.Limits.MaxPublishers, "streams published at once (0: no limit)")
 	fs.IntVar(&c.Limits.MaxViewers, "max-viewers", c.Limits.MaxViewers, "RTMP, HTTP-FLV and WebSocket-FLV viewers of all streams together (0: no limit)")
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server(s) of a cluster, nats://HOST:PORT[,nats://…] (default: in-process bus, one node)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	return fs
 }
@@ -453,6 +458,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("tls-cert, tls-key: %w", err))
 		}
 	}
+	check(validNATSURL(c.NATSURL), "nats-url", "%q is not a comma-separated list of nats://HOST:PORT URLs", redactURL(c.NATSURL))
 	for _, u := range c.Webhook.URLs {
 		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
 	}
@@ -476,6 +482,32 @@ func validBase(s string, schemes ...string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && oneOf(u.Scheme, schemes...) && u.Host != "" && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
+}
+
+// validNATSURL reports whether s is empty or comma-separated nats:// (or
+// tls://) URLs with a host.
+func validNATSURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	for one := range strings.SplitSeq(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || !oneOf(u.Scheme, "nats", "tls") || u.Host == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// redactURL hides the passwords in a URL list for error messages.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // validURL reports whether s is an absolute http(s) URL.

@@ -26,6 +26,9 @@ func TestLoadPrecedence(t *testing.T) {
 		{"env overrides default", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000", "ROOMCAST_RECONNECT_GRACE": "3s"}, nil, func(c Config) bool {
 			return c.HTTPAddr == "127.0.0.1:9000" && c.Hub.ReconnectGrace == 3*time.Second
 		}},
+		{"nats url from env", map[string]string{"ROOMCAST_NATS_URL": "nats://n1:4222, nats://n2:4222"}, nil, func(c Config) bool {
+			return c.NATSURL == "nats://n1:4222, nats://n2:4222"
+		}},
 		{"flag overrides env", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000"}, []string{"-http-addr", "127.0.0.1:9001"}, func(c Config) bool {
 			return c.HTTPAddr == "127.0.0.1:9001"
 		}},
@@ -61,6 +64,8 @@ func TestLoadErrors(t *testing.T) {
 		{"hls segment too short", nil, []string{"-hls-segment-duration", "100ms"}, "hls-segment-duration"},
 		{"hls window", nil, []string{"-hls-window", "1"}, "hls-window"},
 		{"unknown flag", nil, []string{"-nope"}, "nope"},
+		{"nats url scheme", nil, []string{"-nats-url", "http://127.0.0.1:4222"}, "nats-url"},
+		{"nats url host", map[string]string{"ROOMCAST_NATS_URL": "nats://a:4222,nats://"}, nil, "nats-url"},
 		{"stray argument", nil, []string{"extra"}, "extra"},
 	}
 	for _, tt := range tests {

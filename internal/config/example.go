@@ -30,6 +30,7 @@ func exampleSections() []exampleSection {
 		{"Webhooks (the secret is generated when empty)", []string{"webhook-urls", "webhook-secret"}},
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
 		{"Recording", []string{"record", "record-max-age", "record-max-bytes"}},
+		{"Cluster (several nodes; empty: one node)", []string{"nats-url"}},
 	}
 }
 
