@@ -146,6 +146,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Bus:     c.bus,
 		Viewers: api.HubViewers(c.hub),
 		Log:     log, // chat.New adds component=chat
+		Cluster: c.nats != nil,
 	})
 	if err != nil {
 		c.closeBus()

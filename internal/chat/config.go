@@ -79,6 +79,11 @@ type Config struct {
 	// PresenceInterval is how often (at most) the online count is
 	// broadcast when it changed. Default 1s.
 	PresenceInterval time.Duration
+	// PresenceTTL is, in a cluster (Deps.Cluster), how long another
+	// node's count of a room's clients counts without being repeated:
+	// nodes repeat theirs every third of it, and a node that died drops
+	// out of `online` after it. Default 15s.
+	PresenceTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -118,6 +123,7 @@ func (c *Config) setDefaults() {
 	}
 	defD(&c.LikesInterval, 500*time.Millisecond)
 	defD(&c.PresenceInterval, time.Second)
+	defD(&c.PresenceTTL, 15*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -175,6 +181,12 @@ type Deps struct {
 	CanManage func(u *store.User, r *store.Room) bool
 	// Log; nil discards.
 	Log *slog.Logger
+	// Cluster tells that Bus reaches other nodes serving the same rooms
+	// (NATS): each node then announces its count of each room's clients,
+	// so that `online` counts every node's. A Bus that reports its
+	// reconnections (OnReconnect) is caught up from the store after an
+	// outage, cluster or not.
+	Cluster bool
 }
 
 func (d *Deps) check() error {

@@ -80,6 +80,14 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
+	db, users := newTestStore(t)
+	return newEnvOn(t, cfg, db, users, Deps{Bus: bus.NewMemory()})
+}
+
+// newTestStore opens a SQLite store with the users and rooms newEnv
+// describes.
+func newTestStore(t *testing.T) (*sqlite.DB, fakeUsers) {
+	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), sqlite.FileName), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +109,13 @@ func newEnv(t *testing.T, cfg Config) *env {
 			t.Fatal(err)
 		}
 	}
+	return db, users
+}
+
+// newEnvOn is a chat server over db with deps.Bus (and deps.Cluster); the
+// other deps are the test's.
+func newEnvOn(t *testing.T, cfg Config, db *sqlite.DB, users fakeUsers, deps Deps) *env {
+	t.Helper()
 	if cfg.LikesInterval == 0 {
 		cfg.LikesInterval = 50 * time.Millisecond
 	}
@@ -108,8 +123,10 @@ func newEnv(t *testing.T, cfg Config) *env {
 		cfg.PresenceInterval = 50 * time.Millisecond
 	}
 	logs := &syncBuffer{}
-	srv, err := New(cfg, Deps{Store: db, Users: users, Rooms: roomsByDB{db}, Bus: bus.NewMemory(),
-		Viewers: func(stream string) int { return 7 }, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	deps.Store, deps.Users, deps.Rooms = db, users, roomsByDB{db}
+	deps.Viewers = func(stream string) int { return 7 }
+	deps.Log = slog.New(slog.NewTextHandler(logs, nil))
+	srv, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,4 +332,16 @@ func (e *env) post(path, token, body string) *http.Response {
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// waitFor polls cond until it holds, failing t after 10s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

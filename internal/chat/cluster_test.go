@@ -1,0 +1,253 @@
+package chat
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go"
+
+	natsbus "roomcast/internal/bus/nats"
+	"roomcast/internal/natstest"
+	"roomcast/internal/store"
+)
+
+// node is one chat server of a test cluster and its NATS connection.
+type node struct {
+	*env
+	nc *nats.Conn
+}
+
+// newCluster starts n chat servers on one store (as nodes share one
+// Postgres), each with a NATS connection of its own to srv.
+func newCluster(t *testing.T, srv *natstest.Server, n int, cfg Config) []node {
+	t.Helper()
+	db, users := newTestStore(t)
+	if cfg.RateMessages == 0 {
+		cfg.RateMessages = 1000
+	}
+	nodes := make([]node, n)
+	for i := range nodes {
+		nc, err := natsbus.Connect(context.Background(), srv.URL(), "chat test", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close) // after the server's Close (cleanups run last first)
+		nodes[i] = node{env: newEnvOn(t, cfg, db, users, Deps{Bus: natsbus.New(nc), Cluster: true}), nc: nc}
+	}
+	return nodes
+}
+
+// TestClusterChat: messages and likes sent on one node reach the clients
+// of the others, with one seq order; history is shared.
+func TestClusterChat(t *testing.T) {
+	nodes := newCluster(t, natstest.Start(t), 3, Config{})
+	alice, _ := nodes[0].join("r1", "t-alice")
+	bob, _ := nodes[1].join("r1", "t-bob")
+	guest, _ := nodes[2].join("r1", "")
+
+	alice.send(map[string]any{"type": "chat", "text": "hello from node 0"})
+	bob.send(map[string]any{"type": "chat", "text": "hello from node 1"})
+	for name, c := range map[string]*wsClient{"alice": alice, "bob": bob, "guest": guest} {
+		seen := map[string]int64{}
+		for len(seen) < 2 {
+			f := c.expect("chat")
+			if _, dup := seen[f.Text]; dup {
+				t.Fatalf("%s got %q twice", name, f.Text)
+			}
+			seen[f.Text] = f.Seq
+		}
+		if seen["hello from node 0"] == seen["hello from node 1"] {
+			t.Errorf("%s: two messages with seq %d", name, seen["hello from node 0"])
+		}
+	}
+
+	bob.send(map[string]any{"type": "like", "count": 5})
+	alice.expectWhere("likes", func(f frame) bool { return f.Total == 5 })
+	guest.expectWhere("likes", func(f frame) bool { return f.Total == 5 })
+
+	// A client joining on another node gets the same history.
+	_, h := nodes[2].join("r1", "t-owner")
+	if len(h.Messages) != 2 {
+		t.Fatalf("history on node 2: %s", h.Raw)
+	}
+}
+
+// TestClusterPresence: online is the room's count over all nodes; a
+// node's clients leaving, and a node that dies, are subtracted.
+func TestClusterPresence(t *testing.T) {
+	nodes := newCluster(t, natstest.Start(t), 3, Config{PresenceTTL: 900 * time.Millisecond})
+	alice, _ := nodes[0].join("r1", "t-alice")
+	nodes[1].join("r1", "t-bob")
+	owner, _ := nodes[1].join("r1", "t-owner")
+	guest, _ := nodes[2].join("r1", "")
+	for _, c := range []*wsClient{alice, owner, guest} {
+		c.expectWhere("presence", func(f frame) bool { return f.Online == 4 })
+	}
+	// A client that joins now learns the total in its welcome.
+	late := nodes[0].dial("r1", "", "")
+	if w := late.expect("welcome"); w.Online != 5 {
+		// The other nodes' counts may not have arrived yet when the
+		// room was open already; they have here.
+		t.Errorf("welcome online %d, want 5", w.Online)
+	}
+	late.conn.CloseNow()
+	guest.conn.CloseNow() // node 2 has no client left: it says so
+	alice.expectWhere("presence", func(f frame) bool { return f.Online == 3 })
+
+	// Node 1 dies without a word: its count expires after PresenceTTL.
+	nodes[1].nc.Close()
+	alice.expectWhere("presence", func(f frame) bool { return f.Online == 1 })
+}
+
+// TestClusterModeration: sanctions, pins, deletions and a deleted room
+// decided on one node apply to the clients of the others.
+func TestClusterModeration(t *testing.T) {
+	nodes := newCluster(t, natstest.Start(t), 2, Config{})
+	owner, _ := nodes[1].join("r1", "t-owner")
+	bob, _ := nodes[0].join("r1", "t-bob")
+	alice, _ := nodes[0].join("r1", "t-alice")
+
+	owner.send(map[string]any{"type": "mute", "user_id": "u-bob", "seconds": 60})
+	bob.expect("muted")
+	bob.send(map[string]any{"type": "chat", "text": "let me talk"})
+	if f := bob.expect("error"); f.Code != codeMuted {
+		t.Errorf("muted bob's message: %s", f.Raw)
+	}
+	if resp := nodes[1].post("/api/v1/rooms/r1/moderation/unmute", "t-owner", `{"user_id":"u-bob"}`); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("unmute: %d", resp.StatusCode)
+	}
+	bob.expect("unmuted")
+
+	alice.send(map[string]any{"type": "chat", "text": "rude"})
+	m := owner.expectWhere("chat", func(f frame) bool { return f.Text == "rude" })
+	owner.send(map[string]any{"type": "delete", "message_id": m.ID})
+	if f := alice.expect("deleted"); f.ID != m.ID {
+		t.Errorf("deleted = %s", f.Raw)
+	}
+
+	owner.send(map[string]any{"type": "pin", "text": "on every node"})
+	if f := alice.expect("notice"); f.Kind != NoticePinned || f.Text != "on every node" {
+		t.Errorf("notice = %s", f.Raw)
+	}
+
+	if resp := nodes[1].post("/api/v1/rooms/r1/moderation/ban", "t-owner", `{"user_id":"u-bob"}`); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("ban: %d", resp.StatusCode)
+	}
+	bob.expect("banned")
+	if ce := bob.expectClose(); ce.Code != websocket.StatusPolicyViolation || ce.Reason != "banned" {
+		t.Errorf("bob closed with %v", ce)
+	}
+	again := nodes[0].dial("r1", "t-bob", "")
+	if f := again.expect("error"); f.Code != "banned" {
+		t.Errorf("banned bob rejoining node 0: %s", f.Raw)
+	}
+
+	if err := nodes[1].srv.RoomDeleted(t.Context(), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	alice.expectWhere("notice", func(f frame) bool { return f.Kind == NoticeRoomDeleted })
+	if ce := alice.expectClose(); ce.Code != websocket.StatusNormalClosure || ce.Reason != "room deleted" {
+		t.Errorf("alice closed with %v", ce)
+	}
+}
+
+// TestClusterNATSRestart: clients stay connected through a restart of
+// the NATS server and chat resumes; what was sent meanwhile arrives once.
+func TestClusterNATSRestart(t *testing.T) {
+	srv := natstest.Start(t)
+	nodes := newCluster(t, srv, 2, Config{})
+	alice, _ := nodes[0].join("r1", "t-alice")
+	bob, _ := nodes[1].join("r1", "t-bob")
+	alice.send(map[string]any{"type": "chat", "text": "before"})
+	bob.expectWhere("chat", func(f frame) bool { return f.Text == "before" })
+
+	srv.Shutdown()
+	// Sent while the bus is down: stored, its publish buffered (bob
+	// too sees it once the bus is back).
+	bob.send(map[string]any{"type": "chat", "text": "during"})
+	waitFor(t, "the message sent during the outage to be stored", func() bool {
+		ms, err := nodes[1].db.ChatMessagesBefore(t.Context(), "r1", 0, 10)
+		return err == nil && len(ms) == 2 && ms[1].Text == "during"
+	})
+	srv.Restart()
+	// alice gets it, either from the buffered publish or from the
+	// catch-up after the reconnect, and then what follows.
+	alice.expectWhere("chat", func(f frame) bool { return f.Text == "during" })
+
+	bob.expectWhere("chat", func(f frame) bool { return f.Text == "during" })
+	waitFor(t, "the nodes to reconnect to NATS", func() bool { return nodes[0].nc.IsConnected() && nodes[1].nc.IsConnected() })
+	alice.send(map[string]any{"type": "chat", "text": "after"})
+	for _, c := range []*wsClient{alice, bob} {
+		for {
+			f := c.expect("chat")
+			if f.Text == "during" {
+				t.Fatal("a message delivered twice")
+			}
+			if f.Text == "after" {
+				break
+			}
+		}
+	}
+}
+
+// TestClusterCatchUp: what the other nodes decided while a node's bus
+// connection was down (here: written to the shared store without reaching
+// node 0) reaches node 0's clients once it reconnects: messages, a
+// deletion, the announcement and a ban.
+func TestClusterCatchUp(t *testing.T) {
+	nodes := newCluster(t, natstest.Start(t), 2, Config{})
+	alice, _ := nodes[0].join("r1", "t-alice")
+	bob, _ := nodes[0].join("r1", "t-bob")
+	alice.send(map[string]any{"type": "chat", "text": "to be deleted"})
+	gone := bob.expectWhere("chat", func(f frame) bool { return f.Text == "to be deleted" })
+	alice.expect("chat")
+
+	ctx := t.Context()
+	db := nodes[1].db
+	for _, text := range []string{"missed 1", "missed 2"} {
+		if err := db.AppendChatMessage(ctx, &store.ChatMessage{RoomID: "r1", ID: "id-" + text, UserID: "u-owner", UserName: "owner", Text: text, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.DeleteChatMessage(ctx, "r1", gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetChatPin(ctx, "r1", "pinned meanwhile"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutChatSanction(ctx, &store.ChatSanction{RoomID: "r1", UserID: "u-bob", Kind: store.SanctionBan, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].nc.ForceReconnect(); err != nil {
+		t.Fatal(err)
+	}
+
+	got := map[string]bool{}
+	for !got["missed 2"] || !got["deleted"] || !got["notice"] {
+		f, err := alice.read()
+		if err != nil {
+			t.Fatalf("alice, after %v: %v", got, err)
+		}
+		switch {
+		case f.Type == "chat":
+			if got[f.Text] {
+				t.Fatalf("%q delivered twice", f.Text)
+			}
+			got[f.Text] = true
+		case f.Type == "deleted" && f.ID == gone.ID:
+			got["deleted"] = true
+		case f.Type == "notice" && f.Kind == NoticePinned && f.Text == "pinned meanwhile":
+			got["notice"] = true
+		}
+	}
+	if !got["missed 1"] {
+		t.Error("missed 1 not delivered")
+	}
+	bob.expect("banned")
+	if ce := bob.expectClose(); ce.Reason != "banned" {
+		t.Errorf("bob closed with %v", ce)
+	}
+}
