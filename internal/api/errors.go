@@ -9,6 +9,7 @@ import (
 
 	"roomcast/internal/auth"
 	"roomcast/internal/httpx"
+	"roomcast/internal/quota"
 	"roomcast/internal/room"
 	"roomcast/internal/store"
 	"roomcast/internal/user"
@@ -66,6 +67,10 @@ func mapError(err error) *Error {
 	var rv *room.ValidationError
 	if errors.As(err, &rv) {
 		return &Error{Status: http.StatusBadRequest, Code: "validation_failed", Message: rv.Error()}
+	}
+	var qe *quota.Exceeded
+	if errors.As(err, &qe) {
+		return &Error{Status: http.StatusForbidden, Code: "quota_exceeded", Message: qe.Error()}
 	}
 	if we := mapWeChatError(err); we != nil {
 		return we

@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// recordings were finalised (see the shutdown below).
 	recCtx, stopRecorder := context.WithCancel(context.Background())
 	defer stopRecorder()
-	components := 7
+	components := 8
 	if cfg.DebugAddr != "" {
 		components++
 	}
@@ -164,6 +164,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		ret := record.Retention{MaxAge: cfg.Record.MaxAge, MaxBytes: cfg.Record.MaxBytes}
 		errc <- wrap("retention", c.rec.SweepEvery(bgCtx, c.db, ret, retentionInterval))
 	}()
+	go func() { errc <- wrap("chat retention", chatRetention(c, cfg, log).Run(bgCtx)) }()
 	go func() {
 		err := httpSrv.Serve(httpLn)
 		if errors.Is(err, http.ErrServerClosed) {

@@ -21,7 +21,9 @@ import (
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
+	"roomcast/internal/quota"
 	"roomcast/internal/record"
+	"roomcast/internal/retention"
 	"roomcast/internal/room"
 	"roomcast/internal/server/hls"
 	"roomcast/internal/server/httpflv"
@@ -69,7 +71,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlit
 }
 
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user.Service, *room.Service, error) {
+func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -91,6 +93,9 @@ func services(db *sqlite.DB, cfg config.Config, viewers func(string) int) (*user
 		PublicRTMP: cfg.PublicRTMP,
 		App:        cfg.RTMP.App,
 		Viewers:    viewers,
+
+		MaxRoomsPerUser: noLimit(cfg.Quotas.RoomsPerUser),
+		QuotaRefused:    quotaRefused,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("rooms: %w", err)
@@ -123,11 +128,11 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
-	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub)); err != nil {
+	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused); err != nil {
 		db.Close()
 		return nil, err
 	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret}, log.With("component", "webhook"))
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
 	if c.bus, c.nats, err = openBus(ctx, cfg, log); err != nil {
 		db.Close()
 		return nil, err
@@ -240,6 +245,9 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 			if !errors.Is(err, store.ErrNotFound) {
 				log.Warn("stream not recorded: room lookup failed", "stream", stream, "err", err)
 			}
+			return "", false
+		}
+		if rm.Record && !c.recordingQuotaLeft(ctx, cfg, rm, log) {
 			return "", false
 		}
 		return rm.ID, rm.Record
@@ -402,6 +410,54 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
+}
+
+// recordingQuotaLeft reports whether the owner of rm may record one more
+// live under -max-recording-bytes-per-user; a refusal is logged and
+// counted. A failing store does not stop the recording.
+func (c *components) recordingQuotaLeft(ctx context.Context, cfg config.Config, rm *store.Room, log *slog.Logger) bool {
+	limit := cfg.Quotas.RecordingBytesPerUser
+	if limit <= 0 {
+		return true
+	}
+	used, err := c.db.RecordingBytesOfOwner(ctx, rm.OwnerID)
+	if err != nil {
+		log.Warn("recording quota not checked", "room", rm.ID, "err", err)
+		return true
+	}
+	if used < limit {
+		return true
+	}
+	c.quotaRefused(quota.RecordingBytesPerUser)
+	log.Warn("live not recorded: the owner's replays use up its quota", "room", rm.ID, "stream", rm.Stream,
+		"owner", rm.OwnerID, "bytes", used, "quota", limit)
+	return false
+}
+
+// chatRetention is the job that prunes chat history past
+// -chat-history-max and -chat-history-max-age.
+func chatRetention(c *components, cfg config.Config, log *slog.Logger) *retention.Chat {
+	return retention.NewChat(c.db, retention.Config{
+		ChatKeep:   cfg.Quotas.ChatHistoryCount,
+		ChatMaxAge: cfg.Quotas.ChatHistoryAge,
+	}, log.With("component", "retention"))
+}
+
+// noLimit maps a setting's 0 ("no limit") to -1, the services' "no limit"
+// (their 0 means their default).
+func noLimit(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// quotaRefused counts a refusal past a quota once the metrics exist (they
+// are built last, before anything is served).
+func (c *components) quotaRefused(name string) {
+	if c.metrics != nil {
+		c.metrics.QuotaRefused(name)
+	}
 }
 
 // orNegative maps a configured 0 ("off") to the hub's negative "off".

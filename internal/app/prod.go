@@ -46,13 +46,24 @@ func mountOps(mux *http.ServeMux, c *components, cfg config.Config) {
 }
 
 // handler is the HTTP handler of both listeners: request metrics around
-// the API rate limit around the routes.
+// the security headers around the API rate limit around the routes.
 func handler(c *components, cfg config.Config) http.Handler {
 	var h http.Handler = c.mux
 	if cfg.Limits.APIRate > 0 {
 		h = apiRateLimit(h, newAPILimiter(cfg.Limits.APIRate, time.Now), cfg.TrustProxy, c.metrics)
 	}
-	return c.metrics.Instrument(h)
+	return c.metrics.Instrument(httpx.SecurityHeaders(h, securityPolicy(cfg)))
+}
+
+// securityPolicy is what every response promises browsers: pages may reach
+// the public URL besides their own origin, and HTTPS responses carry HSTS
+// (a year) when the TLS listener is configured.
+func securityPolicy(cfg config.Config) httpx.SecurityPolicy {
+	p := httpx.SecurityPolicy{Origins: []string{cfg.PublicURL}}
+	if cfg.TLS.CertFile != "" && cfg.TLS.KeyFile != "" {
+		p.HSTSMaxAge = 365 * 24 * 3600
+	}
+	return p
 }
 
 // serveChat serves a chat WebSocket within -max-chat-connections. The chat

@@ -71,6 +71,7 @@ type Config struct {
 	Record  Record
 	TLS     TLS
 	Limits  Limits
+	Quotas  Quotas
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -240,6 +241,7 @@ func Default() Config {
 		ShutdownGrace: 10 * time.Second,
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
+		Quotas:        defaultQuotas(),
 	}
 }
 
@@ -321,6 +323,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server(s) of a cluster, nats://HOST:PORT[,nats://…] (default: in-process bus, one node)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
+	c.Quotas.flags(fs)
 	return fs
 }
 
@@ -451,6 +454,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxViewers >= 0, "max-viewers", "must not be negative")
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
+	c.Quotas.validate(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)

@@ -30,6 +30,7 @@ func exampleSections() []exampleSection {
 		{"Webhooks (the secret is generated when empty)", []string{"webhook-urls", "webhook-secret"}},
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
 		{"Recording", []string{"record", "record-max-age", "record-max-bytes"}},
+		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
 		{"Cluster (several nodes; empty: one node)", []string{"nats-url"}},
 	}
 }

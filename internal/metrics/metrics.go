@@ -62,6 +62,7 @@ type Metrics struct {
 	requests   *prometheus.CounterVec
 	recordings *prometheus.CounterVec
 	refused    *prometheus.CounterVec
+	quotas     *prometheus.CounterVec
 }
 
 // New returns the metrics of a server reading src, with the Go runtime and
@@ -82,6 +83,10 @@ func New(src Sources, build Build) *Metrics {
 			Namespace: Namespace, Name: "limit_refusals_total",
 			Help: "Requests refused by a configured limit, by limit.",
 		}, []string{"limit"}),
+		quotas: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "quota_refusals_total",
+			Help: "Requests refused by a per-user or per-room quota (answered quota_exceeded), by quota.",
+		}, []string{"quota"}),
 	}
 	for _, r := range []string{"ready", "failed"} {
 		m.recordings.WithLabelValues(r)
@@ -94,7 +99,7 @@ func New(src Sources, build Build) *Metrics {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.recordings, m.refused, buildInfo,
+		m.requests, m.recordings, m.refused, m.quotas, buildInfo,
 		newCollector(src),
 	)
 	return m
@@ -120,6 +125,10 @@ func (m *Metrics) RecordingFinished(ready bool) {
 
 // Refused counts a request refused by the named limit ("max-chat-connections").
 func (m *Metrics) Refused(limit string) { m.refused.WithLabelValues(limit).Inc() }
+
+// QuotaRefused counts a request refused by the named quota
+// (quota.RoomsPerUser, …).
+func (m *Metrics) QuotaRefused(name string) { m.quotas.WithLabelValues(name).Inc() }
 
 // collector reads Sources at scrape time.
 type collector struct {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -128,6 +129,13 @@ func TestInstrument(t *testing.T) {
 		resp.Body.Close()
 	}
 	srv.Close() // waits for the handlers, which count on return
+	// except the hijacking one: the server forgets a hijacked connection,
+	// and the client has its answer before the handler closes it (which
+	// counts it). Wait for that, with a deadline.
+	hijacked := m.requests.WithLabelValues("GET /hijack", "hijacked")
+	for deadline := time.Now().Add(10 * time.Second); testutil.ToFloat64(hijacked) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, c := range []struct {
 		route, status string
 		want          float64

@@ -108,6 +108,12 @@ type Config struct {
 	Viewers func(stream string) int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// MaxRoomsPerUser is how many rooms a user who is not an admin may own
+	// (0: DefaultMaxRoomsPerUser; negative: no limit).
+	MaxRoomsPerUser int
+	// QuotaRefused, when set, is called with the quota's name on each
+	// refusal past a quota (the app counts them in /metrics).
+	QuotaRefused func(quota string)
 }
 
 // Service implements the room rules. Its methods are safe for concurrent
@@ -148,6 +154,9 @@ func New(st Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxRoomsPerUser == 0 {
+		cfg.MaxRoomsPerUser = DefaultMaxRoomsPerUser
 	}
 	if cfg.Viewers == nil {
 		cfg.Viewers = func(string) int { return 0 }
@@ -226,6 +235,9 @@ func (s *Service) Create(ctx context.Context, owner *store.User, in Input) (*sto
 	}
 	r := &store.Room{OwnerID: owner.ID, Status: store.StatusIdle, CreatedAt: s.cfg.Now()}
 	if err := apply(r, in); err != nil {
+		return nil, err
+	}
+	if err := s.checkRoomQuota(ctx, owner); err != nil {
 		return nil, err
 	}
 	var err error

@@ -38,6 +38,7 @@ type Config struct {
 	HTTP         *http.Client     // nil: a client of its own; redirects are never followed
 	Now          func() time.Time // clock; default time.Now
 	PollInterval time.Duration    // how often Run looks for due deliveries besides Emit's wake-ups; default 1s
+	Retention    time.Duration    // how long delivered and abandoned deliveries are kept; default 7 days, negative: forever
 }
 
 // Defaults of Config.
@@ -47,6 +48,7 @@ const (
 	DefaultMinBackoff   = time.Second
 	DefaultMaxBackoff   = 10 * time.Minute
 	DefaultPollInterval = time.Second
+	DefaultRetention    = 7 * 24 * time.Hour
 )
 
 // Tuning that is not configurable.
@@ -55,8 +57,6 @@ const (
 	maxInFlight = 4
 	// fetchLimit is how many due deliveries one look at the outbox returns.
 	fetchLimit = 100
-	// retention is how long delivered and abandoned deliveries are kept.
-	retention = 7 * 24 * time.Hour
 	// pruneEvery is how often Run prunes the outbox.
 	pruneEvery = time.Hour
 	// markTimeout bounds recording an attempt's outcome, which is done even
@@ -113,6 +113,9 @@ func New(st Store, cfg Config, log *slog.Logger) *Dispatcher {
 		cfg.MaxBackoff = DefaultMaxBackoff
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
@@ -267,9 +270,13 @@ func (d *Dispatcher) Stats() Stats {
 	}
 }
 
-// prune deletes delivered and abandoned deliveries older than retention.
+// prune deletes delivered and abandoned deliveries older than
+// Config.Retention.
 func (d *Dispatcher) prune(ctx context.Context) {
-	n, err := d.st.PruneDelivered(ctx, d.cfg.Now().Add(-retention))
+	if d.cfg.Retention < 0 {
+		return
+	}
+	n, err := d.st.PruneDelivered(ctx, d.cfg.Now().Add(-d.cfg.Retention))
 	switch {
 	case err != nil && ctx.Err() == nil:
 		d.log.Error("webhook outbox prune failed", "err", err)

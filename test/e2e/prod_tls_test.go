@@ -154,6 +154,17 @@ func TestTLSListener(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"openapi"`) || resp.TLS == nil || resp.Proto != "HTTP/1.1" {
 		t.Fatalf("HTTPS API: %s %s %.100s", resp.Status, resp.Proto, body)
 	}
+	if hsts := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=31536000") {
+		t.Fatalf("HTTPS API: Strict-Transport-Security %q, want a year", hsts)
+	}
+	plain, err := http.Get("http://" + addrs.HTTP.String() + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatalf("HTTP API: %v", err)
+	}
+	plain.Body.Close()
+	if hsts := plain.Header.Get("Strict-Transport-Security"); hsts != "" {
+		t.Fatalf("plain HTTP carries Strict-Transport-Security %q", hsts)
+	}
 
 	// HTTP-FLV over HTTPS: a playable FLV stream.
 	stream := streamName("tls")

@@ -3,7 +3,7 @@
 // kicking from the admin page. Screenshots go to test-results/web/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
+import { client, cspViolations, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -310,3 +310,25 @@ test('a room deleted while on screen says so, and its chat does not reconnect', 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('every response carries the security headers', async () => {
+  for (const p of ['/', '/rooms/' + room.id, '/api/v1/rooms', '/api/v1/nope', `/live/${room.stream ?? 'x'}.m3u8`]) {
+    const res = await fetch(srv.http + p);
+    const h = res.headers;
+    assert.equal(h.get('x-content-type-options'), 'nosniff', p);
+    assert.equal(h.get('x-frame-options'), 'DENY', p);
+    assert.equal(h.get('referrer-policy'), 'same-origin', p);
+    const csp = h.get('content-security-policy') ?? '';
+    assert.match(csp, /frame-ancestors 'none'/, p);
+    assert.match(csp, /script-src 'self'(;|$)/, p);
+    assert.equal(h.get('strict-transport-security'), null, `${p}: HSTS over plain HTTP`);
+    await res.arrayBuffer();
+  }
+});
+
+// Last: every page the tests above opened (playing FLV and HLS, chatting,
+// the studio, the admin page) ran under the policy without a violation.
+test('no page broke the Content-Security-Policy', () => {
+  assert.deepEqual(cspViolations, []);
+});
+

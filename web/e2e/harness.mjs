@@ -140,8 +140,26 @@ export async function launch() {
       '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required'],
   });
   cleanups.push(() => browser.close());
+  // Every page of every context reports Content-Security-Policy violations
+  // to cspViolations, which the tests check: the app must work under the
+  // server's policy, not merely load.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const ctx = await newContext(...args);
+    await ctx.exposeBinding('__roomcastCSPViolation', ({ page }, v) => cspViolations.push({ page: page.url(), ...v }));
+    await ctx.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__roomcastCSPViolation({ directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber });
+      });
+    });
+    return ctx;
+  };
   return browser;
 }
+
+/** Content-Security-Policy violations reported by the pages of launch()'s
+ * browser: { page, directive, blocked, source, line }. */
+export const cspViolations = [];
 
 export function shotPath(name) {
   mkdirSync(shots, { recursive: true });

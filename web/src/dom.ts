@@ -16,6 +16,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
         el.addEventListener(k.slice(2), v as EventListener);
       } else if (k === 'class') {
         el.className = String(v);
+      } else if (k === 'style') {
+        // Through the CSSOM, which the server's Content-Security-Policy
+        // (style-src 'self', no 'unsafe-inline') allows; a style attribute
+        // would be refused.
+        el.style.cssText = String(v);
       } else if (k === 'dataset' && typeof v === 'object') {
         Object.assign(el.dataset, v);
       } else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'selected') {
