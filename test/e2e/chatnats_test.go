@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"roomcast/internal/config"
+	"roomcast/internal/natstest"
+)
+
+// chatnatsNodes starts n roomcast processes on one NATS server and one
+// database, as the nodes of a cluster. Until the Postgres store lands they
+// share one data directory, hence one SQLite file (WAL: several processes
+// may use it on one machine), which holds the users, rooms, sessions,
+// sanctions and history all nodes see.
+func chatnatsNodes(t *testing.T, nats *natstest.Server, n int) []*childServer {
+	t.Helper()
+	dataDir := t.TempDir()
+	nodes := make([]*childServer, n)
+	for i := range nodes {
+		// One after the other: the first creates the database and the
+		// generated secrets the others read.
+		nodes[i] = startChild(t, testConfig(t, roomRules, func(c *config.Config) {
+			c.DataDir = dataDir
+			c.NATSURL = nats.URL()
+		}))
+		if got := nodes[i].logs.String(); !strings.Contains(got, "bus: NATS") {
+			t.Fatalf("node %d does not say it uses NATS:\n%s", i+1, got)
+		}
+	}
+	return nodes
+}
+
+// chatnatsOnline waits for a presence frame with the given online count.
+func chatnatsOnline(ctx context.Context, t *testing.T, cc *chatClient, want int) {
+	t.Helper()
+	cc.expectWhere(ctx, t, "presence", func(m map[string]any) bool { return m["online"] == float64(want) })
+}
+
+// TestChatNATSCluster: three roomcast processes share one NATS server and
+// one database. A message sent on node 1 reaches clients on nodes 2 and 3;
+// online counts every node's clients; a ban decided on node 2 disconnects
+// the user from node 1 and keeps them out; after a restart of the NATS
+// server the clients are still connected and chat goes on.
+func TestChatNATSCluster(t *testing.T) {
+	nats := natstest.Start(t)
+	nodes := chatnatsNodes(t, nats, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	host := nodes[0].register(ctx, t, "natshost")
+	fan := nodes[1].register(ctx, t, "natsfan")
+	troll := nodes[2].register(ctx, t, "natstroll")
+	room := nodes[0].createRoom(ctx, t, host, "Cluster chat", false)
+
+	hostC := dialChat(ctx, t, nodes[0].testServer, room.ID, host.Token)
+	hostC.expect(ctx, t, "welcome")
+	fanC := dialChat(ctx, t, nodes[1].testServer, room.ID, fan.Token)
+	fanC.expect(ctx, t, "welcome")
+	trollC := dialChat(ctx, t, nodes[0].testServer, room.ID, troll.Token)
+	trollC.expect(ctx, t, "welcome")
+	guestC := dialChat(ctx, t, nodes[2].testServer, room.ID, "")
+	guestC.expect(ctx, t, "welcome")
+
+	// online: 2 on node 1, 1 on node 2, 1 on node 3.
+	for _, cc := range []*chatClient{hostC, fanC, guestC} {
+		chatnatsOnline(ctx, t, cc, 4)
+	}
+
+	hostC.send(ctx, t, map[string]any{"type": "chat", "text": "hello from node 1"})
+	var seq float64
+	for _, cc := range []*chatClient{fanC, guestC, hostC} {
+		m := cc.expectWhere(ctx, t, "chat", func(m map[string]any) bool { return m["text"] == "hello from node 1" })
+		if seq != 0 && m["seq"] != seq {
+			t.Errorf("seq %v on one node, %v on another", m["seq"], seq)
+		}
+		seq = m["seq"].(float64)
+	}
+	fanC.send(ctx, t, map[string]any{"type": "chat", "text": "hello from node 2"})
+	hostC.expectWhere(ctx, t, "chat", func(m map[string]any) bool { return m["text"] == "hello from node 2" })
+	// History is shared: node 3 serves both messages.
+	if msgs := nodes[2].chatMessages(ctx, t, "", room.ID); len(msgs) != 2 {
+		t.Errorf("node 3's history: %v", msgs)
+	}
+
+	// The host bans the troll through node 2; the troll is on node 1.
+	nodes[1].moderate(ctx, t, host.Token, room.ID, "ban", map[string]any{"user_id": troll.ID}, http.StatusNoContent, "")
+	trollC.expect(ctx, t, "banned")
+	if status, reason, _ := trollC.expectClose(ctx, t); status != websocket.StatusPolicyViolation || reason != "banned" {
+		t.Errorf("troll closed with %d %q, want 1008 banned", status, reason)
+	}
+	expectChatRefused(ctx, t, nodes[0].testServer, room.ID, troll.Token, "banned")
+	for _, cc := range []*chatClient{hostC, fanC, guestC} {
+		chatnatsOnline(ctx, t, cc, 3)
+	}
+
+	// NATS restarts: nobody is disconnected, and chat resumes.
+	nats.Restart()
+	// Sent at once: a node still reconnecting buffers the publish.
+	fanC.send(ctx, t, map[string]any{"type": "chat", "text": "after the restart"})
+	guestC.expectWhere(ctx, t, "chat", func(m map[string]any) bool { return m["text"] == "after the restart" })
+	hostC.expectWhere(ctx, t, "chat", func(m map[string]any) bool { return m["text"] == "after the restart" })
+	hostC.send(ctx, t, map[string]any{"type": "chat", "text": "and back"})
+	for _, cc := range []*chatClient{fanC, guestC} {
+		cc.expectWhere(ctx, t, "chat", func(m map[string]any) bool { return m["text"] == "and back" })
+	}
+	for i, n := range nodes {
+		if !strings.Contains(n.logs.String(), "nats connection restored") {
+			t.Errorf("node %d did not log the reconnection", i+1)
+		}
+	}
+}
