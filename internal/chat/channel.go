@@ -46,7 +46,7 @@ type roomChannel struct {
 	// Broadcasts are coalesced: frames wait in outbox at most
 	// BroadcastInterval after the previous flush, then go out as one
 	// message (a JSON array when several), framed once for every client.
-	outbox    [][]byte
+	outbox    []outFrame
 	lastFlush time.Time
 	timer     *time.Timer // pending flush; nil: none
 
@@ -178,27 +178,27 @@ func (ch *roomChannel) apply(e event) {
 			return // delivered already
 		}
 		ch.lastSeq = max(ch.lastSeq, e.Seq)
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, seq: e.Seq, class: classChat})
 		ch.s.counters.delivered.Add(uint64(len(ch.clients)))
 	case evLikes:
 		// Nodes publish the totals the store gave them; one may arrive
 		// after a bigger one.
 		if e.Total > ch.likes {
 			ch.likes = e.Total
-			ch.broadcastLocked(e.Frame)
+			ch.broadcastLocked(outFrame{b: e.Frame, class: classLikes})
 		}
 	case evPresence:
 		ch.peerLocked(e, time.Now())
 	case evDeleted:
 		ch.history = slices.DeleteFunc(ch.history, func(h histEntry) bool { return h.id == e.ID })
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evPin:
 		ch.pinned, ch.pinSeen = e.Text, true
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evFrame:
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evClosed:
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 		ch.closeClientsLocked(websocket.CloseNormal, "room deleted")
 	case evMute, evUnmute, evKick:
 		// What was broadcast before the sanction reaches the user
@@ -249,8 +249,8 @@ func (ch *roomChannel) addHistoryLocked(h histEntry) bool {
 // last flush is BroadcastInterval old (or MaxBatch frames wait), else
 // with the frames that follow it, when the interval is over. ch.mu must
 // be held.
-func (ch *roomChannel) broadcastLocked(frame []byte) {
-	ch.outbox = append(ch.outbox, frame)
+func (ch *roomChannel) broadcastLocked(f outFrame) {
+	ch.outbox = append(ch.outbox, f)
 	cfg := &ch.s.cfg
 	wait := cfg.BroadcastInterval - time.Since(ch.lastFlush)
 	if wait <= 0 || len(ch.outbox) >= cfg.MaxBatch {
@@ -277,16 +277,13 @@ func (ch *roomChannel) flushLocked() {
 		ch.timer.Stop()
 		ch.timer = nil
 	}
-	payload := ch.outbox[0]
-	if len(ch.outbox) > 1 {
-		payload = batch(ch.outbox)
-	}
+	now := time.Now()
+	b := newBatch(ch.outbox, now)
 	clear(ch.outbox)
 	ch.outbox = ch.outbox[:0]
-	ch.lastFlush = time.Now()
-	frame := websocket.Frame(websocket.OpText, payload)
+	ch.lastFlush = now
 	for c := range ch.clients {
-		c.deliver(frame)
+		c.deliver(b)
 	}
 }
 
@@ -481,6 +478,6 @@ func (ch *roomChannel) presence() bool {
 		return false
 	}
 	ch.lastOnline, ch.lastViews = online, viewers
-	ch.broadcastLocked(mustJSON(presenceFrame{Type: "presence", Online: online, Viewers: viewers}))
+	ch.broadcastLocked(outFrame{b: mustJSON(presenceFrame{Type: "presence", Online: online, Viewers: viewers}), class: classPresence})
 	return true
 }

@@ -53,6 +53,15 @@ type Config struct {
 	// SendQueue frames may wait for a client; a client whose queue is
 	// full is disconnected as too slow. Default 256.
 	SendQueue int
+	// MaxLag is how far a client may fall behind the room: when the
+	// oldest broadcast waiting for it is older than MaxLag, the waiting
+	// broadcasts are skipped (a notice "skipped" tells how many messages
+	// it missed). Default 1s.
+	MaxLag time.Duration
+	// MaxSkips skips per SkipWindow are allowed; a client skipped once
+	// more is disconnected as too slow. Defaults 5 and 1m.
+	MaxSkips   int
+	SkipWindow time.Duration
 	// MaxBatch frames at most are written as one JSON array. Default 64.
 	MaxBatch int
 	// BroadcastInterval is how long (at most) a room's broadcast waits
@@ -114,6 +123,9 @@ func (c *Config) setDefaults() {
 	defD(&c.PongTimeout, 15*time.Second)
 	defD(&c.WriteTimeout, 10*time.Second)
 	def(&c.SendQueue, 256)
+	defD(&c.MaxLag, time.Second)
+	def(&c.MaxSkips, 5)
+	defD(&c.SkipWindow, time.Minute)
 	def(&c.MaxBatch, 64)
 	defD(&c.BroadcastInterval, 100*time.Millisecond)
 	def(&c.MaxConnsPerUser, 5)
