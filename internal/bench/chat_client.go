@@ -38,6 +38,7 @@ var (
 	patCanSend  = []byte(`"can_send":true`)
 	patUserID   = []byte(`"user":{"id":"`)
 	patBenchMsg = []byte(`"text":"bench:`)
+	patSkipped  = []byte(`"kind":"skipped","count":`)
 )
 
 // chatClient is one chat WebSocket connection. Its reader goroutine owns
@@ -59,6 +60,7 @@ type chatClient struct {
 	userID   string
 
 	received    int64 // bench messages delivered during the run
+	skipped     int64 // messages the server said it skipped for this client
 	lastLatUS   int64 // latency of the last of them
 	closeCode   int
 	closeReason string

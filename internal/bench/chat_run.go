@@ -29,6 +29,8 @@ type chatRun struct {
 
 	sendStart    atomic.Int64 // Unix ns when sending started; 0 before
 	deliveries   atomic.Int64
+	skips        atomic.Int64 // skipped notices received
+	skippedMsgs  atomic.Int64 // messages they said were skipped
 	reads        atomic.Int64
 	stampedReads atomic.Int64
 	latency      latHist

@@ -107,6 +107,9 @@ func TestRunChat(t *testing.T) {
 			if rep.Latency.Count != 600 || rep.Latency.Max <= 0 || rep.Latency.Max > 1000 || rep.Latency.P50 > rep.Latency.P99 {
 				t.Errorf("latency %+v", rep.Latency)
 			}
+			if rep.Skips != 0 || rep.Skipped != 0 || rep.Silent != 0 {
+				t.Errorf("skips %d (%d messages), silent %d, want none", rep.Skips, rep.Skipped, rep.Silent)
+			}
 			if rep.Guests != 10 {
 				t.Errorf("guests %d, want 10 (4 tokens × 5)", rep.Guests)
 			}
@@ -155,5 +158,18 @@ func TestLatHist(t *testing.T) {
 	}
 	if d := h.dist(); d.Count != 7 || d.Max != 1000 {
 		t.Errorf("dist %+v", d)
+	}
+}
+
+// TestChatSkippedCounted: skipped notices are counted, with the messages
+// they name, for the client and the run.
+func TestChatSkippedCounted(t *testing.T) {
+	r := &chatRun{serverErrors: make(map[string]int)}
+	c := &chatClient{r: r}
+	c.message([]byte(`[{"type":"notice","kind":"skipped","count":12,"last_seq":40},{"type":"likes","total":1}]`))
+	c.message([]byte(`{"type":"notice","kind":"skipped","count":3,"last_seq":50}`))
+	c.message([]byte(`{"type":"notice","kind":"pinned","text":"count"}`))
+	if c.skipped != 15 || r.skips.Load() != 2 || r.skippedMsgs.Load() != 15 {
+		t.Errorf("client skipped %d; run: %d notices, %d messages; want 15, 2, 15", c.skipped, r.skips.Load(), r.skippedMsgs.Load())
 	}
 }
