@@ -66,6 +66,9 @@ func newClient(nc net.Conn, u *store.User, mod bool, cfg *Config, stats *counter
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
+		if c.raw != nil {
+			limitUnsent(c.raw)
+		}
 	}
 	c.lastSeen.Store(cfg.Now().UnixNano())
 	return c
