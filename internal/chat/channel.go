@@ -49,7 +49,7 @@ type roomChannel struct {
 	outbox    []outFrame
 	lastFlush time.Time
 	flushGap  time.Duration // from one flush to the next, at least
-	timer     *time.Timer // pending flush; nil: none
+	timer     *time.Timer   // pending flush; nil: none
 
 	pingAt  time.Time // when the last keep-alive ping went out
 	pongDue bool      // the clients' answers to it are not checked yet
