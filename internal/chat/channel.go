@@ -179,8 +179,9 @@ func (ch *roomChannel) apply(e event) {
 			return // delivered already
 		}
 		ch.lastSeq = max(ch.lastSeq, e.Seq)
-		ch.broadcastLocked(outFrame{b: e.Frame, seq: e.Seq, class: classChat})
+		// Counted first: the broadcast may reach the clients at once.
 		ch.s.counters.delivered.Add(uint64(len(ch.clients)))
+		ch.broadcastLocked(outFrame{b: e.Frame, seq: e.Seq, class: classChat})
 	case evLikes:
 		// Nodes publish the totals the store gave them; one may arrive
 		// after a bigger one.

@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -78,7 +80,7 @@ func TestClusterChat(t *testing.T) {
 // TestClusterPresence: online is the room's count over all nodes; a
 // node's clients leaving, and a node that dies, are subtracted.
 func TestClusterPresence(t *testing.T) {
-	nodes := newCluster(t, natstest.Start(t), 3, Config{PresenceTTL: 900 * time.Millisecond})
+	nodes := newCluster(t, natstest.Start(t), 3, Config{PresenceTTL: 3 * time.Second})
 	alice, _ := nodes[0].join("r1", "t-alice")
 	nodes[1].join("r1", "t-bob")
 	owner, _ := nodes[1].join("r1", "t-owner")
@@ -250,4 +252,63 @@ func TestClusterCatchUp(t *testing.T) {
 	if ce := bob.expectClose(); ce.Reason != "banned" {
 		t.Errorf("bob closed with %v", ce)
 	}
+}
+
+// FuzzBusEvent: whatever arrives on a room's bus subject (from another
+// node, or anything else that can publish to the NATS server) is applied
+// without a panic, and the room's ring stays in seq order without
+// duplicates.
+func FuzzBusEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"k":"chat","seq":3,"id":"m3","f":{"type":"chat","seq":3}}`,
+		`{"k":"chat","seq":-1,"id":"","f":null}`,
+		`{"k":"presence","n":"node_x","on":4,"ask":true}`,
+		`{"k":"presence","n":"node_x","on":-7}`,
+		`{"k":"likes","total":99,"f":{"type":"likes","total":99}}`,
+		`{"k":"deleted","id":"m1","f":{"type":"deleted","id":"m1","seq":1}}`,
+		`{"k":"pin","text":"hi","f":{"type":"notice","kind":"pinned","text":"hi"}}`,
+		`{"k":"mute","u":"u-0","until":99999999999999,"f":{"type":"muted"}}`,
+		`{"k":"kick","u":"u-0","text":"kicked","f":{"type":"kicked"}}`,
+		`{"k":"closed","f":{"type":"notice","kind":"room_deleted"}}`,
+		`{"k":"frame","f":"not an object"}`,
+		`not json`,
+	} {
+		f.Add([]byte(s))
+	}
+	cfg := Config{HistorySize: 4}
+	cfg.setDefaults()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := &Server{cfg: cfg, node: "node_self", log: slog.New(slog.DiscardHandler), ctx: context.Background(), viewers: func(string) int { return 0 }}
+		ch := &roomChannel{s: s, id: "r", clients: make(map[*client]struct{}), limits: make(map[string]*userLimits)}
+		for i := range 2 {
+			c := newClient(discardConn{}, &store.User{ID: fmt.Sprintf("u-%d", i)}, false, &s.cfg, &s.counters)
+			ch.clients[c] = struct{}{}
+		}
+		for _, seq := range []int64{1, 2, 5} {
+			ch.apply(event{Kind: evChat, Seq: seq, ID: fmt.Sprint("m", seq), Frame: []byte(`{}`)})
+		}
+		ch.onEvent(b)
+		ch.onEvent(b) // twice: a duplicate is dropped
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		if ch.timer != nil {
+			ch.timer.Stop()
+		}
+		if len(ch.history) > cfg.HistorySize {
+			t.Fatalf("ring of %d entries, size %d", len(ch.history), cfg.HistorySize)
+		}
+		for i := 1; i < len(ch.history); i++ {
+			if ch.history[i-1].seq >= ch.history[i].seq {
+				t.Fatalf("ring out of order or duplicated: %v", ch.history)
+			}
+		}
+		if _, self := ch.peers["node_self"]; self {
+			t.Fatal("this node counted among its peers")
+		}
+		for node, p := range ch.peers {
+			if p.online <= 0 {
+				t.Fatalf("peer %q with %d clients kept", node, p.online)
+			}
+		}
+	})
 }

@@ -216,9 +216,8 @@ func (s *Server) send(ctx context.Context, ch *roomChannel, c *client, text stri
 	if err := s.st.AppendChatMessage(ctx, m); err != nil {
 		return fmt.Errorf("chat: send: %w", err)
 	}
-	if err := s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)}); err != nil {
-		return err
-	}
+	// Counted before it is published: the in-process bus delivers it to
+	// the clients before Publish returns.
 	s.counters.messagesIn.Add(1)
-	return nil
+	return s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
 }

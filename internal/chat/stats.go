@@ -7,7 +7,7 @@ type Stats struct {
 	// Connections is the number of chat clients on this node now.
 	Connections int
 	// MessagesIn counts the chat messages accepted from this node's
-	// clients (stored and published).
+	// clients (stored, then published).
 	MessagesIn uint64
 	// MessagesDelivered counts chat messages queued to this node's
 	// clients: one per message and client, whichever node it came from.
