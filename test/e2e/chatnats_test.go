@@ -11,26 +11,28 @@ import (
 
 	"roomcast/internal/config"
 	"roomcast/internal/natstest"
+	"roomcast/internal/pgtest"
 )
 
 // chatnatsNodes starts n roomcast processes on one NATS server and one
-// database, as the nodes of a cluster. Until the Postgres store lands they
-// share one data directory, hence one SQLite file (WAL: several processes
-// may use it on one machine), which holds the users, rooms, sessions,
-// sanctions and history all nodes see.
+// Postgres database, as the nodes of a cluster. They share one data
+// directory too (generated secrets, recordings), as a cluster's nodes share
+// a mount.
 func chatnatsNodes(t *testing.T, nats *natstest.Server, n int) []*childServer {
 	t.Helper()
+	dbURL := pgtest.Start(t).NewDatabase(t)
 	dataDir := t.TempDir()
 	nodes := make([]*childServer, n)
 	for i := range nodes {
-		// One after the other: the first creates the database and the
-		// generated secrets the others read.
+		// One after the other: the first applies the migrations and
+		// generates the secrets the others read.
 		nodes[i] = startChild(t, testConfig(t, roomRules, func(c *config.Config) {
 			c.DataDir = dataDir
+			c.DatabaseURL = dbURL
 			c.NATSURL = nats.URL()
 		}))
-		if got := nodes[i].logs.String(); !strings.Contains(got, "bus: NATS") {
-			t.Fatalf("node %d does not say it uses NATS:\n%s", i+1, got)
+		if got := nodes[i].logs.String(); !strings.Contains(got, "bus: NATS") || !strings.Contains(got, "store=postgres") {
+			t.Fatalf("node %d does not say it uses NATS and Postgres:\n%s", i+1, got)
 		}
 	}
 	return nodes
@@ -43,7 +45,7 @@ func chatnatsOnline(ctx context.Context, t *testing.T, cc *chatClient, want int)
 }
 
 // TestChatNATSCluster: three roomcast processes share one NATS server and
-// one database. A message sent on node 1 reaches clients on nodes 2 and 3;
+// one Postgres database. A message sent on node 1 reaches clients on nodes 2 and 3;
 // online counts every node's clients; a ban decided on node 2 disconnects
 // the user from node 1 and keeps them out; after a restart of the NATS
 // server the clients are still connected and chat goes on.
