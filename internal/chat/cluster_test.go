@@ -13,7 +13,9 @@ import (
 
 	natsbus "roomcast/internal/bus/nats"
 	"roomcast/internal/natstest"
+	"roomcast/internal/pgtest"
 	"roomcast/internal/store"
+	"roomcast/internal/store/postgres"
 )
 
 // node is one chat server of a test cluster and its NATS connection.
@@ -23,10 +25,19 @@ type node struct {
 }
 
 // newCluster starts n chat servers on one store (as nodes share one
-// Postgres), each with a NATS connection of its own to srv.
-func newCluster(t *testing.T, srv *natstest.Server, n int, cfg Config) []node {
+// Postgres), each with a NATS connection of its own to srv. The store is
+// SQLite, or a real Postgres database when pg is set.
+func newCluster(t *testing.T, srv *natstest.Server, n int, cfg Config, pg bool) []node {
 	t.Helper()
 	db, users := newTestStore(t)
+	if pg {
+		pdb, err := postgres.Open(t.Context(), pgtest.Start(t).NewDatabase(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pdb.Close() })
+		db, users = pdb, seedTestStore(t, pdb)
+	}
 	if cfg.RateMessages == 0 {
 		cfg.RateMessages = 1000
 	}
@@ -42,10 +53,23 @@ func newCluster(t *testing.T, srv *natstest.Server, n int, cfg Config) []node {
 	return nodes
 }
 
+// backends runs fn on SQLite and on Postgres.
+func backends(t *testing.T, fn func(t *testing.T, pg bool)) {
+	for _, pg := range []bool{false, true} {
+		name := "sqlite"
+		if pg {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) { fn(t, pg) })
+	}
+}
+
 // TestClusterChat: messages and likes sent on one node reach the clients
 // of the others, with one seq order; history is shared.
-func TestClusterChat(t *testing.T) {
-	nodes := newCluster(t, natstest.Start(t), 3, Config{})
+func TestClusterChat(t *testing.T) { backends(t, testClusterChat) }
+
+func testClusterChat(t *testing.T, pg bool) {
+	nodes := newCluster(t, natstest.Start(t), 3, Config{}, pg)
 	alice, _ := nodes[0].join("r1", "t-alice")
 	bob, _ := nodes[1].join("r1", "t-bob")
 	guest, _ := nodes[2].join("r1", "")
@@ -80,7 +104,7 @@ func TestClusterChat(t *testing.T) {
 // TestClusterPresence: online is the room's count over all nodes; a
 // node's clients leaving, and a node that dies, are subtracted.
 func TestClusterPresence(t *testing.T) {
-	nodes := newCluster(t, natstest.Start(t), 3, Config{PresenceTTL: 3 * time.Second})
+	nodes := newCluster(t, natstest.Start(t), 3, Config{PresenceTTL: 3 * time.Second}, false)
 	alice, _ := nodes[0].join("r1", "t-alice")
 	nodes[1].join("r1", "t-bob")
 	owner, _ := nodes[1].join("r1", "t-owner")
@@ -107,7 +131,7 @@ func TestClusterPresence(t *testing.T) {
 // TestClusterModeration: sanctions, pins, deletions and a deleted room
 // decided on one node apply to the clients of the others.
 func TestClusterModeration(t *testing.T) {
-	nodes := newCluster(t, natstest.Start(t), 2, Config{})
+	nodes := newCluster(t, natstest.Start(t), 2, Config{}, false)
 	owner, _ := nodes[1].join("r1", "t-owner")
 	bob, _ := nodes[0].join("r1", "t-bob")
 	alice, _ := nodes[0].join("r1", "t-alice")
@@ -160,7 +184,7 @@ func TestClusterModeration(t *testing.T) {
 // the NATS server and chat resumes; what was sent meanwhile arrives once.
 func TestClusterNATSRestart(t *testing.T) {
 	srv := natstest.Start(t)
-	nodes := newCluster(t, srv, 2, Config{})
+	nodes := newCluster(t, srv, 2, Config{}, false)
 	alice, _ := nodes[0].join("r1", "t-alice")
 	bob, _ := nodes[1].join("r1", "t-bob")
 	alice.send(map[string]any{"type": "chat", "text": "before"})
@@ -199,8 +223,10 @@ func TestClusterNATSRestart(t *testing.T) {
 // connection was down (here: written to the shared store without reaching
 // node 0) reaches node 0's clients once it reconnects: messages, a
 // deletion, the announcement and a ban.
-func TestClusterCatchUp(t *testing.T) {
-	nodes := newCluster(t, natstest.Start(t), 2, Config{})
+func TestClusterCatchUp(t *testing.T) { backends(t, testClusterCatchUp) }
+
+func testClusterCatchUp(t *testing.T, pg bool) {
+	nodes := newCluster(t, natstest.Start(t), 2, Config{}, pg)
 	alice, _ := nodes[0].join("r1", "t-alice")
 	bob, _ := nodes[0].join("r1", "t-bob")
 	alice.send(map[string]any{"type": "chat", "text": "to be deleted"})

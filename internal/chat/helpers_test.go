@@ -36,7 +36,16 @@ func (f fakeUsers) Authenticate(_ context.Context, token string) (*store.User, e
 }
 
 // roomsByDB is room.Service.Get over the store.
-type roomsByDB struct{ db *sqlite.DB }
+type roomsByDB struct{ db testDB }
+
+// testDB is the store of the tests: what chat uses, and what sets up the
+// users and rooms. *sqlite.DB and *postgres.DB implement it.
+type testDB interface {
+	Store
+	CreateUser(ctx context.Context, u *store.User) error
+	CreateRoom(ctx context.Context, r *store.Room) error
+	RoomByID(ctx context.Context, id string) (*store.Room, error)
+}
 
 func (r roomsByDB) Get(ctx context.Context, viewer *store.User, id string) (*store.Room, error) {
 	rm, err := r.db.RoomByID(ctx, id)
@@ -54,7 +63,7 @@ func (r roomsByDB) Get(ctx context.Context, viewer *store.User, id string) (*sto
 // room "r1" and private room "r2" of owner.
 type env struct {
 	t   *testing.T
-	db  *sqlite.DB
+	db  testDB
 	srv *Server
 	hs  *httptest.Server
 	log *syncBuffer // the server's logs
@@ -86,13 +95,19 @@ func newEnv(t *testing.T, cfg Config) *env {
 
 // newTestStore opens a SQLite store with the users and rooms newEnv
 // describes.
-func newTestStore(t *testing.T) (*sqlite.DB, fakeUsers) {
+func newTestStore(t *testing.T) (testDB, fakeUsers) {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), sqlite.FileName), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return db, seedTestStore(t, db)
+}
+
+// seedTestStore creates the users and rooms newEnv describes in db.
+func seedTestStore(t *testing.T, db testDB) fakeUsers {
+	t.Helper()
 	users := fakeUsers{}
 	for _, name := range []string{"owner", "alice", "bob"} {
 		u := &store.User{ID: "u-" + name, Name: name, Role: store.RoleUser}
@@ -109,12 +124,12 @@ func newTestStore(t *testing.T) (*sqlite.DB, fakeUsers) {
 			t.Fatal(err)
 		}
 	}
-	return db, users
+	return users
 }
 
 // newEnvOn is a chat server over db with deps.Bus (and deps.Cluster); the
 // other deps are the test's.
-func newEnvOn(t *testing.T, cfg Config, db *sqlite.DB, users fakeUsers, deps Deps) *env {
+func newEnvOn(t *testing.T, cfg Config, db testDB, users fakeUsers, deps Deps) *env {
 	t.Helper()
 	if cfg.LikesInterval == 0 {
 		cfg.LikesInterval = 50 * time.Millisecond
