@@ -116,3 +116,16 @@ func TestChatNATSCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestChatNATSUnreachableAtStart: a node whose NATS server does not answer
+// exits non-zero at start, naming the server; it does not run as a
+// single node by mistake.
+func TestChatNATSUnreachableAtStart(t *testing.T) {
+	nats := natstest.Start(t)
+	url := nats.URL()
+	nats.Shutdown()
+	code, stderr := pgRunChildToExit(t, testConfig(t, func(c *config.Config) { c.NATSURL = url }))
+	if code == 0 || !strings.Contains(stderr, "bus: nats: connect to "+url) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
