@@ -155,6 +155,10 @@ func BenchmarkBroadcast(b *testing.B) {
 			for i := range b.N {
 				m.Seq = int64(i + 1)
 				ev := mustJSON(event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
+				// One pass per message: the adaptive gap would batch them.
+				ch.mu.Lock()
+				ch.flushGap, ch.lastFlush = 0, time.Time{}
+				ch.mu.Unlock()
 				ch.onEvent(ev)
 			}
 			b.StopTimer()
