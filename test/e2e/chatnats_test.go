@@ -31,8 +31,13 @@ func chatnatsNodes(t *testing.T, nats *natstest.Server, n int) []*childServer {
 			c.DatabaseURL = dbURL
 			c.NATSURL = nats.URL()
 		}))
-		if got := nodes[i].logs.String(); !strings.Contains(got, "bus: NATS") || !strings.Contains(got, "store=postgres") {
-			t.Fatalf("node %d does not say it uses NATS and Postgres:\n%s", i+1, got)
+		// The logs come through a pipe of their own: wait for them.
+		deadline := time.Now().Add(chatWait)
+		for got := ""; !strings.Contains(got, "bus: NATS") || !strings.Contains(got, "store=postgres"); got = nodes[i].logs.String() {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d does not say it uses NATS and Postgres:\n%s", i+1, got)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	return nodes
@@ -111,8 +116,12 @@ func TestChatNATSCluster(t *testing.T) {
 		cc.expectWhere(ctx, t, "chat", func(m map[string]any) bool { return m["text"] == "and back" })
 	}
 	for i, n := range nodes {
-		if !strings.Contains(n.logs.String(), "nats connection restored") {
-			t.Errorf("node %d did not log the reconnection", i+1)
+		deadline := time.Now().Add(chatWait)
+		for !strings.Contains(n.logs.String(), "nats connection restored") {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d did not log the reconnection", i+1)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }

@@ -68,7 +68,10 @@ func Connect(ctx context.Context, rawURL, name string, log *slog.Logger) (*nats.
 		nats.ReconnectBufSize(ReconnectBuffer),
 		nats.PingInterval(PingInterval),
 		nats.MaxPingsOutstanding(2),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() {
+				return // closed on purpose, at shutdown
+			}
 			log.Warn("nats connection lost; reconnecting (publishes are buffered)", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
