@@ -109,7 +109,11 @@ func (c *chatClient) connect() (net.Conn, []byte, []byte, error) {
 	if c.laddr != nil {
 		d.LocalAddr = c.laddr
 	}
-	conn, err := d.DialContext(r.ctx, "tcp", r.t.hostport)
+	t := r.t
+	if c.sender && t.send != nil {
+		t = t.send
+	}
+	conn, err := d.DialContext(r.ctx, "tcp", t.hostport)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("dial: %w", err)
 	}
@@ -130,7 +134,7 @@ func (c *chatClient) connect() (net.Conn, []byte, []byte, error) {
 		extra += "Authorization: Bearer " + c.token + "\r\n"
 	}
 	_ = conn.SetDeadline(time.Now().Add(r.cfg.JoinTimeout))
-	if _, err := conn.Write(appendGET(nil, r.t.u, extra)); err != nil {
+	if _, err := conn.Write(appendGET(nil, t.u, extra)); err != nil {
 		conn.Close()
 		return nil, nil, nil, fmt.Errorf("request: %w", err)
 	}

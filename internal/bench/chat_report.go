@@ -13,7 +13,9 @@ const IdleKBPerConnTarget = 24
 
 // ChatReport is the result of a chat load test.
 type ChatReport struct {
-	URL     string `json:"url"`
+	URL string `json:"url"`
+	// SendURL is where the senders connected, when not URL.
+	SendURL string `json:"send_url,omitempty"`
 	Room    string `json:"room"`
 	Clients int    `json:"clients"`
 	// Connected clients got a welcome frame; Failed did not.
@@ -174,6 +176,9 @@ func (r *ChatReport) Write(w io.Writer, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(k, f string, a ...any) { fmt.Fprintf(tw, k+"\t"+f+"\n", a...) }
 	p("chat", "%s", r.URL)
+	if r.SendURL != "" {
+		p("senders on", "%s", r.SendURL)
+	}
 	p("clients", "%d connected, %d failed of %d (%d guests%s); joined in %.1f s%s", r.Connected, r.Failed, r.Clients, r.Guests,
 		ifStr(r.SourceAddrs > 0, fmt.Sprintf(" over %d source addresses", r.SourceAddrs)), r.JoinSeconds, ifStr(r.JoinTimedOut, " (join timed out)"))
 	for _, e := range r.JoinErrors {
