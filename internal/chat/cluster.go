@@ -121,6 +121,11 @@ func (ch *roomChannel) resync() {
 		return
 	}
 	ch.dropDeleted(ms, len(ms) < ch.s.cfg.MaxResume, since)
+	if len(ms) == ch.s.cfg.MaxResume && since > 0 && ms[0].Seq > since+1 {
+		// More was missed than is caught up: the clients are told, as
+		// clients that fell behind are, and fetch the rest themselves.
+		ch.apply(event{Kind: evFrame, Frame: mustJSON(skippedFrame{Type: "notice", Kind: NoticeSkipped, Count: int(ms[0].Seq - since - 1), LastSeq: ms[0].Seq - 1})})
+	}
 	for i := range ms {
 		if ms[i].Seq > since {
 			ch.apply(event{Kind: evChat, Seq: ms[i].Seq, ID: ms[i].ID, Frame: encodeChat(&ms[i])})

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -337,4 +338,36 @@ func FuzzBusEvent(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestClusterCatchUpGap: when a node missed more messages during a bus
+// outage than a resume returns, its clients get a skipped notice for the
+// older ones, then the newest.
+func TestClusterCatchUpGap(t *testing.T) {
+	nodes := newCluster(t, natstest.Start(t), 2, Config{MaxResume: 3}, false)
+	alice, _ := nodes[0].join("r1", "t-alice")
+	alice.send(map[string]any{"type": "chat", "text": "seen"})
+	seen := alice.expect("chat")
+	for i := range 5 {
+		if err := nodes[1].db.AppendChatMessage(t.Context(), &store.ChatMessage{RoomID: "r1", ID: fmt.Sprint("gap-", i), UserID: "u-owner", UserName: "owner", Text: fmt.Sprint("missed ", i), CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nodes[0].nc.ForceReconnect(); err != nil {
+		t.Fatal(err)
+	}
+	n := alice.expectWhere("notice", func(f frame) bool { return f.Kind == NoticeSkipped })
+	var sk struct {
+		Count   int   `json:"count"`
+		LastSeq int64 `json:"last_seq"`
+	}
+	_ = json.Unmarshal(n.Raw, &sk)
+	if sk.Count != 2 || sk.LastSeq != seen.Seq+2 {
+		t.Errorf("notice %s after seq %d, want 2 skipped up to %d", n.Raw, seen.Seq, seen.Seq+2)
+	}
+	for i := 2; i < 5; i++ {
+		if f := alice.expect("chat"); f.Text != fmt.Sprint("missed ", i) {
+			t.Errorf("after the notice: %s, want missed %d", f.Raw, i)
+		}
+	}
 }
