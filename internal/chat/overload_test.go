@@ -122,7 +122,7 @@ func TestSlowClientSkipsOverTCP(t *testing.T) {
 	// Long enough that the fast client, reading all the time, never lags
 	// that much even on a busy machine.
 	const lag = time.Second
-	e := newEnv(t, Config{MaxLag: lag, SendQueue: 1 << 16, WriteTimeout: time.Minute})
+	e := newEnv(t, Config{MaxLag: lag, MaxSkips: 100, SendQueue: 1 << 16, WriteTimeout: time.Minute})
 	slow := e.rawDial("r1", "t-bob", nil)
 	slow.until("history", textHas(`"type":"history"`))
 
