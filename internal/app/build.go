@@ -161,6 +161,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
+		PartTarget:     orNegative(cfg.HLS.PartDuration),
+		MaxWaiting:     cfg.HLS.MaxWaiting,
 	}, log.With("component", "hls"))
 	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
 	c.rtmp = rtmpserver.New(rtmpserver.Config{

@@ -60,6 +60,9 @@ func TestLoadErrors(t *testing.T) {
 		{"flush too long", nil, []string{"-flush-interval", "2s"}, "flush-interval"},
 		{"hls segment too short", nil, []string{"-hls-segment-duration", "100ms"}, "hls-segment-duration"},
 		{"hls window", nil, []string{"-hls-window", "1"}, "hls-window"},
+		{"hls part too short", nil, []string{"-hls-part-duration", "50ms"}, "hls-part-duration"},
+		{"hls part past half a segment", nil, []string{"-hls-segment-duration", "1s", "-hls-part-duration", "600ms"}, "hls-part-duration"},
+		{"hls max waiting", nil, []string{"-hls-max-waiting", "0"}, "hls-max-waiting"},
 		{"unknown flag", nil, []string{"-nope"}, "nope"},
 		{"stray argument", nil, []string{"extra"}, "extra"},
 	}

@@ -28,7 +28,7 @@ type liveStream struct {
 	hs       *hub.Stream // set once subscribed
 	segs     []*segEntry
 	ll       llState
-	playlist []byte // rendered for segs, nil before the first segment
+	playlist []byte   // rendered for segs, nil before the first segment
 	plLength []string // Content-Length of playlist
 	maxDur   time.Duration
 	ended    bool
