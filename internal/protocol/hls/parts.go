@@ -17,6 +17,14 @@ type PartInfo struct {
 	// Independent is set when the part starts with a video keyframe (or
 	// the stream has no video): a player may start decoding there.
 	Independent bool
+	// Start is the decode timestamp of the part's first sample, in stream
+	// time.
+	Start time.Duration
+	// Discontinuity and DiscontinuitySeq are the parent segment's: a
+	// playlist lists the parts of a segment before the segment itself is
+	// complete.
+	Discontinuity    bool
+	DiscontinuitySeq uint64
 }
 
 // Part is one partial segment: a run of whole MPEG-TS packets of its parent
@@ -98,10 +106,13 @@ func (s *Segmenter) emitPart(end int64) {
 	}
 	p.emit(&Part{
 		PartInfo: PartInfo{
-			Seq:         s.seq,
-			Index:       p.index,
-			Duration:    time.Duration(max(end-p.start, 0)) * time.Millisecond,
-			Independent: p.key,
+			Seq:              s.seq,
+			Index:            p.index,
+			Duration:         time.Duration(max(end-p.start, 0)) * time.Millisecond,
+			Independent:      p.key,
+			Start:            time.Duration(p.start) * time.Millisecond,
+			Discontinuity:    s.cur.disc,
+			DiscontinuitySeq: s.discSeq,
 		},
 		Data: s.out.b[p.off:n:n],
 	})

@@ -84,6 +84,9 @@ func TestSegmenterParts(t *testing.T) {
 				var joined []byte
 				var sum time.Duration
 				for i, p := range ps {
+					if p.Start != s.Start+sum || p.Discontinuity != s.Discontinuity || p.DiscontinuitySeq != s.DiscontinuitySeq {
+						t.Errorf("segment %d part %d: start %v disc %v/%d, want %v %v/%d", s.Seq, i, p.Start, p.Discontinuity, p.DiscontinuitySeq, s.Start+sum, s.Discontinuity, s.DiscontinuitySeq)
+					}
 					joined = append(joined, p.Data...)
 					sum += p.Duration
 					checkTSStart(t, &Segment{SegmentInfo: SegmentInfo{Seq: s.Seq}, Data: p.Data})

@@ -17,6 +17,10 @@ interface Debug {
   url: string;
   state: string;
   ends: string[];
+  /** Seconds behind live, as shown (null: unknown). */
+  latency: number | null;
+  /** Playing LL-HLS partial segments. */
+  lowLatency: boolean;
 }
 
 type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'unsupported' | 'deleted' | 'muted' | null;
@@ -25,7 +29,7 @@ type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'un
 export const roomPage: Page = (outlet, params, query) => {
   const id = params.id;
   const stop: Array<() => void> = [];
-  const dbg: Debug = { kind: null, url: '', state: 'loading', ends: [] };
+  const dbg: Debug = { kind: null, url: '', state: 'loading', ends: [], latency: null, lowLatency: false };
   (window as unknown as { __roomcast: Debug }).__roomcast = dbg;
 
   let pref: Preference = parsePreference(query.get('player') ?? localStorage.getItem(PREF_KEY));
@@ -56,9 +60,10 @@ export const roomPage: Page = (outlet, params, query) => {
     h('option', { value: 'hls' }, 'HLS'));
   select.value = pref;
   const kindLabel = h('span', { class: 'pill kind' });
+  const latencyLabel = h('span', { class: 'pill latency', hidden: true, 'data-testid': 'latency', title: t('player.latency_title') });
   const backLive = h('button', { class: 'btn', hidden: true, onclick: () => { replay = null; history.replaceState(null, '', `/room/${id}`); backLive.hidden = true; start(); } }, t('player.back_live'));
   const stage = h('div', { class: 'stage', 'data-state': 'loading' }, video, overlay, unmute,
-    h('div', { class: 'stage-bar' }, kindLabel, select, backLive,
+    h('div', { class: 'stage-bar' }, kindLabel, latencyLabel, select, backLive,
       h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, icon('fullscreen'))));
 
   const info = h('div', { class: 'room-info' }, loadingBlock());
@@ -153,7 +158,8 @@ export const roomPage: Page = (outlet, params, query) => {
     if (!kind) return show('unsupported');
     const url = reachable(kind === 'flv' ? room.play.flv : room.play.hls, location.host);
     dbg.url = url;
-    kindLabel.textContent = kind === 'flv' ? 'HTTP-FLV' : kind === 'hls' ? 'HLS' : 'HLS (native)';
+    const label = kind === 'flv' ? 'HTTP-FLV' : kind === 'hls' ? 'HLS' : 'HLS (native)';
+    kindLabel.textContent = label;
     play(new LivePlayer(video, kind, url, {
       state(s) {
         if (s === 'playing') {
@@ -171,6 +177,18 @@ export const roomPage: Page = (outlet, params, query) => {
       },
     }));
   }
+
+  // The protocol in use and how far behind live it plays, once a second.
+  const latencyTimer = setInterval(() => {
+    const p = player;
+    const lat = p && !replay ? p.latency() : null;
+    dbg.latency = lat;
+    dbg.lowLatency = !!p && p.lowLatency();
+    latencyLabel.hidden = lat === null || stage.dataset.state !== 'playing';
+    if (lat !== null) latencyLabel.textContent = t('player.latency', { s: lat.toFixed(1) });
+    if (p && !replay && p.kind === 'hls') kindLabel.textContent = dbg.lowLatency ? 'LL-HLS' : 'HLS';
+  }, 1000);
+  stop.push(() => clearInterval(latencyTimer));
 
   function play(p: LivePlayer): void {
     player = p;
