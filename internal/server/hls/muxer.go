@@ -77,10 +77,14 @@ func (s *Server) finish(ls *liveStream) {
 	ls.end()
 	ls.cancel()
 	if keep := s.cfg.KeepEndedFor; keep > 0 {
-		time.AfterFunc(keep, func() { s.remove(ls) })
+		time.AfterFunc(keep, func() {
+			s.remove(ls)
+			ls.releaseFiles()
+		})
 		return
 	}
 	s.remove(ls)
+	ls.releaseFiles()
 }
 
 // muxer is the per-stream state of the mux loop.
