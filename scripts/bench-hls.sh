@@ -10,6 +10,10 @@
 #   scripts/bench-hls.sh [VIEWERS...]        default: 100 1000
 #   RUNS=3 DURATION=20s RAMP=10s scripts/bench-hls.sh 100 1000
 #
+# Each run also measures LL_VIEWERS (default 100; 0: none) Low-Latency HLS
+# viewers of roomcast (bench play --ll: blocking playlist reloads and every
+# partial segment); nginx serves no LL-HLS, so this one has no pair.
+#
 # The servers (roomcast, nginx with one worker) and the publisher share
 # CPU 0; the load generator and the mirror run on CPU 1. Loopback only;
 # everything it starts is stopped when it exits. Prints one line per
@@ -27,6 +31,7 @@ nginx_port=${NGINX_PORT:-18082}
 src=${SRC:-/tmp/roomcast-bench-src.flv}
 extra=${SERVE_FLAGS:-}
 prio=${NICE:-0}
+ll_viewers=${LL_VIEWERS:-100}
 
 for tool in ffmpeg curl taskset; do
   command -v "$tool" >/dev/null || { echo "bench-hls: $tool is required" >&2; exit 1; }
@@ -114,7 +119,8 @@ http {
 }
 EOF
 taskset -c 0 nice -n "$prio" "$nginx_bin" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
-pids+=("$!")
+nginx_master=$!
+pids+=("$nginx_master")
 ulimit -n 65536 2>/dev/null || true
 
 # Wait for both servers to serve a playlist with segments.
@@ -125,12 +131,12 @@ for url in "http://127.0.0.1:$http_port/live/bench.m3u8" "http://127.0.0.1:$ngin
     sleep 0.2
   done
 done
-worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
+worker=$(pgrep -P "$nginx_master" | head -1 || true)
 [ -n "$worker" ] || { echo "bench-hls: no nginx worker" >&2; exit 1; }
 
-measure() { # NAME PID URL VIEWERS → one result line
+measure() { # NAME PID URL VIEWERS [BENCH FLAGS...] → one result line
   local out
-  out=$(nice -n "$prio" taskset -c 1 bin/roomcast bench play --url "$3" --viewers "$4" --duration "$duration" --ramp "$ramp" --pid "$2" --json)
+  out=$(nice -n "$prio" taskset -c 1 bin/roomcast bench play --url "$3" --viewers "$4" --duration "$duration" --ramp "$ramp" --pid "$2" --json "${@:5}")
   printf '%s\n' "$out" >"$work/$1-$4.json"
   python3 - "$1" "$4" "$out" <<'PY'
 import json, sys
@@ -148,6 +154,9 @@ for run in $(seq "$runs"); do
     measure roomcast "$server" "http://127.0.0.1:$http_port/live/bench.m3u8" "$n" | sed "s/^/run=$run /" | tee -a "$results"
     measure nginx "$worker" "http://127.0.0.1:$nginx_port/live/bench.m3u8" "$n" | sed "s/^/run=$run /" | tee -a "$results"
   done
+  if [ "$ll_viewers" -gt 0 ]; then
+    measure ll-hls "$server" "http://127.0.0.1:$http_port/live/bench.m3u8" "$ll_viewers" --ll | sed "s/^/run=$run /" | tee -a "$results"
+  fi
 done
 
 echo
@@ -155,6 +164,8 @@ echo "medians over $runs runs (CPU ms per viewer-second; ratio roomcast / nginx 
 python3 - "$results" <<'PY'
 import re, statistics, sys
 rows = [dict(kv.split("=") for kv in re.findall(r"\S+=\S+", l)) | {"server": l.split()[1]} for l in open(sys.argv[1])]
+ll = [float(r["cpu_ms_per_viewer_s"]) for r in rows if r["server"] == "ll-hls"]
+rows = [r for r in rows if r["server"] != "ll-hls"]
 for n in sorted({r["viewers"] for r in rows}, key=int):
     cpu = {s: [float(r["cpu_ms_per_viewer_s"]) for r in rows if r["viewers"] == n and r["server"] == s] for s in ("roomcast", "nginx")}
     runs = sorted({r["run"] for r in rows})
@@ -166,4 +177,6 @@ for n in sorted({r["viewers"] for r in rows}, key=int):
             ratios.append(a[0] / b[0])
     print(f"{n:>5} viewers: roomcast {statistics.median(cpu['roomcast']):.4f}  nginx {statistics.median(cpu['nginx']):.4f}  "
           f"ratio per run {', '.join(f'{x:.2f}' for x in ratios)}  median {statistics.median(ratios):.2f}")
+if ll:
+    print(f"LL-HLS (roomcast, bench play --ll): {statistics.median(ll):.4f}  (runs: {', '.join(f'{x:.4f}' for x in ll)})")
 PY
