@@ -84,7 +84,10 @@ func partName(t *testing.T, uri string) (seq uint64, idx int) {
 }
 
 // llEnv publishes 3.5 s of a 1 s GOP stream with 1 s segments and waits
-// for a playlist with three segments and a preload hint.
+// until the muxer has cut all of it: three segments, then parts 3.0
+// (3000–3240 ms) and 3.1 (3240–3480 ms, cut by the frame at 3480 ms, which
+// opens part 3.2): the preload hint names part 3.2, which only more media
+// completes.
 func llEnv(t *testing.T, cfg Config) (*testEnv, *publisher, playlist) {
 	t.Helper()
 	if cfg.TargetDuration == 0 {
@@ -95,7 +98,7 @@ func llEnv(t *testing.T, cfg Config) (*testEnv, *publisher, playlist) {
 	p.headers()
 	p.media(3500, 1000)
 	pl := e.waitPlaylist(t, "s", func(pl playlist) bool {
-		return len(pl.uris) >= 3 && pl.hint != "" && len(pl.parts) > 0 && pl.parts[len(pl.parts)-1].segment == len(pl.uris)
+		return len(pl.uris) == 3 && strings.HasSuffix(pl.hint, "-3.2.ts") && len(pl.parts) > 0 && pl.parts[len(pl.parts)-1].segment == len(pl.uris)
 	})
 	return e, p, pl
 }
