@@ -21,6 +21,7 @@ import (
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
+	"roomcast/internal/quota"
 	"roomcast/internal/record"
 	"roomcast/internal/retention"
 	"roomcast/internal/room"
@@ -29,7 +30,6 @@ import (
 	rtmpserver "roomcast/internal/server/rtmp"
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
-	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
@@ -37,7 +37,7 @@ import (
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db      *sqlite.DB
+	db      Store
 	hub     *hub.Hub
 	bus     *bus.Memory
 	chat    *chat.Server
@@ -57,17 +57,8 @@ type components struct {
 	chatConns connLimit   // -max-chat-connections
 }
 
-// openStore opens the database in the data directory.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName), log.With("component", "store"))
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return db, nil
-}
-
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
+func services(db Store, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -128,7 +119,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
@@ -237,6 +228,9 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 			if !errors.Is(err, store.ErrNotFound) {
 				log.Warn("stream not recorded: room lookup failed", "stream", stream, "err", err)
 			}
+			return "", false
+		}
+		if rm.Record && !c.recordingQuotaLeft(ctx, cfg, rm, log) {
 			return "", false
 		}
 		return rm.ID, rm.Record
@@ -404,6 +398,28 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
+}
+
+// recordingQuotaLeft reports whether the owner of rm may record one more
+// live under -max-recording-bytes-per-user; a refusal is logged and
+// counted. A failing store does not stop the recording.
+func (c *components) recordingQuotaLeft(ctx context.Context, cfg config.Config, rm *store.Room, log *slog.Logger) bool {
+	limit := cfg.Quotas.RecordingBytesPerUser
+	if limit <= 0 {
+		return true
+	}
+	used, err := c.db.RecordingBytesOfOwner(ctx, rm.OwnerID)
+	if err != nil {
+		log.Warn("recording quota not checked", "room", rm.ID, "err", err)
+		return true
+	}
+	if used < limit {
+		return true
+	}
+	c.quotaRefused(quota.RecordingBytesPerUser)
+	log.Warn("live not recorded: the owner's replays use up its quota", "room", rm.ID, "stream", rm.Stream,
+		"owner", rm.OwnerID, "bytes", used, "quota", limit)
+	return false
 }
 
 // chatRetention is the job that prunes chat history past
