@@ -81,9 +81,13 @@ func (s *Segmenter) timeToCutPart(smp sample) bool {
 }
 
 // cutPart ends the open part before smp and starts the next one with it.
+// A part with no bytes yet (its samples failed to write) is not cut.
 func (s *Segmenter) cutPart(smp sample) error {
 	if err := s.flushAudio(); err != nil {
 		return err
+	}
+	if len(s.out.b) == s.parts.off {
+		return nil
 	}
 	s.emitPart(smp.dts)
 	p := &s.parts
