@@ -54,12 +54,26 @@ func partNumbers(uri string) (seq uint64, idx int, ok bool) {
 		return 0, 0, false
 	}
 	s, i, ok := strings.Cut(base[dash+1:], ".")
-	if !ok {
+	if !ok || !digits(s) || !digits(i) || len(i) > 9 {
 		return 0, 0, false
 	}
 	seq, err1 := strconv.ParseUint(s, 10, 64)
 	n, err2 := strconv.Atoi(i)
 	return seq, n, err1 == nil && err2 == nil
+}
+
+// digits reports whether s is a decimal number without sign or leading
+// zeros.
+func digits(s string) bool {
+	if len(s) > 1 && s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // playLL plays LL-HLS as hls.js in low-latency mode does, minus decoding:
