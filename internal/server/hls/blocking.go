@@ -77,11 +77,10 @@ func (ls *liveStream) segmenterConfig(cfg Config) hlsproto.SegmenterConfig {
 // addPart stores a new partial segment; called by the segmenter in the
 // muxer goroutine.
 func (ls *liveStream) addPart(p *hlsproto.Part) {
-	body, off := ls.files.appendPart(p.Seq, p.Data)
 	now := time.Now()
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	ls.ll.addPart(p, now, body, off)
+	ls.ll.addPart(p, now)
 	ls.changedLocked()
 }
 
@@ -283,7 +282,7 @@ func (s *Server) servePart(w http.ResponseWriter, r *http.Request, ls *liveStrea
 	if p == nil {
 		return errPartNotFound
 	}
-	s.writeBody(w, r, ls, segmentHeaders{length: p.length}, p.data, p.body, p.off)
+	s.writeBody(w, r, ls, segmentHeaders{length: p.length}, p.data)
 	return nil
 }
 

@@ -24,8 +24,7 @@ var (
 // that serving it allocates nothing per request for the segment.
 type segEntry struct {
 	*hlsproto.Segment
-	hdr  segmentHeaders
-	body *memBody // the same bytes in a memory file, or nil
+	hdr segmentHeaders
 }
 
 // segmentHeaders are the per-body header values of a segment or part.
@@ -54,10 +53,7 @@ func conditional(r *http.Request) bool {
 // writeBody writes an immutable segment or part body: straight from
 // memory, or through http.ServeContent for ranges and conditional
 // requests.
-//
-// Plain GETs over TCP go out with sendfile from body (at off) when there is
-// one: no copy through user space, as a static file server does.
-func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, ls *liveStream, hdr segmentHeaders, data []byte, body *memBody, off int64) {
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, ls *liveStream, hdr segmentHeaders, data []byte) {
 	now := time.Now()
 	ls.seen(s.clientKey(r), now)
 	h := w.Header()
@@ -74,17 +70,9 @@ func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, ls *liveStrea
 		n = cw.n
 	} else {
 		h["Content-Length"] = hdr.length
-		sent := false
-		if body != nil && r.TLS == nil && r.Method == http.MethodGet {
-			var written int64
-			written, sent = sendBody(w, body, off, int64(len(data)))
-			n = int(written)
-		}
-		if !sent {
-			w.WriteHeader(http.StatusOK)
-			if r.Method == http.MethodGet {
-				n, _ = w.Write(data)
-			}
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			n, _ = w.Write(data)
 		}
 	}
 	if hs := ls.stream(); hs != nil {

@@ -145,7 +145,7 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request, stream, se
 	if seg == nil {
 		return errSegmentNotFound
 	}
-	s.writeBody(w, r, ls, seg.hdr, seg.Data, seg.body, 0)
+	s.writeBody(w, r, ls, seg.hdr, seg.Data)
 	return nil
 }
 

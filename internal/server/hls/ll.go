@@ -19,8 +19,6 @@ type partEntry struct {
 	info   hlsproto.PartInfo
 	data   []byte
 	length []string // Content-Length, rendered once
-	body   *memBody // the parent segment's memory file, or nil
-	off    int64    // of the part in body
 }
 
 // llState is a stream's Low-Latency HLS state and the wall-clock stamps of
@@ -76,11 +74,11 @@ func (l *llState) ended(seq uint64, at time.Time, dur time.Duration) {
 }
 
 // addPart stores a new part.
-func (l *llState) addPart(p *hlsproto.Part, now time.Time, body *memBody, off int64) {
+func (l *llState) addPart(p *hlsproto.Part, now time.Time) {
 	if p.Index == 0 {
 		l.stamp(p.Seq, p.Duration, now)
 	}
-	l.parts = append(l.parts, &partEntry{info: p.PartInfo, data: p.Data, length: []string{strconv.Itoa(len(p.Data))}, body: body, off: off})
+	l.parts = append(l.parts, &partEntry{info: p.PartInfo, data: p.Data, length: []string{strconv.Itoa(len(p.Data))}})
 }
 
 // trim forgets the parts of segments before seq.

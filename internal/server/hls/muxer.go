@@ -77,14 +77,10 @@ func (s *Server) finish(ls *liveStream) {
 	ls.end()
 	ls.cancel()
 	if keep := s.cfg.KeepEndedFor; keep > 0 {
-		time.AfterFunc(keep, func() {
-			s.remove(ls)
-			ls.releaseFiles()
-		})
+		time.AfterFunc(keep, func() { s.remove(ls) })
 		return
 	}
 	s.remove(ls)
-	ls.releaseFiles()
 }
 
 // muxer is the per-stream state of the mux loop.

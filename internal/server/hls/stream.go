@@ -23,7 +23,6 @@ type liveStream struct {
 	keep   int // segments kept: the window and as many again
 	target time.Duration
 	cancel context.CancelFunc
-	files  segFiles // muxer goroutine only
 
 	mu       sync.Mutex
 	hs       *hub.Stream // set once subscribed
@@ -72,24 +71,13 @@ func (ls *liveStream) stream() *hub.Stream {
 // Segments that left the playlist stay fetchable for about the playlist's
 // duration plus their own, as RFC 8216 6.2.2 requires.
 func (ls *liveStream) add(seg *hlsproto.Segment) {
-	entry := newSegEntry(seg, ls.token)
-	entry.body = ls.files.complete(seg)
-	var evicted []*memBody
-	defer func() {
-		for _, b := range evicted {
-			b.release()
-		}
-	}()
 	now := time.Now()
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	seg.ProgramDateTime = ls.ll.stamp(seg.Seq, seg.Duration, now)
 	ls.ll.ended(seg.Seq, seg.ProgramDateTime, seg.Duration)
-	ls.segs = append(ls.segs, entry)
+	ls.segs = append(ls.segs, newSegEntry(seg, ls.token))
 	if n := len(ls.segs) - ls.keep; n > 0 {
-		for _, e := range ls.segs[:n] {
-			evicted = append(evicted, e.body)
-		}
 		clear(ls.segs[:n])
 		ls.segs = append(ls.segs[:0], ls.segs[n:]...)
 	}
