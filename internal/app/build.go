@@ -17,8 +17,10 @@ import (
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
 	"roomcast/internal/config"
+	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
+	"roomcast/internal/ladder"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
 	"roomcast/internal/quota"
@@ -31,6 +33,7 @@ import (
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
 	"roomcast/internal/streamsync"
+	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
 )
@@ -51,6 +54,10 @@ type components struct {
 	rec     *record.Recorder
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
+
+	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
+	covers    *cover.Grabber
+	ladder    *ladder.Ladder
 
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
@@ -140,13 +147,23 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
+	c.transcode = newTranscoder(ctx, cfg, c, log)
+	if c.ladder, err = newLadder(c, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(c.sync.Handle)
+	c.hub.OnEvent(func(e hub.Event) {
+		if !c.isRendition(e.Stream) { // renditions have no room status or webhooks
+			c.sync.Handle(e)
+		}
+	})
 	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder}
 	c.rec = newRecorder(c, cfg, log)
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
@@ -180,6 +197,9 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		Covers:            apiCovers(c),
+		HasPoster:         c.rec.HasPoster,
+		Renditions:        apiRenditions(c.ladder),
 	})
 	if err != nil {
 		db.Close()
@@ -197,7 +217,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.mux.HandleFunc("POST /api/v1/rooms/{id}/moderation/{action}", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
-	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls, c.covers, c.ladder)
 	vod.New(vod.Config{
 		Store:     db,
 		Paths:     c.rec,
@@ -208,6 +228,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	watchTranscodes(c)
 	return c, nil
 }
 
@@ -218,7 +239,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled {
+		if !cfg.Record.Enabled || c.isRendition(stream) {
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -274,6 +295,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		Enabled:        enabled,
 		OnReady:        onReady,
 		OnFailed:       onFailed,
+		Poster:         replayPoster(c),
 	}, c.db, log)
 }
 
@@ -300,12 +322,16 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms *room.Service
-	open  bool
+	rooms  *room.Service
+	open   bool
+	ladder *ladder.Ladder // renditions play under their source's rule
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
 func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) error {
+	if a.ladder.IsRendition(req.Stream) {
+		return fmt.Errorf("%w: %s is reserved for a quality ladder rendition", room.ErrInvalidStream, req.Stream)
+	}
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
 		if err != nil || !has {
@@ -321,6 +347,9 @@ func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) erro
 }
 
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
+	if src, ok := a.ladder.SourceOf(stream); ok {
+		stream = src // a rendition plays with its source's signature
+	}
 	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
 }
 
@@ -348,7 +377,7 @@ func (a *access) allowOpen(err error) error {
 // routeMedia mounts the playback URLs: /APP/STREAM.flv (HTTP-FLV and
 // WebSocket-FLV), /APP/STREAM.m3u8 and its segments /APP/STREAM/SEGMENT,
 // each behind the room's play rule.
-func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server) {
+func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server, covers *cover.Grabber, lad *ladder.Ladder) {
 	notFound := func(w http.ResponseWriter, what string) {
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
@@ -381,11 +410,15 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowedHLS(w, r, name) {
+			if allowedHLS(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
+		case "jpg":
+			if allowed(w, r, name) {
+				serveLiveCover(w, r, covers, name)
+			}
 		default:
-			notFound(w, "unknown media type "+ext+": use .flv or .m3u8")
+			notFound(w, "unknown media type "+ext+": use .flv, .m3u8 or .jpg")
 		}
 	})
 	mux.HandleFunc("/"+app+"/{stream}/{segment}", func(w http.ResponseWriter, r *http.Request) {

@@ -71,6 +71,8 @@ type Config struct {
 	TLS     TLS
 	Limits  Limits
 	Quotas  Quotas
+
+	Transcode Transcode
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -247,6 +249,7 @@ func Default() Config {
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
 		Quotas:        defaultQuotas(),
+		Transcode:     defaultTranscode(),
 	}
 }
 
@@ -331,6 +334,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
+	c.transcodeFlags(fs)
 	return fs
 }
 
@@ -468,6 +472,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	c.Quotas.validate(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
+	c.validateTranscode(check)
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)
 		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {
