@@ -177,6 +177,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
+		PartTarget:     orNegative(cfg.HLS.PartDuration),
+		MaxWaiting:     cfg.HLS.MaxWaiting,
 	}, log.With("component", "hls"))
 	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
 	c.rtmp = rtmpserver.New(rtmpserver.Config{
@@ -389,17 +391,22 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
 	}
-	allowed := func(w http.ResponseWriter, r *http.Request, stream string) bool {
-		if r.Method == http.MethodOptions {
+	allowedBy := func(check func(context.Context, string, url.Values) error) func(http.ResponseWriter, *http.Request, string) bool {
+		return func(w http.ResponseWriter, r *http.Request, stream string) bool {
+			if r.Method == http.MethodOptions {
+				return true
+			}
+			if err := check(r.Context(), stream, r.URL.Query()); err != nil {
+				httpx.AllowAnyOrigin(w.Header())
+				api.WriteAccessError(w, err)
+				return false
+			}
 			return true
 		}
-		if err := acc.play(r.Context(), stream, r.URL.Query()); err != nil {
-			httpx.AllowAnyOrigin(w.Header())
-			api.WriteAccessError(w, err)
-			return false
-		}
-		return true
 	}
+	allowed := allowedBy(acc.play)
+	// HLS asks for every playlist, segment and part: see playCache.
+	allowedHLS := allowedBy(newPlayCache(acc.play, playCacheTTL, time.Now).allow)
 	mux.HandleFunc("/"+app+"/{file}", func(w http.ResponseWriter, r *http.Request) {
 		name, ext, _ := strings.Cut(r.PathValue("file"), ".")
 		if !media.ValidName(name) {
@@ -412,7 +419,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowed(w, r, name) && !serveMaster(w, r, lad, name) {
+			if allowedHLS(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
 		case "jpg":
@@ -429,7 +436,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			notFound(w, "invalid stream name")
 			return
 		}
-		if allowed(w, r, name) {
+		if allowedHLS(w, r, name) {
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})

@@ -198,6 +198,12 @@ type Hub struct {
 type HLS struct {
 	SegmentDuration time.Duration
 	WindowSegments  int
+	// PartDuration is the LL-HLS partial segment duration; 0 turns LL-HLS
+	// off.
+	PartDuration time.Duration
+	// MaxWaiting bounds the LL-HLS requests (blocking playlist reloads,
+	// preload-hinted parts) waiting at once.
+	MaxWaiting int
 }
 
 // HTTP configures the HTTP server.
@@ -231,7 +237,7 @@ func Default() Config {
 			FlushInterval:  20 * time.Millisecond,
 			ReconnectGrace: 10 * time.Second,
 		},
-		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6},
+		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6, PartDuration: 250 * time.Millisecond, MaxWaiting: 10000},
 		HTTP: HTTP{WriteTimeout: 10 * time.Second},
 		Auth: Auth{
 			PushURLTTL:   24 * time.Hour,
@@ -291,6 +297,8 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 
 	fs.DurationVar(&c.HLS.SegmentDuration, "hls-segment-duration", c.HLS.SegmentDuration, "HLS target segment duration")
 	fs.IntVar(&c.HLS.WindowSegments, "hls-window", c.HLS.WindowSegments, "segments in the live HLS playlist")
+	fs.DurationVar(&c.HLS.PartDuration, "hls-part-duration", c.HLS.PartDuration, "Low-Latency HLS partial segment duration (0: LL-HLS off)")
+	fs.IntVar(&c.HLS.MaxWaiting, "hls-max-waiting", c.HLS.MaxWaiting, "LL-HLS blocking playlist reloads and part requests waiting at once; more are refused with 503")
 	fs.DurationVar(&c.HTTP.WriteTimeout, "http-write-timeout", c.HTTP.WriteTimeout, "close HTTP viewers whose writes block this long")
 
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base of HTTP URLs given to clients, e.g. https://live.example.com (default: http://127.0.0.1:PORT)")
@@ -445,6 +453,8 @@ func (c *Config) Validate() error {
 	check(c.Hub.MaxViewers >= 0, "max-viewers-per-stream", "must not be negative")
 	check(c.HLS.SegmentDuration >= 500*time.Millisecond && c.HLS.SegmentDuration <= time.Minute, "hls-segment-duration", "%v is outside 500ms..1m", c.HLS.SegmentDuration)
 	check(c.HLS.WindowSegments >= 2 && c.HLS.WindowSegments <= 100, "hls-window", "%d is outside 2..100", c.HLS.WindowSegments)
+	check(c.HLS.PartDuration == 0 || c.HLS.PartDuration >= 100*time.Millisecond && c.HLS.PartDuration <= c.HLS.SegmentDuration/2, "hls-part-duration", "%v is neither 0 (off) nor within 100ms..half of -hls-segment-duration", c.HLS.PartDuration)
+	check(c.HLS.MaxWaiting > 0, "hls-max-waiting", "must be positive")
 	check(c.HTTP.WriteTimeout > 0, "http-write-timeout", "must be positive")
 	check(validBase(c.PublicURL, "http", "https"), "public-url", "%q is not an http(s):// URL without a path", c.PublicURL)
 	check(validBase(c.PublicRTMP, "rtmp", "rtmps"), "public-rtmp", "%q is not an rtmp:// URL without a path", c.PublicRTMP)

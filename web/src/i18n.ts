@@ -47,6 +47,8 @@ const en = {
   'player.source': 'Source',
   'player.back_live': 'Back to live',
   'player.fullscreen': 'Full screen',
+  'player.latency': '{s} s behind live',
+  'player.latency_title': 'How far the picture is behind the live broadcast',
 
   'chat.title': 'Chat',
   'chat.placeholder': 'Say something…',
@@ -255,6 +257,8 @@ const zh: Record<Key, string> = {
   'player.unsupported_sub': '请使用新版 Chrome、Edge、Firefox 或 Safari。',
   'player.deleted': '这个直播间已被删除',
   'player.deleted_sub': '它的回放也一并删除了。',
+  'player.latency': '延迟 {s} 秒',
+  'player.latency_title': '画面比直播晚多少秒',
   'player.unmute': '点击开启声音',
   'player.choose': '播放协议',
   'player.auto': '自动',
