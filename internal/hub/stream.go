@@ -46,6 +46,11 @@ type Stream struct {
 	bcastMu sync.Mutex
 	spare   []*Subscriber
 
+	// Delivery loops (deliver.go), made on the first Deliver.
+	loopsMu  sync.Mutex
+	loops    []*deliveryLoop
+	nextLoop int
+
 	flushPending atomic.Bool
 	lastFlush    atomic.Int64 // Unix nanoseconds of the last broadcast
 	flushTimer   *time.Timer
@@ -368,6 +373,7 @@ func (s *Stream) broadcast() {
 	}
 	clear(ws)
 	s.spare = ws
+	s.kickLoops()
 }
 
 // await registers sub to be woken by the next broadcast. mu is not held.

@@ -1,0 +1,15 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd)
+
+package sockio
+
+import "net"
+
+// Conn writes to a socket without waiting for it; not available on this
+// system.
+type Conn struct{}
+
+// New returns nil: no non-blocking writes on this system.
+func New(net.Conn) *Conn { return nil }
+
+// TryWrite is never called: New returns nil.
+func (c *Conn) TryWrite([][]byte) (int, error) { return 0, nil }
