@@ -431,4 +431,3 @@ func TestDeliverLoopStops(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
-
