@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"roomcast/internal/media"
 )
@@ -77,6 +78,7 @@ type deliveryLoop struct {
 	frames []*Frame
 	bufs   [][]byte
 	start  int
+	seen   uint64 // the stream's head at the last pass
 }
 
 // Deliver hands the subscriber to its stream's delivery loop: no goroutine
@@ -144,6 +146,7 @@ func (l *deliveryLoop) attach(v *deliverer) {
 func (l *deliveryLoop) run() {
 	for {
 		<-l.kick
+		l.pace()
 		l.mu.Lock()
 		vs := l.viewers
 		l.mu.Unlock()
@@ -170,6 +173,29 @@ func (l *deliveryLoop) run() {
 	}
 }
 
+// pace waits, before a pass, until the oldest frame the last pass did not
+// see is FlushInterval old: every frame that arrives within the interval
+// goes out in the same write, so that a viewer gets about one write per
+// interval (a trailing window, as a minimal server coalesces; the
+// broadcasts that wake Pump viewers open the window at its leading edge
+// instead, for a lower latency at more writes). The stream's end is never
+// delayed.
+func (l *deliveryLoop) pace() {
+	s := l.s
+	interval := s.cfg.FlushInterval
+	if interval <= 0 || s.ended.Load() {
+		return
+	}
+	next := l.seen + 1
+	f := s.ring[next&s.mask].Load()
+	if f == nil || f.seq != next {
+		return
+	}
+	if wait := time.Duration(f.arrival + int64(interval) - time.Now().UnixNano()); wait > 0 {
+		time.Sleep(wait)
+	}
+}
+
 // pass writes to every viewer the loop owns what is pending for it,
 // starting at a different viewer each time so that no viewer is always
 // last. It reports whether another pass is needed at once (the stream
@@ -180,6 +206,7 @@ func (l *deliveryLoop) pass(vs []*deliverer) (more bool) {
 		return false
 	}
 	ended := l.s.ended.Load()
+	l.seen = l.s.head.Load()
 	start := l.start % n
 	l.start += n/3 + 1
 	var out int

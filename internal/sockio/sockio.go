@@ -11,9 +11,18 @@ import (
 // batch goes out in several calls (live batches hold a few buffers).
 const maxIov = 16
 
-// Rest appends to dst what is left of bufs after its first n bytes: the
-// slices themselves (trimmed), never copies of their bytes.
-func Rest(dst, bufs [][]byte, n int) [][]byte {
+// Rest appends to dst what is left of head followed by bufs after their
+// first n bytes: the slices themselves (trimmed), never copies of their
+// bytes. head may be nil.
+func Rest(dst [][]byte, head []byte, bufs [][]byte, n int) [][]byte {
+	if len(head) > 0 {
+		if n < len(head) {
+			dst = append(dst, head[n:])
+			n = 0
+		} else {
+			n -= len(head)
+		}
+	}
 	for _, b := range bufs {
 		switch {
 		case n >= len(b):

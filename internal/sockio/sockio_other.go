@@ -12,4 +12,7 @@ type Conn struct{}
 func New(net.Conn) *Conn { return nil }
 
 // TryWrite is never called: New returns nil.
-func (c *Conn) TryWrite([][]byte) (int, error) { return 0, nil }
+func (c *Conn) TryWrite([]byte, [][]byte) (int, error) { return 0, nil }
+
+// Write is never called: New returns nil.
+func (c *Conn) Write([]byte, [][]byte) (int, error) { return 0, nil }

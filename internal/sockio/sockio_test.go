@@ -27,7 +27,7 @@ func TestRest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var parts []string
-		for _, b := range Rest(nil, bufs, tt.n) {
+		for _, b := range Rest(nil, nil, bufs, tt.n) {
 			parts = append(parts, string(b))
 		}
 		if got := strings.Join(parts, "|"); got != tt.want {
@@ -78,7 +78,7 @@ func TestTryWrite(t *testing.T) {
 		bufs = append(bufs, b, nil)
 		want = append(want, b...)
 	}
-	n, err := c.TryWrite(bufs)
+	n, err := c.TryWrite(nil, bufs)
 	if err != nil || n != len(want) {
 		t.Fatalf("TryWrite = %d, %v; want %d", n, err, len(want))
 	}
@@ -94,7 +94,7 @@ func TestTryWrite(t *testing.T) {
 	start := time.Now()
 	total, short := 0, false
 	for range 200 {
-		n, err := c.TryWrite([][]byte{big})
+		n, err := c.TryWrite(nil, [][]byte{big})
 		if err != nil {
 			t.Fatalf("TryWrite on a full socket: %v", err)
 		}
@@ -110,13 +110,13 @@ func TestTryWrite(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("TryWrite waited %v", d)
 	}
-	if n, err := c.TryWrite([][]byte{big}); err != nil || n != 0 {
+	if n, err := c.TryWrite(nil, [][]byte{big}); err != nil || n != 0 {
 		t.Fatalf("TryWrite on a full socket = %d, %v; want 0, nil", n, err)
 	}
 
 	// A past write deadline fails it, as it fails a Write.
 	_ = server.SetWriteDeadline(time.Now().Add(-time.Second))
-	if _, err := c.TryWrite([][]byte{[]byte("x")}); err == nil {
+	if _, err := c.TryWrite(nil, [][]byte{[]byte("x")}); err == nil {
 		t.Fatal("TryWrite past the write deadline succeeded")
 	}
 }
@@ -128,14 +128,14 @@ func TestTryWriteClosedPeer(t *testing.T) {
 	var err error
 	deadline := time.Now().Add(5 * time.Second)
 	for err == nil && time.Now().Before(deadline) {
-		_, err = c.TryWrite([][]byte{[]byte("hello")})
+		_, err = c.TryWrite(nil, [][]byte{[]byte("hello")})
 		time.Sleep(time.Millisecond)
 	}
 	if err == nil {
 		t.Fatal("writing to a closed peer never failed")
 	}
 	server.Close()
-	if _, err := c.TryWrite([][]byte{[]byte("x")}); !errors.Is(err, net.ErrClosed) {
+	if _, err := c.TryWrite(nil, [][]byte{[]byte("x")}); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("TryWrite after Close: %v, want net.ErrClosed", err)
 	}
 }

@@ -26,8 +26,6 @@ type directConn struct {
 	deadline time.Time // zero: no write deadline set
 	head     []byte    // response head, sent with the first batch
 	kept     [][]byte  // what the socket did not take, sent first
-	store    [][]byte  // the slices of a waiting write
-	bufs     net.Buffers
 }
 
 // TryWriteBatch implements hub.DirectWriter.
@@ -42,16 +40,13 @@ func (c *directConn) TryWriteBatch(b [][]byte) (int, bool, error) {
 			return 0, true, err
 		}
 	}
-	head := len(c.head)
-	if head > 0 {
-		b = append([][]byte{c.head}, b...)
-		c.head = nil
+	head := c.head
+	c.head = nil
+	n, err := c.sock.TryWrite(head, b)
+	if err == nil && n < len(head)+sockio.Len(b) {
+		c.kept = sockio.Rest(c.kept[:0], head, b, n)
 	}
-	n, err := c.sock.TryWrite(b)
-	if err == nil && n < sockio.Len(b) {
-		c.kept = sockio.Rest(c.kept[:0], b, n)
-	}
-	return max(n-head, 0), true, err
+	return max(n-len(head), 0), true, err
 }
 
 // WriteBatch implements hub.BatchWriter: what was kept, then b, waiting
@@ -63,16 +58,19 @@ func (c *directConn) WriteBatch(b [][]byte) (int, error) {
 			return 0, err
 		}
 	}
-	skip := len(c.head)
-	c.store = append(c.store[:0], c.head)
+	n := 0
+	if len(c.kept) > 0 {
+		m, err := c.sock.Write(nil, c.kept)
+		clear(c.kept)
+		c.kept = c.kept[:0]
+		if n += m; err != nil {
+			return n, err
+		}
+	}
+	head := c.head
 	c.head = nil
-	c.store = append(append(c.store, c.kept...), b...)
-	clear(c.kept)
-	c.kept = c.kept[:0]
-	c.bufs = c.store
-	n, err := c.bufs.WriteTo(c.conn)
-	clear(c.store)
-	return max(int(n)-skip, 0), err
+	m, err := c.sock.Write(head, b)
+	return n + max(m-len(head), 0), err
 }
 
 // deliverFLV hands a hijacked plain-socket viewer to the stream's delivery

@@ -50,28 +50,32 @@ type wsConn struct {
 // TryWriteBatch kept, then one binary frame for b (if not empty), waiting
 // for the socket.
 func (c *wsConn) WriteBatch(b [][]byte) (int, error) {
-	n := 0
-	for _, p := range b {
-		n += len(p)
-	}
+	n := sockio.Len(b)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.renewDeadline(); err != nil {
 		return 0, err
 	}
-	skip := 0
-	c.store = append(c.store[:0], c.kept...)
-	clear(c.kept)
-	c.kept = c.kept[:0]
-	if len(b) > 0 {
-		c.header = websocket.AppendFrameHeader(c.header[:0], websocket.OpBinary, n)
-		skip = len(c.header)
-		c.store = append(append(c.store, c.header), b...)
+	if err := c.flushKept(); err != nil {
+		return 0, err
 	}
-	c.bufs = c.store
-	written, err := c.bufs.WriteTo(c.conn)
-	clear(c.store)
-	return max(int(written)-skip, 0), err
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.header = websocket.AppendFrameHeader(c.header[:0], websocket.OpBinary, n)
+	var written int
+	var err error
+	if c.sock != nil {
+		written, err = c.sock.Write(c.header, b)
+	} else {
+		c.store = append(append(c.store[:0], c.header), b...)
+		c.bufs = c.store
+		var w int64
+		w, err = c.bufs.WriteTo(c.conn)
+		written = int(w)
+		clear(c.store)
+	}
+	return max(written-len(c.header), 0), err
 }
 
 // TryWriteBatch implements hub.DirectWriter: one binary frame for b,
@@ -94,19 +98,13 @@ func (c *wsConn) TryWriteBatch(b [][]byte) (int, bool, error) {
 			return 0, true, err
 		}
 	}
-	n := 0
-	for _, p := range b {
-		n += len(p)
-	}
+	n := sockio.Len(b)
 	c.header = websocket.AppendFrameHeader(c.header[:0], websocket.OpBinary, n)
-	c.store = append(append(c.store[:0], c.header), b...)
-	written, err := c.sock.TryWrite(c.store)
+	written, err := c.sock.TryWrite(c.header, b)
 	if err == nil && written < len(c.header)+n {
 		// The rest must not share the header buffer the next frame reuses.
-		c.store[0] = bytes.Clone(c.header)
-		c.kept = sockio.Rest(c.kept[:0], c.store, written)
+		c.kept = sockio.Rest(c.kept[:0], bytes.Clone(c.header), b, written)
 	}
-	clear(c.store)
 	return max(written-len(c.header), 0), true, err
 }
 
@@ -116,10 +114,9 @@ func (c *wsConn) flushKept() error {
 	if len(c.kept) == 0 {
 		return nil
 	}
-	c.bufs = append(c.bufs[:0], c.kept...)
+	_, err := c.sock.Write(nil, c.kept)
 	clear(c.kept)
 	c.kept = c.kept[:0]
-	_, err := c.bufs.WriteTo(c.conn)
 	return err
 }
 

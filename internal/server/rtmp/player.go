@@ -94,10 +94,9 @@ func (c *conn) playEnded(err error, streamID uint32, stopped bool) {
 // connection's write lock so that command replies never split a message.
 // With sock (a plain socket) it is a hub.DirectWriter too.
 type connWriter struct {
-	c     *conn
-	sock  *sockio.Conn
-	store [][]byte
-	bufs  net.Buffers
+	c    *conn
+	sock *sockio.Conn
+	bufs net.Buffers
 }
 
 // WriteBatch implements hub.BatchWriter: what TryWriteBatch kept, then b,
@@ -109,13 +108,22 @@ func (w *connWriter) WriteBatch(b [][]byte) (int, error) {
 	if err := c.renewDeadlineLocked(); err != nil {
 		return 0, err
 	}
-	w.store = append(append(w.store[:0], c.kept...), b...)
-	clear(c.kept)
-	c.kept = c.kept[:0]
-	w.bufs = w.store
-	n, err := w.bufs.WriteTo(c.nc)
-	clear(w.store)
-	return int(n), err
+	if w.sock == nil {
+		w.bufs = b
+		n, err := w.bufs.WriteTo(c.nc)
+		return int(n), err
+	}
+	n := 0
+	if len(c.kept) > 0 {
+		m, err := w.sock.Write(nil, c.kept)
+		clear(c.kept)
+		c.kept = c.kept[:0]
+		if n += m; err != nil {
+			return n, err
+		}
+	}
+	m, err := w.sock.Write(nil, b)
+	return n + m, err
 }
 
 // TryWriteBatch implements hub.DirectWriter: b written without waiting;
@@ -137,9 +145,9 @@ func (w *connWriter) TryWriteBatch(b [][]byte) (int, bool, error) {
 			return 0, true, err
 		}
 	}
-	n, err := w.sock.TryWrite(b)
+	n, err := w.sock.TryWrite(nil, b)
 	if err == nil && n < sockio.Len(b) {
-		c.kept = sockio.Rest(c.kept[:0], b, n)
+		c.kept = sockio.Rest(c.kept[:0], nil, b, n)
 	}
 	return n, true, err
 }
