@@ -310,8 +310,15 @@ func (v *deliverer) catchUp(rest [][]byte, sent []*Frame) {
 		sub.observeLatency(sent)
 		clear(sent)
 	}
-	var frames []*Frame
-	var bufs [][]byte
+	// A new viewer's catch-up (its GOP) takes long slices: they are
+	// reused from viewer to viewer rather than left to the collector.
+	sc, _ := s.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer s.scratch.Put(sc)
+	frames, bufs := sc.frames[:0], sc.bufs[:0]
+	defer func() { sc.frames, sc.bufs = frames[:0], bufs[:0] }()
 	for {
 		ended := s.ended.Load()
 		if sub.isClosed() {
@@ -351,6 +358,12 @@ func (v *deliverer) catchUp(rest [][]byte, sent []*Frame) {
 		sub.observeLatency(frames)
 		clear(frames)
 	}
+}
+
+// scratch is the slices of a catch-up, pooled per stream.
+type scratch struct {
+	frames []*Frame
+	bufs   [][]byte
 }
 
 // finish ends v's delivery once and tells its owner why.

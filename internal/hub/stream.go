@@ -50,6 +50,7 @@ type Stream struct {
 	loopsMu  sync.Mutex
 	loops    []*deliveryLoop
 	nextLoop int
+	scratch  sync.Pool // *scratch of catch-ups
 
 	flushPending atomic.Bool
 	lastFlush    atomic.Int64 // Unix nanoseconds of the last broadcast

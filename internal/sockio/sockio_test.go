@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,68 @@ func TestRest(t *testing.T) {
 	}
 	if Len(bufs) != 9 {
 		t.Errorf("Len = %d", Len(bufs))
+	}
+	withHead := []struct {
+		n    int
+		want string
+	}{
+		{0, "HD|abc|de|fghi"},
+		{1, "D|abc|de|fghi"},
+		{2, "abc|de|fghi"},
+		{6, "e|fghi"},
+	}
+	for _, tt := range withHead {
+		var parts []string
+		for _, b := range Rest(nil, []byte("HD"), bufs, tt.n) {
+			parts = append(parts, string(b))
+		}
+		if got := strings.Join(parts, "|"); got != tt.want {
+			t.Errorf("Rest(head, %d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+// Write waits for a slow reader and delivers everything in order, the head
+// first; a write deadline bounds the wait.
+func TestWrite(t *testing.T) {
+	client, server := tcpPair(t)
+	c := New(server)
+	var bufs [][]byte
+	want := []byte("HEAD")
+	for i := range 100 {
+		b := bytes.Repeat([]byte{byte('a' + i%26)}, 64<<10)
+		bufs = append(bufs, b)
+		want = append(want, b...)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		var out []byte
+		buf := make([]byte, 4096)
+		_ = client.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for len(out) < len(want) {
+			n, err := client.Read(buf)
+			out = append(out, buf[:n]...)
+			if err != nil {
+				break
+			}
+			if len(out)%(256<<10) < 4096 {
+				time.Sleep(time.Millisecond) // a slow reader
+			}
+		}
+		got <- out
+	}()
+	n, err := c.Write([]byte("HEAD"), bufs)
+	if err != nil || n != len(want) {
+		t.Fatalf("Write = %d, %v; want %d", n, err, len(want))
+	}
+	if out := <-got; !bytes.Equal(out, want) {
+		t.Fatalf("the reader got %d bytes, not the %d written in order", len(out), len(want))
+	}
+
+	// Nobody reads: the deadline ends the wait.
+	_ = server.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := c.Write(nil, bufs); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write to a reader that stopped: %v, want the deadline exceeded", err)
 	}
 }
 

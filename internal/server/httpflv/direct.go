@@ -2,7 +2,6 @@ package httpflv
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"time"
 
@@ -75,7 +74,7 @@ func (c *directConn) WriteBatch(b [][]byte) (int, error) {
 
 // deliverFLV hands a hijacked plain-socket viewer to the stream's delivery
 // loop and returns at once; done is called when the viewer has gone.
-func (s *Server) deliverFLV(conn net.Conn, sock *sockio.Conn, sub *hub.Subscriber, log *slog.Logger, done func()) {
+func (s *Server) deliverFLV(conn net.Conn, sock *sockio.Conn, sub *hub.Subscriber, log *viewerLog, done func()) {
 	start := time.Now()
 	c := &directConn{conn: conn, sock: sock, timeout: s.writeTimeout, head: []byte(responseHead)}
 	stop := context.AfterFunc(s.base, func() {
@@ -91,7 +90,7 @@ func (s *Server) deliverFLV(conn net.Conn, sock *sockio.Conn, sub *hub.Subscribe
 			stop()
 			conn.Close()
 			sub.Close()
-			log.Info("viewer disconnected", "reason", reason(err), "duration", time.Since(start).Round(time.Millisecond))
+			log.disconnected(err, start)
 			done()
 		},
 	})

@@ -72,9 +72,9 @@ func (s *Server) ServeFLV(w http.ResponseWriter, r *http.Request, stream string)
 		httpx.WriteError(w, http.StatusInternalServerError, "internal", err.Error())
 		return
 	}
-	log := s.log.With("stream", stream, "protocol", proto, "remote", r.RemoteAddr)
+	log := &viewerLog{log: s.log, stream: stream, proto: proto, remote: r.RemoteAddr}
 	start := time.Now()
-	log.Info("viewer connected")
+	log.log.Info("viewer connected", log.attrs()...)
 	done := s.tracker.Add()
 	ctx, cancel := context.WithCancel(s.base)
 	stop := context.AfterFunc(r.Context(), cancel)
@@ -91,8 +91,23 @@ func (s *Server) ServeFLV(w http.ResponseWriter, r *http.Request, stream string)
 		return
 	}
 	sub.Close()
-	log.Info("viewer disconnected", "reason", reason(err), "duration", time.Since(start).Round(time.Millisecond))
+	log.disconnected(err, start)
 	done()
+}
+
+// viewerLog logs a viewer's start and end. It holds the attributes, not a
+// logger made With them, which would keep a copy of the handler per viewer.
+type viewerLog struct {
+	log                   *slog.Logger
+	stream, proto, remote string
+}
+
+func (l *viewerLog) attrs() []any {
+	return []any{"stream", l.stream, "protocol", l.proto, "remote", l.remote}
+}
+
+func (l *viewerLog) disconnected(err error, start time.Time) {
+	l.log.Info("viewer disconnected", append(l.attrs(), "reason", reason(err), "duration", time.Since(start).Round(time.Millisecond))...)
 }
 
 func reason(err error) string {
@@ -133,7 +148,7 @@ func header(frames []*hub.Frame) []byte {
 // is handed to the stream's delivery loop (handedOff: the handler returns
 // and done is called when the viewer goes); a TLS connection, or one that
 // cannot be hijacked, is pumped from this goroutine.
-func (s *Server) serveHTTP(ctx context.Context, w http.ResponseWriter, sub *hub.Subscriber, log *slog.Logger, done func()) (handedOff bool, err error) {
+func (s *Server) serveHTTP(ctx context.Context, w http.ResponseWriter, sub *hub.Subscriber, log *viewerLog, done func()) (handedOff bool, err error) {
 	rc := http.NewResponseController(w)
 	conn, brw, err := rc.Hijack()
 	if err != nil {

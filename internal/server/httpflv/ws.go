@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -192,7 +191,7 @@ func (c *wsConn) readLoop(br *bufio.Reader, done func()) {
 // reader goroutine of its own, with a small buffer (handedOff: the handler
 // returns, and done is called when the viewer goes); on TLS it is pumped
 // from this goroutine.
-func (s *Server) serveWS(ctx context.Context, w http.ResponseWriter, r *http.Request, sub *hub.Subscriber, log *slog.Logger, done func()) (handedOff bool, err error) {
+func (s *Server) serveWS(ctx context.Context, w http.ResponseWriter, r *http.Request, sub *hub.Subscriber, log *viewerLog, done func()) (handedOff bool, err error) {
 	key, err := websocket.CheckUpgrade(r)
 	if err != nil {
 		w.Header().Set("Sec-WebSocket-Version", "13")
@@ -250,7 +249,7 @@ const wsReadBuffer = 512
 // deliverWS runs a plain-socket WebSocket-FLV viewer without the HTTP
 // server's goroutine and buffers: its stream's delivery loop writes the
 // media, a reader goroutine with a small buffer answers control frames.
-func (s *Server) deliverWS(c *wsConn, early *bufio.Reader, sub *hub.Subscriber, log *slog.Logger, done func()) {
+func (s *Server) deliverWS(c *wsConn, early *bufio.Reader, sub *hub.Subscriber, log *viewerLog, done func()) {
 	start := time.Now()
 	nc := c.conn
 	var src io.Reader = nc
@@ -275,7 +274,7 @@ func (s *Server) deliverWS(c *wsConn, early *bufio.Reader, sub *hub.Subscriber, 
 			<-readDone
 			nc.Close()
 			sub.Close()
-			log.Info("viewer disconnected", "reason", reason(err), "duration", time.Since(start).Round(time.Millisecond))
+			log.disconnected(err, start)
 			done()
 		},
 	})
