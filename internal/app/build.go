@@ -17,10 +17,13 @@ import (
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
 	"roomcast/internal/config"
+	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
+	"roomcast/internal/ladder"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
+	"roomcast/internal/quota"
 	"roomcast/internal/record"
 	"roomcast/internal/retention"
 	"roomcast/internal/room"
@@ -29,15 +32,15 @@ import (
 	rtmpserver "roomcast/internal/server/rtmp"
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
-	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
+	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
 )
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db      *sqlite.DB
+	db      Store
 	hub     *hub.Hub
 	bus     *bus.Memory
 	chat    *chat.Server
@@ -52,22 +55,17 @@ type components struct {
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
 
+	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
+	covers    *cover.Grabber
+	ladder    *ladder.Ladder
+
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
 	chatConns connLimit   // -max-chat-connections
 }
 
-// openStore opens the database in the data directory.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName), log.With("component", "store"))
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return db, nil
-}
-
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
+func services(db Store, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -128,7 +126,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
@@ -149,13 +147,23 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
+	c.transcode = newTranscoder(ctx, cfg, c, log)
+	if c.ladder, err = newLadder(c, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(c.sync.Handle)
+	c.hub.OnEvent(func(e hub.Event) {
+		if !c.isRendition(e.Stream) { // renditions have no room status or webhooks
+			c.sync.Handle(e)
+		}
+	})
 	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder}
 	c.rec = newRecorder(c, cfg, log)
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
@@ -187,6 +195,9 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		Covers:            apiCovers(c),
+		HasPoster:         c.rec.HasPoster,
+		Renditions:        apiRenditions(c.ladder),
 	})
 	if err != nil {
 		db.Close()
@@ -204,7 +215,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.mux.HandleFunc("POST /api/v1/rooms/{id}/moderation/{action}", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
-	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls, c.covers, c.ladder)
 	vod.New(vod.Config{
 		Store:     db,
 		Paths:     c.rec,
@@ -215,6 +226,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	watchTranscodes(c)
 	return c, nil
 }
 
@@ -225,7 +237,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled {
+		if !cfg.Record.Enabled || c.isRendition(stream) {
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -235,6 +247,9 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 			if !errors.Is(err, store.ErrNotFound) {
 				log.Warn("stream not recorded: room lookup failed", "stream", stream, "err", err)
 			}
+			return "", false
+		}
+		if rm.Record && !c.recordingQuotaLeft(ctx, cfg, rm, log) {
 			return "", false
 		}
 		return rm.ID, rm.Record
@@ -278,6 +293,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		Enabled:        enabled,
 		OnReady:        onReady,
 		OnFailed:       onFailed,
+		Poster:         replayPoster(c),
 	}, c.db, log)
 }
 
@@ -304,12 +320,16 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms *room.Service
-	open  bool
+	rooms  *room.Service
+	open   bool
+	ladder *ladder.Ladder // renditions play under their source's rule
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
 func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) error {
+	if a.ladder.IsRendition(req.Stream) {
+		return fmt.Errorf("%w: %s is reserved for a quality ladder rendition", room.ErrInvalidStream, req.Stream)
+	}
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
 		if err != nil || !has {
@@ -325,6 +345,9 @@ func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) erro
 }
 
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
+	if src, ok := a.ladder.SourceOf(stream); ok {
+		stream = src // a rendition plays with its source's signature
+	}
 	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
 }
 
@@ -352,7 +375,7 @@ func (a *access) allowOpen(err error) error {
 // routeMedia mounts the playback URLs: /APP/STREAM.flv (HTTP-FLV and
 // WebSocket-FLV), /APP/STREAM.m3u8 and its segments /APP/STREAM/SEGMENT,
 // each behind the room's play rule.
-func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server) {
+func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server, covers *cover.Grabber, lad *ladder.Ladder) {
 	notFound := func(w http.ResponseWriter, what string) {
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
@@ -380,11 +403,15 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowed(w, r, name) {
+			if allowed(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
+		case "jpg":
+			if allowed(w, r, name) {
+				serveLiveCover(w, r, covers, name)
+			}
 		default:
-			notFound(w, "unknown media type "+ext+": use .flv or .m3u8")
+			notFound(w, "unknown media type "+ext+": use .flv, .m3u8 or .jpg")
 		}
 	})
 	mux.HandleFunc("/"+app+"/{stream}/{segment}", func(w http.ResponseWriter, r *http.Request) {
@@ -397,6 +424,28 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
+}
+
+// recordingQuotaLeft reports whether the owner of rm may record one more
+// live under -max-recording-bytes-per-user; a refusal is logged and
+// counted. A failing store does not stop the recording.
+func (c *components) recordingQuotaLeft(ctx context.Context, cfg config.Config, rm *store.Room, log *slog.Logger) bool {
+	limit := cfg.Quotas.RecordingBytesPerUser
+	if limit <= 0 {
+		return true
+	}
+	used, err := c.db.RecordingBytesOfOwner(ctx, rm.OwnerID)
+	if err != nil {
+		log.Warn("recording quota not checked", "room", rm.ID, "err", err)
+		return true
+	}
+	if used < limit {
+		return true
+	}
+	c.quotaRefused(quota.RecordingBytesPerUser)
+	log.Warn("live not recorded: the owner's replays use up its quota", "room", rm.ID, "stream", rm.Stream,
+		"owner", rm.OwnerID, "bytes", used, "quota", limit)
+	return false
 }
 
 // chatRetention is the job that prunes chat history past

@@ -12,6 +12,9 @@ import (
 type Quotas struct {
 	// RoomsPerUser bounds the rooms a user who is not an admin owns.
 	RoomsPerUser int
+	// RecordingBytesPerUser bounds the bytes of the replays of the rooms a
+	// user owns: past it, new lives of its rooms are not recorded.
+	RecordingBytesPerUser int64
 	// ChatHistoryCount bounds the chat messages kept per room; older ones
 	// are pruned by the retention job.
 	ChatHistoryCount int
@@ -25,16 +28,18 @@ type Quotas struct {
 // defaultQuotas are sane limits for a public server.
 func defaultQuotas() Quotas {
 	return Quotas{
-		RoomsPerUser:     50,
-		ChatHistoryCount: 10000,
-		ChatHistoryAge:   90 * 24 * time.Hour,
-		OutboxAge:        7 * 24 * time.Hour,
+		RoomsPerUser:          50,
+		RecordingBytesPerUser: 50 << 30,
+		ChatHistoryCount:      10000,
+		ChatHistoryAge:        90 * 24 * time.Hour,
+		OutboxAge:             7 * 24 * time.Hour,
 	}
 }
 
 // flags defines the quota flags on fs.
 func (q *Quotas) flags(fs *flag.FlagSet) {
 	fs.IntVar(&q.RoomsPerUser, "max-rooms-per-user", q.RoomsPerUser, "rooms a user (not an admin) may own (0: no limit)")
+	fs.Int64Var(&q.RecordingBytesPerUser, "max-recording-bytes-per-user", q.RecordingBytesPerUser, "bytes of replays a user's rooms may hold; past it their lives are not recorded (0: no limit)")
 	fs.IntVar(&q.ChatHistoryCount, "chat-history-max", q.ChatHistoryCount, "chat messages kept per room; older ones are deleted (0: no limit)")
 	fs.DurationVar(&q.ChatHistoryAge, "chat-history-max-age", q.ChatHistoryAge, "delete chat messages older than this (0: keep)")
 	fs.DurationVar(&q.OutboxAge, "webhook-outbox-max-age", q.OutboxAge, "delete webhook deliveries delivered or abandoned longer ago than this, and their events (0: keep)")
@@ -43,6 +48,7 @@ func (q *Quotas) flags(fs *flag.FlagSet) {
 // validate reports bad quota values through check.
 func (q *Quotas) validate(check func(ok bool, key, format string, args ...any)) {
 	check(q.RoomsPerUser >= 0, "max-rooms-per-user", "must not be negative")
+	check(q.RecordingBytesPerUser >= 0, "max-recording-bytes-per-user", "must not be negative")
 	check(q.ChatHistoryCount >= 0, "chat-history-max", "must not be negative")
 	check(q.ChatHistoryAge == 0 || q.ChatHistoryAge >= time.Minute, "chat-history-max-age", "must be 0 or at least 1m")
 	check(q.OutboxAge == 0 || q.OutboxAge >= time.Minute, "webhook-outbox-max-age", "must be 0 or at least 1m")

@@ -12,7 +12,8 @@ import (
 
 // Names of the quotas, as they appear in errors and in the metric's label.
 const (
-	RoomsPerUser = "rooms_per_user"
+	RoomsPerUser          = "rooms_per_user"
+	RecordingBytesPerUser = "recording_bytes_per_user"
 )
 
 // ErrExceeded is matched (errors.Is) by every *Exceeded.

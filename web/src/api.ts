@@ -23,7 +23,13 @@ export interface Room {
   viewers: number;
   likes: number;
   owner: { id: string; name: string };
-  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
+  play: {
+    rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string;
+    /** The quality ladder's live renditions, tallest first (absent without). */
+    renditions?: Rendition[];
+  } | null;
+  /** JPEG cover: the live cover while live, else the uploaded or last one. */
+  cover_url: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -39,8 +45,22 @@ export interface Replay {
   segments: number;
   recovered: boolean;
   url: string;
+  /** JPEG of a frame from the replay's first seconds, once made. */
+  poster_url: string | null;
   /** Only in the listing across rooms (recentReplays). */
   room?: Room;
+}
+
+/** A rendition of the quality ladder (-abr-ladder). */
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+  rtmp: string;
+  flv: string;
+  ws_flv: string;
+  hls: string;
 }
 
 export interface PushURL {
@@ -121,13 +141,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const headers: Record<string, string> = {};
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'network', String(e));
@@ -166,6 +187,8 @@ export const api = {
   updateRoom: (id: string, r: Partial<Pick<Room, 'title' | 'description' | 'private' | 'record'>>) =>
     request<Room>('PATCH', `/rooms/${encodeURIComponent(id)}`, r),
   deleteRoom: (id: string) => request<void>('DELETE', `/rooms/${encodeURIComponent(id)}`),
+  /** Uploads a room cover (JPEG, PNG or WebP); the server re-encodes it. */
+  setCover: (id: string, image: Blob) => request<Room>('PUT', `/rooms/${encodeURIComponent(id)}/cover`, image),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),
   roomStream: (id: string) => request<StreamStats>('GET', `/rooms/${encodeURIComponent(id)}/stream`),
   recentReplays: (limit = 12) =>

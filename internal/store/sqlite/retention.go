@@ -103,3 +103,15 @@ func (db *DB) pruneRoomChat(ctx context.Context, roomID string, k, cut int64) (i
 	}
 	return total, nil
 }
+
+// RecordingBytesOfOwner returns the bytes on disk of the recordings of
+// every room the user owns, finished or in progress (for the
+// -max-recording-bytes-per-user quota).
+func (db *DB) RecordingBytesOfOwner(ctx context.Context, ownerID string) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT coalesce(sum(r.bytes), 0) FROM recordings r JOIN rooms m ON m.id = r.room_id WHERE m.owner_id = ?`, ownerID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: recording bytes of %q: %w", ownerID, mapErr(err))
+	}
+	return n, nil
+}

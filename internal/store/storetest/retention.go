@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"fmt"
@@ -8,9 +8,13 @@ import (
 	"roomcast/internal/store"
 )
 
-// TestPruneChatHistory keeps the newest messages per room by count and by
+// pruneBatch is the back-ends' batch of PruneChatHistory: the suite prunes
+// more than one batch.
+const pruneBatch = 1000
+
+// testPruneChatHistory keeps the newest messages per room by count and by
 // age, never reuses a seq, and leaves other rooms alone.
-func TestPruneChatHistory(t *testing.T) {
+func testPruneChatHistory(t *testing.T, open Opener) {
 	tests := []struct {
 		name     string
 		n        int // messages in r1, one a minute from t0
@@ -29,7 +33,7 @@ func TestPruneChatHistory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := openTest(t)
+			db := openFresh(t, open)
 			ctx := t.Context()
 			mustUser(t, db, "u1", 0)
 			mustRoom(t, db, "r1", "u1", 0)
@@ -67,5 +71,37 @@ func TestPruneChatHistory(t *testing.T) {
 				t.Errorf("r2 has %d messages, want 1", len(other))
 			}
 		})
+	}
+}
+
+// testRecordingBytesOfOwner sums the recordings of the owner's rooms only.
+func testRecordingBytesOfOwner(t *testing.T, open Opener) {
+	db := openFresh(t, open)
+	ctx := t.Context()
+	mustUser(t, db, "u1", 0)
+	mustUser(t, db, "u2", 0)
+	mustRoom(t, db, "r1", "u1", 0)
+	mustRoom(t, db, "r2", "u1", 0)
+	mustRoom(t, db, "r3", "u2", 0)
+	n, err := db.RecordingBytesOfOwner(ctx, "u1")
+	checkErr(t, "no recordings", err, nil)
+	if n != 0 {
+		t.Fatalf("no recordings: %d bytes", n)
+	}
+	for i, r := range []struct {
+		room  string
+		bytes int64
+	}{{"r1", 100}, {"r2", 20}, {"r3", 5000}, {"r1", 3}} {
+		rec := &store.Recording{ID: fmt.Sprintf("rec%d", i), RoomID: r.room, Stream: "s"}
+		checkErr(t, "CreateRecording", db.CreateRecording(ctx, rec), nil)
+		_, err := db.UpdateRecording(ctx, rec.ID, func(x *store.Recording) error { x.Bytes = r.bytes; return nil })
+		checkErr(t, "UpdateRecording", err, nil)
+	}
+	for owner, want := range map[string]int64{"u1": 123, "u2": 5000, "nobody": 0} {
+		n, err := db.RecordingBytesOfOwner(ctx, owner)
+		checkErr(t, "RecordingBytesOfOwner", err, nil)
+		if n != want {
+			t.Errorf("%s: %d bytes, want %d", owner, n, want)
+		}
 	}
 }
