@@ -106,6 +106,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		return err
 	}
 	defer c.db.Close()
+	defer c.closeBus()
 
 	// The web app answers every path no other route takes.
 	if err := mountWeb(c.mux, cfg, log, "roomcast "+opt.Version+"\n\n"+banner(cfg, rtmpLn.Addr(), httpLn.Addr())); err != nil {

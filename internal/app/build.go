@@ -36,13 +36,16 @@ import (
 	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
+
+	"github.com/nats-io/nats.go"
 )
 
 // components are the long-lived parts of a running server.
 type components struct {
 	db      Store
 	hub     *hub.Hub
-	bus     *bus.Memory
+	bus     bus.Bus
+	nats    *nats.Conn // the cluster's NATS connection; nil on a single node
 	chat    *chat.Server
 	rooms   *room.Service
 	users   *user.Service
@@ -127,7 +130,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		return nil, err
 	}
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
-	c.bus = bus.NewMemory()
+	if c.bus, c.nats, err = openBus(ctx, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
 		MaxTextLen:     cfg.Chat.MaxTextLen,
@@ -142,8 +148,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Bus:     c.bus,
 		Viewers: api.HubViewers(c.hub),
 		Log:     log, // chat.New adds component=chat
+		Cluster: c.nats != nil,
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
@@ -169,6 +177,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
+		PartTarget:     orNegative(cfg.HLS.PartDuration),
+		MaxWaiting:     cfg.HLS.MaxWaiting,
 	}, log.With("component", "hls"))
 	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
 	c.rtmp = rtmpserver.New(rtmpserver.Config{
@@ -200,6 +210,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Renditions:        apiRenditions(c.ladder),
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, err
 	}
@@ -380,17 +391,22 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
 	}
-	allowed := func(w http.ResponseWriter, r *http.Request, stream string) bool {
-		if r.Method == http.MethodOptions {
+	allowedBy := func(check func(context.Context, string, url.Values) error) func(http.ResponseWriter, *http.Request, string) bool {
+		return func(w http.ResponseWriter, r *http.Request, stream string) bool {
+			if r.Method == http.MethodOptions {
+				return true
+			}
+			if err := check(r.Context(), stream, r.URL.Query()); err != nil {
+				httpx.AllowAnyOrigin(w.Header())
+				api.WriteAccessError(w, err)
+				return false
+			}
 			return true
 		}
-		if err := acc.play(r.Context(), stream, r.URL.Query()); err != nil {
-			httpx.AllowAnyOrigin(w.Header())
-			api.WriteAccessError(w, err)
-			return false
-		}
-		return true
 	}
+	allowed := allowedBy(acc.play)
+	// HLS asks for every playlist, segment and part: see playCache.
+	allowedHLS := allowedBy(newPlayCache(acc.play, playCacheTTL, time.Now).allow)
 	mux.HandleFunc("/"+app+"/{file}", func(w http.ResponseWriter, r *http.Request) {
 		name, ext, _ := strings.Cut(r.PathValue("file"), ".")
 		if !media.ValidName(name) {
@@ -403,7 +419,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowed(w, r, name) && !serveMaster(w, r, lad, name) {
+			if allowedHLS(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
 		case "jpg":
@@ -420,7 +436,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			notFound(w, "invalid stream name")
 			return
 		}
-		if allowed(w, r, name) {
+		if allowedHLS(w, r, name) {
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})
