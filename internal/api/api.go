@@ -85,6 +85,11 @@ type Options struct {
 	// RoomDeleted, if set, is called after a room was deleted (the chat
 	// closes the room's connections).
 	RoomDeleted func(ctx context.Context, roomID string) error
+	// Cluster, if set, makes the stream endpoints cluster-wide (streams of
+	// every node, kicks forwarded to the holding node). Node is this
+	// node's id, shown as the streams' node without a cluster.
+	Cluster Cluster
+	Node    string
 }
 
 // API holds the dependencies of the handlers.
@@ -101,6 +106,8 @@ type API struct {
 	removeReplay      func(store.Recording) error
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
+	cluster           Cluster
+	node              string
 
 	loginLimit, registerLimit *httpx.Limiter
 
@@ -125,7 +132,7 @@ func New(o Options) (*API, error) {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
-		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted}
+		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted, cluster: o.Cluster, node: o.Node}
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"roomcast/internal/auth"
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
+	"roomcast/internal/cluster"
 	"roomcast/internal/config"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
@@ -53,6 +54,7 @@ type components struct {
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
 
+	cluster   *clusterNode // nil: a single node
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
 	chatConns connLimit   // -max-chat-connections
@@ -125,6 +127,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
+	if c.cluster, err = joinCluster(ctx, cfg, c.hub, log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused); err != nil {
 		db.Close()
 		return nil, err
@@ -151,12 +157,12 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		return nil, fmt.Errorf("chat: %w", err)
 	}
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(c.sync.Handle)
-	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
+	c.hub.OnEvent(c.cluster.events(c.sync.Handle))
+	if err := endStaleRooms(ctx, c.rooms, c.sync, c.cluster); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
 	c.rec = newRecorder(c, cfg, log)
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
@@ -173,6 +179,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		ReadTimeout:      cfg.RTMP.ReadTimeout,
 		WriteTimeout:     cfg.RTMP.WriteTimeout,
 		Authorizer:       access,
+		Internal:         access.internalPlayer,
 	}, c.hub, log.With("component", "rtmp"))
 
 	a, err := api.New(api.Options{
@@ -188,6 +195,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		Cluster:           c.cluster.api(),
+		Node:              cfg.Cluster.Node(),
 	})
 	if err != nil {
 		db.Close()
@@ -226,7 +235,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled {
+		if !cfg.Record.Enabled || c.cluster.relayed(stream) {
+			// A relayed stream is recorded by the node holding it.
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -277,12 +287,20 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		}
 	}
 	return record.New(c.hub, record.Config{
-		Dir:            filepath.Join(cfg.DataDir, "recordings"),
+		Dir:            recordDir(cfg),
 		TargetDuration: cfg.HLS.SegmentDuration,
 		Enabled:        enabled,
 		OnReady:        onReady,
 		OnFailed:       onFailed,
 	}, c.db, log)
+}
+
+// recordDir is -record-dir, or DATA/recordings.
+func recordDir(cfg config.Config) string {
+	if cfg.Record.Dir != "" {
+		return cfg.Record.Dir
+	}
+	return filepath.Join(cfg.DataDir, "recordings")
 }
 
 func perMinute(n int) api.RateLimit {
@@ -292,13 +310,17 @@ func perMinute(n int) api.RateLimit {
 // endStaleRooms ends rooms that an earlier run left live (it crashed or
 // was killed): their streams went with that process. They end as any live
 // does, through the stream events, so the room.ended webhook goes out too.
-func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync) error {
+// In a cluster, a stream that another node holds is not stale.
+func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync, cn *clusterNode) error {
 	live, err := rooms.LiveStreams(ctx, "")
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	for _, stream := range live {
+		if cn.held(ctx, stream) {
+			continue
+		}
 		sync.Handle(hub.Event{Type: hub.EventEnded, Stream: stream, Time: now})
 	}
 	return nil
@@ -308,28 +330,46 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms *room.Service
-	open  bool
+	rooms   *room.Service
+	open    bool
+	cluster *clusterNode // nil: a single node
+	cred    cluster.Credential
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
 func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) error {
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
-		if err != nil || !has {
+		if err != nil {
 			return err
 		}
+		if !has {
+			return a.clusterPublish(ctx, req.Stream)
+		}
 	}
-	return a.rooms.AuthorizePublish(ctx, req.Stream, req.Query)
+	if err := a.rooms.AuthorizePublish(ctx, req.Stream, req.Query); err != nil {
+		return err
+	}
+	return a.clusterPublish(ctx, req.Stream)
 }
 
 // AuthorizePlay implements rtmpserver.Authorizer.
+// A relay from another node is let in by its cluster credential alone.
 func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) error {
+	if relay, err := a.relayPlay(req); relay {
+		return err
+	}
 	return a.play(ctx, req.Stream, req.Query)
 }
 
+// play applies the room's play rule; in a cluster, an allowed viewer of a
+// stream held by another node waits for this node's relay of it.
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
-	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
+	if err := a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q)); err != nil {
+		return err
+	}
+	a.clusterPlay(ctx, stream)
+	return nil
 }
 
 // playReplay applies the play rule of a recording's room to its replay; a

@@ -68,6 +68,7 @@ type Config struct {
 	TLS     TLS
 	Limits  Limits
 	Quotas  Quotas
+	Cluster Cluster
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -105,6 +106,9 @@ type Record struct {
 	// MaxBytes bounds the total size of the replays; the oldest are
 	// deleted first (0: unlimited).
 	MaxBytes int64
+	// Dir holds the replays; empty means DATA/recordings. In a cluster all
+	// nodes share it.
+	Dir string
 }
 
 // Chat configures live-room chat.
@@ -238,6 +242,7 @@ func Default() Config {
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
 		Quotas:        defaultQuotas(),
+		Cluster:       defaultCluster(),
 	}
 }
 
@@ -319,6 +324,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
+	c.clusterFlags(fs)
 	return fs
 }
 
@@ -450,6 +456,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	c.Quotas.validate(check)
+	c.validateCluster(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)

@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"roomcast/internal/api"
+	"roomcast/internal/cluster"
+	"roomcast/internal/config"
+	"roomcast/internal/hub"
+	rtmpserver "roomcast/internal/server/rtmp"
+)
+
+// clusterNode is this process's part of a cluster (-nats-url): the node
+// and its NATS connection, and how to stop it. A nil *clusterNode is a
+// single node and every method is a no-op.
+type clusterNode struct {
+	node   *cluster.Node
+	nc     *nats.Conn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// connectNATS connects to the cluster's NATS server, reconnecting forever
+// after a loss.
+func connectNATS(cfg config.Config, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(cfg.Cluster.NATSURL,
+		nats.Name("roomcast "+cfg.Cluster.Node()),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("NATS connection lost; reconnecting", "err", err)
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { log.Info("NATS connection back") }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("nats %s: %w", cfg.Cluster.NATSURL, err)
+	}
+	return nc, nil
+}
+
+// joinCluster joins the cluster when -nats-url is set; it returns nil for
+// a single node.
+func joinCluster(ctx context.Context, cfg config.Config, h *hub.Hub, log *slog.Logger) (*clusterNode, error) {
+	if cfg.Cluster.NATSURL == "" {
+		return nil, nil
+	}
+	log = log.With("component", "cluster")
+	nc, err := connectNATS(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	node, err := cluster.New(ctx, nc, h, cluster.Config{
+		Node:        cfg.Cluster.Node(),
+		Addr:        cfg.Cluster.NodeAddr,
+		Key:         cfg.Cluster.Key,
+		App:         cfg.RTMP.App,
+		RelayLinger: cfg.Cluster.RelayLinger,
+		Takeover:    cfg.Hub.Takeover,
+	}, log)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	log.Info("joined the cluster", "node", node.ID(), "addr", cfg.Cluster.NodeAddr, "nats", cfg.Cluster.NATSURL)
+	return &clusterNode{node: node, nc: nc}, nil
+}
+
+// nodeAddr is -node-addr, or the RTMP listen address when it names a host,
+// or the host name and the bound RTMP port.
+func nodeAddr(cfg config.Config, rtmp net.Addr) string {
+	if cfg.Cluster.NodeAddr != "" {
+		return cfg.Cluster.NodeAddr
+	}
+	if host, _, err := net.SplitHostPort(cfg.RTMPAddr); err == nil && host != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			return rtmp.String()
+		}
+	}
+	return cfg.Cluster.Addr(rtmp.String())
+}
+
+// start runs the node's heartbeats and relays.
+func (cn *clusterNode) start() {
+	if cn == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cn.cancel, cn.done = cancel, make(chan struct{})
+	go func() {
+		defer close(cn.done)
+		_ = cn.node.Run(ctx)
+	}()
+}
+
+// stop stops the relays and gives up this node's directory entries; the
+// streams' end events that follow are still filtered. Call it before the
+// hub closes, so that no relay publishes into a closing hub.
+func (cn *clusterNode) stop() {
+	if cn == nil || cn.cancel == nil {
+		return
+	}
+	cn.cancel()
+	<-cn.done
+}
+
+// close closes the NATS connection, last.
+func (cn *clusterNode) close() {
+	if cn != nil {
+		cn.nc.Close()
+	}
+}
+
+// events wraps a hub listener so that it sees only the events this node
+// speaks for (see cluster.Node.Events).
+func (cn *clusterNode) events(fn func(hub.Event)) func(hub.Event) {
+	if cn == nil {
+		return fn
+	}
+	return cn.node.Events(fn)
+}
+
+// relayed reports whether the stream is relayed here from another node.
+func (cn *clusterNode) relayed(stream string) bool {
+	return cn != nil && cn.node.Relayed(stream)
+}
+
+// held reports whether the directory says a node holds the stream now.
+func (cn *clusterNode) held(ctx context.Context, stream string) bool {
+	if cn == nil {
+		return false
+	}
+	_, err := cn.node.Stream(ctx, stream)
+	return err == nil
+}
+
+// api returns the API's cluster view, or nil for a single node.
+func (cn *clusterNode) api() api.Cluster {
+	if cn == nil {
+		return nil
+	}
+	return clusterAPI{cn.node}
+}
+
+// clusterAPI adapts the node to api.Cluster.
+type clusterAPI struct{ n *cluster.Node }
+
+func (c clusterAPI) Streams(ctx context.Context) ([]api.StreamView, error) {
+	all, err := c.n.Streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.StreamView, len(all))
+	for i, s := range all {
+		out[i] = api.StreamView{Stats: s.Stats, Node: s.Node}
+	}
+	return out, nil
+}
+
+func (c clusterAPI) Kick(ctx context.Context, stream string) error { return c.n.Kick(ctx, stream) }
+
+// clusterPublish claims a stream for a local publisher the room rules let
+// in; a stream live on another node is refused.
+func (a *access) clusterPublish(ctx context.Context, stream string) error {
+	if a.cluster == nil {
+		return nil
+	}
+	return a.cluster.node.ClaimPublish(ctx, stream)
+}
+
+// relayPlay handles a play request that carries relay parameters: it is
+// let in with a valid cluster credential (bypassing the room's play rule)
+// and refused otherwise. ok is false for an ordinary play request.
+func (a *access) relayPlay(req rtmpserver.Request) (ok bool, err error) {
+	if a.cluster == nil || !cluster.IsRelay(req.Query) {
+		return false, nil
+	}
+	if _, err := a.cred.Verify(req.Query, req.Stream, time.Now()); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// internalPlayer tells the RTMP server which players are other nodes'
+// relays (not counted as viewers): those with a valid credential.
+func (a *access) internalPlayer(req rtmpserver.Request) bool {
+	ok, err := a.relayPlay(req)
+	return ok && err == nil
+}
+
+// clusterPlay makes a stream held by another node playable here.
+func (a *access) clusterPlay(ctx context.Context, stream string) {
+	if a.cluster != nil {
+		a.cluster.node.EnsurePlay(ctx, stream)
+	}
+}

@@ -1,0 +1,133 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"roomcast/internal/hub"
+)
+
+// ClaimPublish makes this node the holder of the named stream before a
+// local publisher is attached to the hub; the publish-authorization path
+// calls it once the room's rules allowed the publisher. It returns an
+// error wrapping ErrBusy when the stream is live on another node. A claim
+// held by a node that is dead (it does not answer) or whose publisher left
+// (the stream waits in its reconnect grace) is taken over: the publisher
+// moved here, and that node's viewers then relay from this one. A relay of
+// the stream here is stopped, so that the local publisher continues it.
+//
+// When the directory is unreachable the publisher is let in and the claim
+// is written by the next heartbeat: a NATS outage does not stop lives.
+func (n *Node) ClaimPublish(ctx context.Context, name string) error {
+	n.mu.Lock()
+	_, own := n.owned[name]
+	n.mu.Unlock()
+	if own {
+		n.stopRelay(name)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout*3)
+	defer cancel()
+	now := time.Now()
+	e := n.self
+	e.Since = now.UTC()
+	key := streamKey(name)
+	rev, err := n.dir.create(ctx, key, e)
+	for attempt := 0; errors.Is(err, jetstream.ErrKeyExists) && attempt < 3; attempt++ {
+		var cur Entry
+		cur, err = n.dir.get(ctx, key)
+		switch {
+		case errors.Is(err, errNoEntry):
+			rev, err = n.dir.create(ctx, key, e)
+			continue
+		case err != nil:
+		case cur.Node == n.cfg.Node:
+			// Our own entry from before a restart.
+			rev, err = n.dir.update(ctx, key, e, cur.revision)
+		default:
+			if !n.cfg.Takeover {
+				live, herr := n.askHolds(ctx, cur.Node, name)
+				if herr == nil && live {
+					return fmt.Errorf("%w: stream %q is being published on node %s", ErrBusy, name, cur.Node)
+				}
+				if herr != nil {
+					n.log.Info("the node holding the stream does not answer; taking it over", "stream", name, "node", cur.Node, "err", herr)
+				}
+			}
+			rev, err = n.dir.update(ctx, key, e, cur.revision)
+			if err == nil {
+				n.log.Info("stream moved to this node", "stream", name, "from", cur.Node)
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists):
+		return fmt.Errorf("%w: stream %q was claimed by another node meanwhile", ErrBusy, name)
+	case err != nil:
+		n.log.Warn("stream directory unavailable; publishing without a claim until it is back", "stream", name, "err", err)
+		rev = 0
+	}
+	n.mu.Lock()
+	n.owned[name] = &claim{rev: rev, at: now}
+	n.mu.Unlock()
+	n.stopRelay(name)
+	return nil
+}
+
+// askHolds asks node whether the named stream has a live publisher there.
+func (n *Node) askHolds(ctx context.Context, node, name string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
+	defer cancel()
+	msg, err := n.nc.RequestWithContext(ctx, subjectHolds+node, []byte(name))
+	if err != nil {
+		return false, fmt.Errorf("ask node %s: %w", node, err)
+	}
+	return string(msg.Data) == replyLive, nil
+}
+
+// answerHolds answers another node's askHolds.
+func (n *Node) answerHolds(m *nats.Msg) {
+	reply := replyIdle
+	if n.localPublisher(string(m.Data)) {
+		reply = replyLive
+	}
+	_ = m.Respond([]byte(reply))
+}
+
+// Events returns a hub listener that passes to next only the events this
+// node speaks for: a relay's publish and unpublish are dropped (the holding
+// node reports them), and so is the end of a stream this node does not
+// hold (a relay ending, or a stream that moved to another node while it
+// waited here for its publisher). Register it in place of next.
+func (n *Node) Events(next func(hub.Event)) func(hub.Event) {
+	return func(e hub.Event) {
+		switch e.Type {
+		case hub.EventPublished, hub.EventUnpublished:
+			if e.Publisher.Protocol == RelayProtocol {
+				return
+			}
+		case hub.EventEnded:
+			n.mu.Lock()
+			_, own := n.owned[e.Stream]
+			n.mu.Unlock()
+			if !own {
+				return
+			}
+		}
+		next(e)
+	}
+}
+
+// Relayed reports whether the named stream is relayed here from another
+// node (the recorder skips such streams).
+func (n *Node) Relayed(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.relays[name]
+	return ok
+}
