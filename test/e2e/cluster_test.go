@@ -1,0 +1,362 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"roomcast/internal/cluster"
+	"roomcast/internal/config"
+	"roomcast/internal/natstest"
+	"roomcast/internal/protocol/rtmp"
+)
+
+// clusterTestKey is the cluster key the test nodes share.
+const clusterTestKey = "e2e-cluster-key-0123456789"
+
+// clusterStartNodes starts n roomcast processes (node1…nodeN) that form a
+// cluster on one NATS server, sharing a recordings directory; configure
+// adjusts every node's configuration.
+func clusterStartNodes(t *testing.T, n int, configure ...func(*config.Config)) ([]*childServer, *natstest.Server) {
+	t.Helper()
+	ns := natstest.Start(t)
+	recordings := t.TempDir()
+	nodes := make([]*childServer, n)
+	for i := range nodes {
+		cfg := testConfig(t, func(c *config.Config) {
+			c.Cluster.NATSURL = ns.URL()
+			c.Cluster.NodeID = fmt.Sprintf("node%d", i+1)
+			c.Cluster.Key = clusterTestKey
+			c.Cluster.RelayLinger = 2 * time.Second
+			c.Record.Dir = recordings
+			c.Hub.ReconnectGrace = 15 * time.Second
+			// Signed URLs must verify on every node.
+			c.Auth.PushKey = "e2e-cluster-push-key"
+			c.Auth.PlayKey = "e2e-cluster-play-key"
+		}, func(c *config.Config) {
+			for _, f := range configure {
+				f(c)
+			}
+		})
+		nodes[i] = startChild(t, cfg)
+	}
+	return nodes, ns
+}
+
+// clusterStream is the part of a GET /api/v1/streams entry these tests read.
+type clusterStream struct {
+	Name      string `json:"name"`
+	Node      string `json:"node"`
+	Live      bool   `json:"live"`
+	Viewers   int    `json:"viewers"`
+	Publisher *struct {
+		Protocol string `json:"protocol"`
+	} `json:"publisher"`
+}
+
+// clusterStreams lists the cluster's streams as node s sees them.
+func clusterStreams(ctx context.Context, s *testServer) ([]clusterStream, error) {
+	body, resp, err := s.apiGet(ctx, "/api/v1/streams")
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/v1/streams: %s: %s", resp.Status, body)
+	}
+	var out struct {
+		Streams []clusterStream `json:"streams"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("GET /api/v1/streams: %w: %s", err, body)
+	}
+	return out.Streams, nil
+}
+
+// clusterWaitStream polls node s's stream list until the named stream
+// satisfies cond.
+func clusterWaitStream(t *testing.T, s *testServer, name, what string, cond func(clusterStream) bool) clusterStream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), liveTimeout)
+	defer cancel()
+	var last []clusterStream
+	var lastErr error
+	for {
+		all, err := clusterStreams(ctx, s)
+		for _, st := range all {
+			if st.Name == name && cond(st) {
+				return st
+			}
+		}
+		last, lastErr = all, err
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s not %s on %s within %v; last list %+v, error %v", name, what, s.httpAddr, liveTimeout, last, lastErr)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// clusterPlayStatus plays url with the RTMP client and returns the status
+// error of a refused play (nil when the play started).
+func clusterPlayStatus(ctx context.Context, t *testing.T, url string) *rtmp.StatusError {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := rtmp.Dial(ctx, url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	defer c.Close()
+	err = c.Play(ctx)
+	var se *rtmp.StatusError
+	if errors.As(err, &se) {
+		return se
+	}
+	if err != nil {
+		t.Fatalf("play %s: %v", url, err)
+	}
+	return nil
+}
+
+// TestClusterRelay publishes to node 1 of three: node 2 serves it over
+// HTTP-FLV and node 3 over HLS (ffprobe decodes H.264 + AAC), any node
+// lists it with its node and the viewers of all nodes, a second publisher
+// on another node is refused, a relay request without the cluster
+// credential is refused, and a kick from node 3 ends the publisher on node
+// 1.
+func TestClusterRelay(t *testing.T) {
+	nodes, _ := clusterStartNodes(t, 3)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+	name := streamName("cluster")
+	pub := startPublisher(t, n1.rtmpURL(name))
+	n1.waitLive(t, name)
+
+	// A cold edge: the first viewer of node 2 starts its relay.
+	ctx := testContext(t)
+	start := time.Now()
+	viewer := startFLVViewer(t, n2.flvURL(name))
+	viewer.waitFrames(t, time.Time{}, 1, 10*time.Second)
+	t.Logf("cold node: first video frame over HTTP-FLV %v after the request (relay start included)", firstFrameDelay(viewer, start))
+	viewer.waitFrames(t, time.Time{}, 25, 15*time.Second)
+
+	probe := func(url string) {
+		t.Helper()
+		streams, err := ffprobe(ctx, t, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var video, audio bool
+		for _, s := range streams {
+			video = video || s.CodecType == "video" && s.CodecName == "h264" && s.Width == wantWidth && s.Height == wantHeight
+			audio = audio || s.CodecType == "audio" && s.CodecName == "aac" && s.SampleRate == fmt.Sprint(wantSampleRate)
+		}
+		if !video || !audio {
+			t.Fatalf("ffprobe %s: %+v, want H.264 %dx%d and AAC %d Hz", url, streams, wantWidth, wantHeight, wantSampleRate)
+		}
+	}
+	probe(n2.flvURL(name))
+	waitSegments(t, n3.hlsURL(name), 2)
+	probe(n3.hlsURL(name))
+
+	// Every node lists the stream on node1, with node 2's viewer counted.
+	for _, n := range nodes {
+		st := clusterWaitStream(t, n.testServer, name, "listed on node1 with node 2's viewer", func(st clusterStream) bool {
+			return st.Node == "node1" && st.Live && st.Viewers >= 1 && st.Publisher != nil && st.Publisher.Protocol == "rtmp"
+		})
+		t.Logf("%s lists %+v", n.httpAddr, st)
+	}
+	st, found, err := n3.stats(ctx, name)
+	if err != nil || !found {
+		t.Fatalf("GET /api/v1/streams/%s on node 3: found %v, %v", name, found, err)
+	}
+	if st.Publisher == nil || st.Publisher.Protocol != "rtmp" {
+		t.Errorf("node 3's view of the stream: %v, want the origin's rtmp publisher", st)
+	}
+
+	// A second publisher of the live stream on another node is refused.
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	second, err := rtmp.Dial(pctx, n2.rtmpURL(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = second.Publish(pctx)
+	second.Close()
+	var se *rtmp.StatusError
+	if !errors.As(err, &se) || se.Code != "NetStream.Publish.BadName" {
+		t.Fatalf("second publisher on node 2: %v, want NetStream.Publish.BadName", err)
+	}
+	t.Logf("second publisher refused: %s", se.Description)
+
+	// Relay requests without, or with a wrong, cluster credential are
+	// refused; a signed one is let in.
+	bad := map[string]string{
+		"no signature":  cluster.ParamNode + "=node2",
+		"bad signature": cluster.NewCredential("not-the-cluster-key-0000").Query(name, "node2", time.Now()).Encode(),
+		"old signature": cluster.NewCredential(clusterTestKey).Query(name, "node2", time.Now().Add(-time.Hour)).Encode(),
+		"other stream":  cluster.NewCredential(clusterTestKey).Query("other", "node2", time.Now()).Encode(),
+	}
+	for what, q := range bad {
+		se := clusterPlayStatus(ctx, t, n1.rtmpURL(name)+"?"+q)
+		if se == nil || se.Code != "NetStream.Play.Failed" || !strings.Contains(se.Description, "cluster credential") {
+			t.Errorf("relay request with %s: %v, want NetStream.Play.Failed naming the cluster credential", what, se)
+		}
+	}
+	good := cluster.NewCredential(clusterTestKey).Query(name, "node2", time.Now()).Encode()
+	if se := clusterPlayStatus(ctx, t, n1.rtmpURL(name)+"?"+good); se != nil {
+		t.Errorf("signed relay request refused: %v", se)
+	}
+
+	// An admin kick on node 3 ends the publisher on node 1.
+	token, err := n3.admin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, n3.httpURL("/api/v1/streams/"+name), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("kick from node 3: %s, want 204", resp.Status)
+	}
+	if err, ok := pub.waitExit(15 * time.Second); !ok {
+		t.Fatalf("publisher on node 1 still running after a kick from node 3")
+	} else {
+		t.Logf("publisher ended by the kick: %v", err)
+	}
+}
+
+// firstFrameDelay is how long after start a viewer's first video frame
+// arrived.
+func firstFrameDelay(v *flvViewer, start time.Time) time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.frames) == 0 {
+		return -1
+	}
+	return v.frames[0].Sub(start).Round(time.Millisecond)
+}
+
+// TestClusterPublisherMove kills node 1 (SIGKILL) while a viewer on node 3
+// plays its stream; the host re-publishes to node 2, and the viewer keeps
+// its connection and keeps receiving, with timestamps that never go back.
+func TestClusterPublisherMove(t *testing.T) {
+	nodes, _ := clusterStartNodes(t, 3)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+	name := streamName("move")
+	first := startPublisher(t, n1.rtmpURL(name))
+	n1.waitLive(t, name)
+	viewer := startFLVViewer(t, n3.flvURL(name))
+	viewer.waitFrames(t, time.Time{}, 25, 15*time.Second)
+
+	n1.kill(t)
+	first.kill()
+	killed := time.Now()
+	// The host's software reconnects through the load balancer, which
+	// now sends it to node 2.
+	second := clusterPublishUntilLive(t, n2.testServer, name, killed)
+	republished := time.Now()
+	t.Logf("publisher live on node 2 %v after node 1 was killed", republished.Sub(killed).Round(time.Millisecond))
+	if ended, err := viewer.ended(); ended {
+		t.Fatalf("viewer on node 3 disconnected after node 1 died: %v", err)
+	}
+	viewer.waitFrames(t, republished, 1, 15*time.Second)
+	t.Logf("viewer on node 3 resumed %v after the new publish", firstFrameDelay(&flvViewer{frames: framesAfter(viewer, republished)}, republished))
+	viewer.waitFrames(t, republished, 50, 20*time.Second)
+	if r := viewer.timestampRegressions(); len(r) > 0 {
+		t.Errorf("timestamps went back %d times across the move: %v", len(r), r)
+	}
+	if n := viewer.seqHeadersSince(killed); n < 1 {
+		t.Errorf("no AVC sequence header after the move")
+	}
+	clusterWaitStream(t, n3.testServer, name, "listed on node2", func(st clusterStream) bool {
+		return st.Node == "node2" && st.Live
+	})
+	if ended, err := viewer.ended(); ended {
+		t.Fatalf("viewer on node 3 disconnected: %v", err)
+	}
+	_ = second
+}
+
+// clusterPublishUntilLive starts ffmpeg publishing name to node s, again
+// while s refuses it, until s has the stream live (for 20 s after since).
+func clusterPublishUntilLive(t *testing.T, s *testServer, name string, since time.Time) *publisher {
+	t.Helper()
+	ctx := testContext(t)
+	for {
+		p := startPublisher(t, s.rtmpURL(name))
+		for {
+			st, found, err := s.stats(ctx, name)
+			if err == nil && found && st.Live && st.Publisher != nil && st.Publisher.Protocol == "rtmp" && st.Video != nil {
+				return p
+			}
+			if !p.running() {
+				break // refused: try again
+			}
+			if time.Since(since) > 20*time.Second {
+				t.Fatalf("publisher not live on %s within 20 s: %v\n%s", s.rtmpAddr, p.err, p.stderr)
+			}
+			time.Sleep(pollInterval)
+		}
+		t.Logf("publisher refused by %s %v after %v: %v", s.rtmpAddr, time.Since(since).Round(time.Millisecond), since.Format(time.TimeOnly), p.err)
+	}
+}
+
+// TestClusterPublisherMoveLiveNode drops the publisher of node 1, which
+// stays up, and re-publishes to node 2 within the reconnect grace: node 2
+// takes the stream over from node 1 (which only waited for its publisher),
+// and the viewers of node 1 (now relaying from node 2) and of node 3
+// (relaying from node 1, then node 2) keep their connections and receive.
+func TestClusterPublisherMoveLiveNode(t *testing.T) {
+	nodes, _ := clusterStartNodes(t, 3)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+	name := streamName("handover")
+	first := startPublisher(t, n1.rtmpURL(name))
+	n1.waitLive(t, name)
+	onOrigin := startFLVViewer(t, n1.flvURL(name))
+	onEdge := startFLVViewer(t, n3.flvURL(name))
+	onOrigin.waitFrames(t, time.Time{}, 25, 15*time.Second)
+	onEdge.waitFrames(t, time.Time{}, 25, 15*time.Second)
+
+	first.kill()
+	dropped := time.Now()
+	clusterPublishUntilLive(t, n2.testServer, name, dropped)
+	republished := time.Now()
+	t.Logf("publisher live on node 2 %v after it left node 1", republished.Sub(dropped).Round(time.Millisecond))
+	for what, v := range map[string]*flvViewer{"node 1": onOrigin, "node 3": onEdge} {
+		v.waitFrames(t, republished, 50, 20*time.Second)
+		if ended, err := v.ended(); ended {
+			t.Fatalf("viewer on %s disconnected: %v", what, err)
+		}
+		if r := v.timestampRegressions(); len(r) > 0 {
+			t.Errorf("viewer on %s: timestamps went back %d times: %v", what, len(r), r)
+		}
+		t.Logf("viewer on %s resumed %v after the new publish", what, firstFrameDelay(&flvViewer{frames: framesAfter(v, republished)}, republished))
+	}
+	for _, n := range nodes {
+		clusterWaitStream(t, n.testServer, name, "listed on node2", func(st clusterStream) bool {
+			return st.Node == "node2" && st.Live && st.Publisher != nil && st.Publisher.Protocol == "rtmp"
+		})
+	}
+}
+
+// framesAfter returns the arrival times of a viewer's video frames after t0.
+func framesAfter(v *flvViewer, t0 time.Time) []time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []time.Time
+	for _, at := range v.frames {
+		if at.After(t0) {
+			out = append(out, at)
+		}
+	}
+	return out
+}
