@@ -108,10 +108,12 @@ type Node struct {
 
 	mu     sync.Mutex
 	owned  map[string]*claim
+	moved  map[string]bool // streams taken over from another node, until published here
 	relays map[string]*relay
-	ctx    context.Context // relays' parent; set by Run
-	subs   []*nats.Subscription
-	wg     sync.WaitGroup
+	ctx     context.Context // relays' parent; set by Run
+	closing bool            // shutdown began: no new goroutines
+	subs    []*nats.Subscription
+	wg      sync.WaitGroup // relays and claim releases
 }
 
 // New joins the cluster on nc: it opens the directory bucket and answers
@@ -138,6 +140,7 @@ func New(ctx context.Context, nc *nats.Conn, h *hub.Hub, cfg Config, log *slog.L
 		log:    log,
 		self:   Entry{Node: cfg.Node, Addr: cfg.Addr, Since: time.Now().UTC()},
 		owned:  make(map[string]*claim),
+		moved:  make(map[string]bool),
 		relays: make(map[string]*relay),
 	}
 	for subj, fn := range map[string]nats.MsgHandler{
@@ -174,8 +177,10 @@ func (n *Node) unsubscribe() {
 }
 
 // Run renews this node's directory entries and stops idle relays until ctx
-// ends; then it stops the relays and gives up its entries, so that other
-// nodes may take its streams at once.
+// ends; then it stops the relays and removes this node's entry. The claims
+// of its streams are left to expire: a node going away does not end the
+// cluster's lives, whose hosts reconnect to other nodes (which take the
+// streams over at once, as this node no longer answers).
 func (n *Node) Run(ctx context.Context) error {
 	n.mu.Lock()
 	n.ctx = ctx
@@ -200,10 +205,9 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) shutdown() {
 	n.unsubscribe()
 	n.mu.Lock()
+	n.closing = true
 	relays := n.relays
 	n.relays = make(map[string]*relay)
-	owned := n.owned
-	n.owned = make(map[string]*claim)
 	n.mu.Unlock()
 	for _, r := range relays {
 		r.stop()
@@ -211,13 +215,6 @@ func (n *Node) shutdown() {
 	n.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout*2)
 	defer cancel()
-	for name, cl := range owned {
-		if cl.rev != 0 {
-			if err := n.dir.remove(ctx, streamKey(name), cl.rev); err != nil {
-				n.log.Debug("directory entry not removed at shutdown", "stream", name, "err", err)
-			}
-		}
-	}
 	if err := n.dir.kv.Delete(ctx, nodeKey(n.cfg.Node)); err != nil {
 		n.log.Debug("node entry not removed at shutdown", "err", err)
 	}
@@ -241,7 +238,7 @@ func (n *Node) heartbeat(ctx context.Context) {
 	n.mu.Unlock()
 	for name, cl := range owned {
 		if n.hub.Stream(name) == nil && time.Since(cl.at) > n.cfg.TTL {
-			n.release(ctx, name, cl.rev)
+			n.release(ctx, name, cl)
 			continue
 		}
 		e := n.self
@@ -257,6 +254,8 @@ func (n *Node) heartbeat(ctx context.Context) {
 			// Not at our revision: expired (NATS was away) or taken.
 			cur, gerr := n.dir.get(ctx, streamKey(name))
 			switch {
+			case errors.Is(gerr, errReleased):
+				rev, err = n.dir.update(ctx, streamKey(name), e, cur.revision)
 			case errors.Is(gerr, errNoEntry):
 				rev, err = n.dir.create(ctx, streamKey(name), e)
 			case gerr == nil && cur.Node != n.cfg.Node:
@@ -280,15 +279,24 @@ func (n *Node) heartbeat(ctx context.Context) {
 	}
 }
 
-// release gives up the claim of a stream that is gone from this node.
-func (n *Node) release(ctx context.Context, name string, rev uint64) {
+// release gives up the claim cl (a copy of it) of a stream that ended
+// here, unless a new claim or stream replaced it meanwhile. The entry's
+// tombstone tells the edges that the stream ended.
+func (n *Node) release(ctx context.Context, name string, cl claim) {
 	n.mu.Lock()
-	delete(n.owned, name)
+	cur := n.owned[name]
+	gone := cur != nil && cur.at.Equal(cl.at) && n.hub.Stream(name) == nil
+	if gone {
+		delete(n.owned, name)
+		cl.rev = cur.rev
+	}
 	n.mu.Unlock()
-	if rev == 0 {
+	if !gone || cl.rev == 0 {
 		return
 	}
-	if err := n.dir.remove(ctx, streamKey(name), rev); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+	e := n.self
+	e.Since = cl.at.UTC()
+	if err := n.dir.release(ctx, streamKey(name), e, cl.rev); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
 		n.log.Debug("stream claim not removed", "stream", name, "err", err)
 	}
 }

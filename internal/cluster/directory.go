@@ -28,6 +28,9 @@ type Entry struct {
 	Addr string `json:"addr"`
 	// Since is when the claim (or the node) started.
 	Since time.Time `json:"since"`
+	// Ended marks a stream's entry that its node gave up because the
+	// stream ended there (a tombstone until it expires).
+	Ended bool `json:"ended,omitempty"`
 
 	revision uint64
 }
@@ -71,7 +74,12 @@ func decode(v jetstream.KeyValueEntry) (Entry, error) {
 // errNoEntry: the directory has no (live) entry for the key.
 var errNoEntry = errors.New("cluster: no directory entry")
 
-// get returns the entry of key, or errNoEntry.
+// errReleased: the holder gave the entry up (the stream ended there), as
+// opposed to an entry that expired with its node. It wraps errNoEntry.
+var errReleased = fmt.Errorf("%w: released by its node", errNoEntry)
+
+// get returns the entry of key, or errNoEntry; for a tombstone it returns
+// the entry (for its revision) and errReleased.
 func (d *directory) get(ctx context.Context, key string) (Entry, error) {
 	v, err := d.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
@@ -80,7 +88,11 @@ func (d *directory) get(ctx context.Context, key string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("directory get %s: %w", key, err)
 	}
-	return decode(v)
+	e, err := decode(v)
+	if err == nil && e.Ended {
+		return e, errReleased
+	}
+	return e, err
 }
 
 // create writes e under key if the key has no live entry; it returns the
@@ -110,10 +122,12 @@ func (d *directory) put(ctx context.Context, key string, e Entry) error {
 	return nil
 }
 
-// remove deletes key if it is still at revision rev.
-func (d *directory) remove(ctx context.Context, key string, rev uint64) error {
-	if err := d.kv.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil {
-		return fmt.Errorf("directory delete %s: %w", key, err)
+// release replaces e, still at revision rev, with its tombstone: the
+// stream ended on e's node.
+func (d *directory) release(ctx context.Context, key string, e Entry, rev uint64) error {
+	e.Ended = true
+	if _, err := d.kv.Update(ctx, key, encode(e), rev); err != nil {
+		return fmt.Errorf("directory release %s: %w", key, err)
 	}
 	return nil
 }

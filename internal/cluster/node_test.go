@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,13 +192,73 @@ func TestDeadNodeEntriesExpire(t *testing.T) {
 	}
 }
 
-func TestShutdownGivesUpClaims(t *testing.T) {
+func TestShutdownLeavesClaimsToExpire(t *testing.T) {
 	ns := natstest.Start(t)
 	a, b := startTestNode(t, ns, "a"), startTestNode(t, ns, "b")
+	a.hub.OnEvent(a.Events(func(hub.Event) {}))
 	a.publish(t, "s")
-	a.stop()
-	if got := holder(t, b.Node, "s"); got != "" {
-		t.Errorf("holder after node a shut down: %q, want none", got)
+	a.stop() // ends a's streams after the node stopped
+	if got := holder(t, b.Node, "s"); got != "a" {
+		t.Errorf("holder after node a shut down: %q, want a until the entry expires", got)
+	}
+	// The host reconnects to b, which takes the stream at once.
+	b.publish(t, "s")
+	if got := holder(t, b.Node, "s"); got != "b" {
+		t.Errorf("holder after the move: %q, want b", got)
+	}
+}
+
+func TestEndedStreamReleased(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := startTestNode(t, ns, "a"), startTestNode(t, ns, "b")
+	var ended []string
+	var mu sync.Mutex
+	a.hub.OnEvent(a.Events(func(e hub.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Type == hub.EventEnded {
+			ended = append(ended, e.Stream)
+		}
+	}))
+	a.publish(t, "s")
+	if err := a.hub.End("s"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "released", 2*time.Second, func() bool {
+		_, err := b.dir.get(context.Background(), streamKey("s"))
+		return errors.Is(err, errReleased)
+	})
+	mu.Lock()
+	if len(ended) != 1 || ended[0] != "s" {
+		t.Errorf("ended events passed on: %v, want [s]", ended)
+	}
+	mu.Unlock()
+	// The name is free for a new live on any node.
+	b.publish(t, "s")
+	if got := holder(t, b.Node, "s"); got != "b" {
+		t.Errorf("holder of the new live: %q, want b", got)
+	}
+}
+
+func TestMovedStreamPublishIsResumed(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := startTestNode(t, ns, "a"), startTestNode(t, ns, "b")
+	var published []hub.Event
+	var mu sync.Mutex
+	b.hub.OnEvent(b.Events(func(e hub.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Type == hub.EventPublished {
+			published = append(published, e)
+		}
+	}))
+	a.publish(t, "s")
+	a.kill()
+	b.publish(t, "s")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(published) != 1 || !published[0].Resumed {
+		t.Errorf("published events on b: %+v, want one, resumed", published)
 	}
 }
 

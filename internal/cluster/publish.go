@@ -42,6 +42,10 @@ func (n *Node) ClaimPublish(ctx context.Context, name string) error {
 		var cur Entry
 		cur, err = n.dir.get(ctx, key)
 		switch {
+		case errors.Is(err, errReleased):
+			// The stream ended on its node: a new live.
+			rev, err = n.dir.update(ctx, key, e, cur.revision)
+			continue
 		case errors.Is(err, errNoEntry):
 			rev, err = n.dir.create(ctx, key, e)
 			continue
@@ -62,6 +66,9 @@ func (n *Node) ClaimPublish(ctx context.Context, name string) error {
 			rev, err = n.dir.update(ctx, key, e, cur.revision)
 			if err == nil {
 				n.log.Info("stream moved to this node", "stream", name, "from", cur.Node)
+				n.mu.Lock()
+				n.moved[name] = true
+				n.mu.Unlock()
 			}
 		}
 	}
@@ -100,10 +107,17 @@ func (n *Node) answerHolds(m *nats.Msg) {
 }
 
 // Events returns a hub listener that passes to next only the events this
-// node speaks for: a relay's publish and unpublish are dropped (the holding
-// node reports them), and so is the end of a stream this node does not
-// hold (a relay ending, or a stream that moved to another node while it
-// waited here for its publisher). Register it in place of next.
+// node speaks for, as the cluster sees them. Register it in place of next;
+// register it once, as it also gives up the claims of ended streams.
+//
+//   - A relay's publish and unpublish are dropped: the holding node
+//     reports them.
+//   - The first publish of a stream taken over from another node is
+//     marked resumed: the live continues, it does not start again.
+//   - The end of a stream this node does not hold is dropped (a relay
+//     ending, or a stream that moved away while it waited here for its
+//     publisher), and so is every end while the node shuts down: its
+//     lives continue on the nodes their hosts reconnect to.
 func (n *Node) Events(next func(hub.Event)) func(hub.Event) {
 	return func(e hub.Event) {
 		switch e.Type {
@@ -111,11 +125,31 @@ func (n *Node) Events(next func(hub.Event)) func(hub.Event) {
 			if e.Publisher.Protocol == RelayProtocol {
 				return
 			}
+			if e.Type == hub.EventPublished {
+				n.mu.Lock()
+				if n.moved[e.Stream] {
+					delete(n.moved, e.Stream)
+					e.Resumed = true
+				}
+				n.mu.Unlock()
+			}
 		case hub.EventEnded:
 			n.mu.Lock()
-			_, own := n.owned[e.Stream]
+			cl := n.owned[e.Stream]
+			running := !n.closing && (n.ctx == nil || n.ctx.Err() == nil)
+			if cl != nil && running && n.ctx != nil {
+				ctx := n.ctx
+				c := *cl
+				n.wg.Add(1)
+				go func() {
+					defer n.wg.Done()
+					rctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout*2)
+					defer cancel()
+					n.release(rctx, e.Stream, c)
+				}()
+			}
 			n.mu.Unlock()
-			if !own {
+			if cl == nil || !running {
 				return
 			}
 		}

@@ -96,7 +96,7 @@ func (n *Node) startRelay(name string) *relay {
 	if r := n.relays[name]; r != nil {
 		return r
 	}
-	if _, own := n.owned[name]; own || n.ctx == nil || n.ctx.Err() != nil {
+	if _, own := n.owned[name]; own || n.closing || n.ctx == nil || n.ctx.Err() != nil {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(n.ctx)
@@ -176,6 +176,13 @@ func (n *Node) runRelay(ctx context.Context, r *relay) {
 			}
 		case err == nil:
 			// The stream moved here; its publisher stops the relay.
+		case errors.Is(err, errReleased):
+			// The stream ended on its node: end it here too, rather than
+			// keep the viewers waiting for a publisher.
+			if n.hub.End(r.name) == nil {
+				n.log.Info("relayed stream ended on its node", "stream", r.name)
+			}
+			return
 		case !errors.Is(err, errNoEntry):
 			n.log.Warn("stream directory lookup failed", "stream", r.name, "err", err)
 		}

@@ -331,6 +331,31 @@ func TestKick(t *testing.T) {
 	}
 }
 
+func TestEnd(t *testing.T) {
+	h := testHub(t, Config{ReconnectGrace: time.Hour})
+	p, _ := h.Publish("s", PublisherInfo{})
+	p.Close(nil) // waiting for the publisher to come back
+	sub, err := h.Subscribe("s", "flv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := h.End("s"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := sub.Next(ctx, nil); !errors.Is(err, ErrEnded) {
+		t.Fatalf("viewer after End: %v, want ErrEnded", err)
+	}
+	if h.Stream("s") != nil {
+		t.Error("ended stream still registered")
+	}
+	if err := h.End("s"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second End: %v", err)
+	}
+}
+
 func TestTimestampRebase(t *testing.T) {
 	tests := []struct {
 		name string

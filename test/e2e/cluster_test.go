@@ -360,3 +360,65 @@ func framesAfter(v *flvViewer, t0 time.Time) []time.Time {
 	}
 	return out
 }
+
+// TestClusterStreamEnd ends a live on node 1 for good: the viewer on node
+// 2 is told the stream ended once node 1's reconnect grace is over (not a
+// second grace later), and node 2's relay stops.
+func TestClusterStreamEnd(t *testing.T) {
+	const grace = time.Second
+	nodes, _ := clusterStartNodes(t, 2, func(c *config.Config) { c.Hub.ReconnectGrace = grace })
+	n1, n2 := nodes[0], nodes[1]
+	name := streamName("end")
+	pub := startPublisher(t, n1.rtmpURL(name))
+	n1.waitLive(t, name)
+	viewer := startFLVViewer(t, n2.flvURL(name))
+	viewer.waitFrames(t, time.Time{}, 10, 15*time.Second)
+	clusterWaitMetric(t, n2.testServer, "roomcast_relays 1")
+
+	pub.kill()
+	stopped := time.Now()
+	select {
+	case <-viewer.done:
+		t.Logf("viewer on node 2 told the stream ended %v after the publisher stopped (grace %v): %v",
+			time.Since(stopped).Round(time.Millisecond), grace, viewer.err)
+	case <-time.After(grace + 15*time.Second):
+		t.Fatalf("viewer on node 2 still connected %v after the publisher stopped, with a %v grace", time.Since(stopped), grace)
+	}
+	clusterWaitMetric(t, n2.testServer, "roomcast_relays 0")
+	n2.waitStats(t, name, "gone from the cluster", 10*time.Second, func(_ streamStats, found bool) bool { return !found })
+}
+
+// clusterWaitMetric polls node s's /metrics until it has the line want.
+func clusterWaitMetric(t *testing.T, s *testServer, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var last string
+	for {
+		body, resp, err := httpGet(ctx, s.httpURL("/metrics"))
+		if err == nil && resp.StatusCode == http.StatusOK {
+			last = string(body)
+			for _, line := range strings.Split(last, "\n") {
+				if line == want {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s /metrics never had %q; last scrape lines with relays: %q", s.httpAddr, want, grepLines(last, "relays"))
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// grepLines returns the lines of s containing sub.
+func grepLines(s, sub string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
