@@ -106,10 +106,10 @@ type Node struct {
 	log  *slog.Logger
 	self Entry
 
-	mu     sync.Mutex
-	owned  map[string]*claim
-	moved  map[string]bool // streams taken over from another node, until published here
-	relays map[string]*relay
+	mu      sync.Mutex
+	owned   map[string]*claim
+	moved   map[string]bool // streams taken over from another node, until published here
+	relays  map[string]*relay
 	ctx     context.Context // relays' parent; set by Run
 	closing bool            // shutdown began: no new goroutines
 	subs    []*nats.Subscription
