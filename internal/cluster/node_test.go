@@ -326,3 +326,20 @@ func TestStreamsAndKickAcrossNodes(t *testing.T) {
 		t.Errorf("second kick: %v, want hub.ErrNotFound", err)
 	}
 }
+
+func TestNATSRestartKeepsClaims(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := startTestNode(t, ns, "a"), startTestNode(t, ns, "b")
+	a.publish(t, "s")
+	ns.Restart()
+	// The clients reconnect; a's heartbeats keep (or rewrite) its claim.
+	waitFor(t, "NATS reconnected", 10*time.Second, func() bool { return a.nc.IsConnected() && b.nc.IsConnected() })
+	time.Sleep(testTTL) // a few heartbeats, and longer than an unrenewed entry lives
+	waitFor(t, "claim held by a", 5*testTTL, func() bool {
+		e, err := b.dir.get(context.Background(), streamKey("s"))
+		return err == nil && e.Node == "a"
+	})
+	if err := b.ClaimPublish(context.Background(), "s"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second publisher after the NATS restart: %v, want ErrBusy", err)
+	}
+}
