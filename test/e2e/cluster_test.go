@@ -422,3 +422,39 @@ func grepLines(s, sub string) []string {
 	}
 	return out
 }
+
+// TestClusterPrivateRoomRelay publishes a private room's stream: an
+// ordinary play without a play signature is refused, a relay request with
+// the cluster credential skips the play signature, and one with a wrong
+// credential is refused.
+func TestClusterPrivateRoomRelay(t *testing.T) {
+	nodes, _ := clusterStartNodes(t, 2, roomRules, func(c *config.Config) { c.Hub.ReconnectGrace = 5 * time.Second })
+	n1 := nodes[0]
+	ctx := testContext(t)
+	owner := n1.register(ctx, t, "clusterhost")
+	room := n1.createRoom(ctx, t, owner, "private cluster room", true)
+	push := n1.pushURL(ctx, t, owner, room.ID)
+	startPublisher(t, push.URL)
+	n1.waitLive(t, room.Stream)
+
+	url := n1.rtmpURL(room.Stream)
+	if se := clusterPlayStatus(ctx, t, url); se == nil || se.Code != "NetStream.Play.Failed" {
+		t.Errorf("unsigned play of a private room: %v, want NetStream.Play.Failed", se)
+	}
+	relay := cluster.NewCredential(clusterTestKey).Query(room.Stream, "node2", time.Now()).Encode()
+	if se := clusterPlayStatus(ctx, t, url+"?"+relay); se != nil {
+		t.Errorf("relay request with the cluster credential refused: %v", se)
+	}
+	forged := cluster.NewCredential("forged-key-0123456789").Query(room.Stream, "node2", time.Now()).Encode()
+	if se := clusterPlayStatus(ctx, t, url+"?"+forged); se == nil || !strings.Contains(se.Description, "cluster credential") {
+		t.Errorf("relay request with a wrong credential: %v, want a refusal naming the cluster credential", se)
+	}
+	// A play signature does not make a relay request valid either.
+	signed := signedQuery(testPlayKey, room.Stream, time.Now().Add(time.Hour))
+	if se := clusterPlayStatus(ctx, t, url+"?"+signed+"&"+cluster.ParamNode+"=node2"); se == nil {
+		t.Errorf("relay request with a play signature but no cluster credential was let in")
+	}
+	if se := clusterPlayStatus(ctx, t, url+"?"+signed); se != nil {
+		t.Errorf("signed play of the private room refused: %v", se)
+	}
+}
