@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		}
 		go func() { errc <- wrap("debug", serveDebug(bgCtx, cfg.DebugAddr, metricsHandler, log)) }()
 	}
-	c.cluster.start()
+	c.startCluster(cfg)
 	go func() { errc <- wrap("hls", c.hls.Run(connCtx)) }()
 	go func() { errc <- wrap("rtmp", c.rtmp.Serve(connCtx, rtmpLn)) }()
 	go func() { errc <- wrap("stream events", c.sync.Run(bgCtx, opt.ShutdownGrace/2)) }()

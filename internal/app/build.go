@@ -310,17 +310,18 @@ func perMinute(n int) api.RateLimit {
 // endStaleRooms ends rooms that an earlier run left live (it crashed or
 // was killed): their streams went with that process. They end as any live
 // does, through the stream events, so the room.ended webhook goes out too.
-// In a cluster, a stream that another node holds is not stale.
+// In a cluster the orphan sweep does this instead, once the lives had time
+// to move to other nodes.
 func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync, cn *clusterNode) error {
+	if cn != nil {
+		return nil
+	}
 	live, err := rooms.LiveStreams(ctx, "")
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	for _, stream := range live {
-		if cn.held(ctx, stream) {
-			continue
-		}
 		sync.Handle(hub.Event{Type: hub.EventEnded, Stream: stream, Time: now})
 	}
 	return nil

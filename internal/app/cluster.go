@@ -22,6 +22,7 @@ import (
 type clusterNode struct {
 	node   *cluster.Node
 	nc     *nats.Conn
+	log    *slog.Logger
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -68,7 +69,7 @@ func joinCluster(ctx context.Context, cfg config.Config, h *hub.Hub, log *slog.L
 		return nil, err
 	}
 	log.Info("joined the cluster", "node", node.ID(), "addr", cfg.Cluster.NodeAddr, "nats", cfg.Cluster.NATSURL)
-	return &clusterNode{node: node, nc: nc}, nil
+	return &clusterNode{node: node, nc: nc, log: log}, nil
 }
 
 // nodeAddr is -node-addr, or the RTMP listen address when it names a host,
@@ -85,16 +86,52 @@ func nodeAddr(cfg config.Config, rtmp net.Addr) string {
 	return cfg.Cluster.Addr(rtmp.String())
 }
 
-// start runs the node's heartbeats and relays.
-func (cn *clusterNode) start() {
+// orphanSweepEvery is how often a node looks for lives no node holds.
+const orphanSweepEvery = 5 * time.Second
+
+// startCluster runs the node's heartbeats and relays, and the sweep that
+// ends lives no node holds any more (their node died and their host did
+// not come back elsewhere).
+func (c *components) startCluster(cfg config.Config) {
+	cn := c.cluster
 	if cn == nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cn.cancel, cn.done = cancel, make(chan struct{})
+	orphans := &cluster.Orphans{
+		Live:  func(ctx context.Context) ([]string, error) { return c.rooms.LiveStreams(ctx, "") },
+		Local: func(stream string) bool { return c.hub.Stream(stream) != nil },
+		End: func(stream string) {
+			c.sync.Handle(hub.Event{Type: hub.EventEnded, Stream: stream, Time: time.Now()})
+		},
+		After: cfg.Hub.ReconnectGrace + cluster.DefaultTTL,
+	}
+	log := cn.log
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(cn.done)
+		defer func() { done <- struct{}{} }()
 		_ = cn.node.Run(ctx)
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		t := time.NewTicker(orphanSweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if err := orphans.Sweep(ctx, cn.node, now); err != nil && ctx.Err() == nil {
+					log.Warn("orphaned lives not checked", "err", err)
+				}
+			}
+		}
+	}()
+	go func() {
+		<-done
+		<-done
+		close(cn.done)
 	}()
 }
 
@@ -130,14 +167,6 @@ func (cn *clusterNode) relayed(stream string) bool {
 	return cn != nil && cn.node.Relayed(stream)
 }
 
-// held reports whether the directory says a node holds the stream now.
-func (cn *clusterNode) held(ctx context.Context, stream string) bool {
-	if cn == nil {
-		return false
-	}
-	_, err := cn.node.Stream(ctx, stream)
-	return err == nil
-}
 
 // api returns the API's cluster view, or nil for a single node.
 func (cn *clusterNode) api() api.Cluster {
