@@ -167,7 +167,6 @@ func (cn *clusterNode) relayed(stream string) bool {
 	return cn != nil && cn.node.Relayed(stream)
 }
 
-
 // api returns the API's cluster view, or nil for a single node.
 func (cn *clusterNode) api() api.Cluster {
 	if cn == nil {
