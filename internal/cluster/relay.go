@@ -250,6 +250,7 @@ func (n *Node) pull(ctx context.Context, r *relay, src Entry) error {
 		}
 	}()
 	var unwrap [2]media.Unwrapper // audio (and data), video
+	var batch []*media.Packet
 	for {
 		if err := c.SetDeadline(time.Now().Add(n.cfg.ReadTimeout)); err != nil {
 			reason = err
@@ -260,27 +261,19 @@ func (n *Node) pull(ctx context.Context, r *relay, src Entry) error {
 			reason = err
 			return err
 		}
-		if len(m.Data) == 0 {
-			continue
-		}
-		var tag media.TagType
-		track := 0
-		switch m.Type {
-		case rtmp.TypeAudio:
-			tag = media.TagAudio
-		case rtmp.TypeVideo:
-			tag, track = media.TagVideo, 1
-		case rtmp.TypeDataAMF0:
-			tag = media.TagScript
-		default:
-			continue
-		}
-		pkt, err := media.NewPacket(tag, unwrap[track].Unwrap(m.Timestamp), m.Data)
-		if err != nil {
+		if pkt, err := relayPacket(m, &unwrap); err != nil {
 			reason = err
 			return fmt.Errorf("relay from %s: %w", src.Node, err)
+		} else if pkt != nil {
+			batch = append(batch, pkt)
 		}
-		if err := pub.Write(pkt); err != nil {
+		if c.Buffered() && len(batch) < maxBatch {
+			continue // more of what the origin sent together
+		}
+		err = pub.WriteBatch(batch)
+		clear(batch)
+		batch = batch[:0]
+		if err != nil {
 			reason = err
 			if errors.Is(err, hub.ErrTakenOver) {
 				return errLocalPublisher
@@ -288,4 +281,28 @@ func (n *Node) pull(ctx context.Context, r *relay, src Entry) error {
 			return fmt.Errorf("relay into the hub: %w", err)
 		}
 	}
+}
+
+// maxBatch bounds the packets a relay hands to the hub at once.
+const maxBatch = 64
+
+// relayPacket turns a message from the origin into a packet for the hub;
+// it returns nil for messages that carry none.
+func relayPacket(m *rtmp.Message, unwrap *[2]media.Unwrapper) (*media.Packet, error) {
+	if len(m.Data) == 0 {
+		return nil, nil
+	}
+	var tag media.TagType
+	track := 0
+	switch m.Type {
+	case rtmp.TypeAudio:
+		tag = media.TagAudio
+	case rtmp.TypeVideo:
+		tag, track = media.TagVideo, 1
+	case rtmp.TypeDataAMF0:
+		tag = media.TagScript
+	default:
+		return nil, nil
+	}
+	return media.NewPacket(tag, unwrap[track].Unwrap(m.Timestamp), m.Data)
 }

@@ -502,6 +502,35 @@ func TestFlushLeadingEdge(t *testing.T) {
 	}
 }
 
+// A batch wakes a waiting viewer once, with all its packets: none of them
+// waits for the next flush interval.
+func TestWriteBatch(t *testing.T) {
+	h := testHub(t, Config{FlushInterval: time.Hour})
+	p, _ := h.Publish("s", PublisherInfo{})
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	batch := func(dts ...int64) []*media.Packet {
+		var out []*media.Packet
+		for _, d := range dts {
+			out = append(out, pkt(t, media.TagAudio, d, aacRaw))
+		}
+		return out
+	}
+	if err := p.WriteBatch(batch(0, 20, 40)); err != nil {
+		t.Fatal(err)
+	}
+	if fs := next(t, sub); len(fs) != 3 {
+		t.Fatalf("first batch: %d frames in one wake-up, want 3", len(fs))
+	}
+	if err := p.WriteBatch(nil); err != nil {
+		t.Fatal(err)
+	}
+	p.Close(ErrKicked)
+	if err := p.WriteBatch(batch(60)); err == nil {
+		t.Fatal("WriteBatch after Close succeeded")
+	}
+}
+
 // H.265 passes through in both FLV forms used in the wild: the legacy codec
 // id 12 and Enhanced RTMP's hvc1. New viewers start at its keyframes too.
 func TestHEVCPassThrough(t *testing.T) {

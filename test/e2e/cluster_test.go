@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,8 @@ func TestClusterRelay(t *testing.T) {
 	viewer.waitFrames(t, time.Time{}, 1, 10*time.Second)
 	t.Logf("cold node: first video frame over HTTP-FLV %v after the request (relay start included)", firstFrameDelay(viewer, start))
 	viewer.waitFrames(t, time.Time{}, 25, 15*time.Second)
+
+	clusterLogRelayLatency(ctx, t, n1.flvURL(name), n2.flvURL(name), 250)
 
 	probe := func(url string) {
 		t.Helper()
@@ -457,4 +460,56 @@ func TestClusterPrivateRoomRelay(t *testing.T) {
 	if se := clusterPlayStatus(ctx, t, url+"?"+signed); se != nil {
 		t.Errorf("signed play of the private room refused: %v", se)
 	}
+}
+
+// clusterLogRelayLatency reads n video frames from the origin's and an
+// edge's HTTP-FLV at once and logs how much later each frame arrived on the
+// edge (the relay's added latency; measured, not asserted).
+func clusterLogRelayLatency(ctx context.Context, t *testing.T, originURL, edgeURL string, n int) {
+	t.Helper()
+	type result struct {
+		at  map[uint32]time.Time
+		err error
+	}
+	read := func(url string, out chan<- result) {
+		at := make(map[uint32]time.Time)
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			out <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		s, _, err := newFLVStream(resp.Body)
+		for err == nil && len(at) < n {
+			var tag flvTag
+			if tag, err = s.next(); err == nil && tag.isVideoFrame() {
+				at[tag.Timestamp] = time.Now()
+			}
+		}
+		out <- result{at: at, err: err}
+	}
+	origin, edge := make(chan result, 1), make(chan result, 1)
+	go read(originURL, origin)
+	go read(edgeURL, edge)
+	o, e := <-origin, <-edge
+	if o.err != nil || e.err != nil {
+		t.Fatalf("relay latency: origin %v, edge %v", o.err, e.err)
+	}
+	var d []time.Duration
+	for ts, eat := range e.at {
+		if oat, ok := o.at[ts]; ok {
+			d = append(d, eat.Sub(oat))
+		}
+	}
+	if len(d) < n/2 {
+		t.Fatalf("relay latency: only %d of %d frames seen on both nodes", len(d), n)
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	pct := func(p float64) time.Duration {
+		return d[min(len(d)-1, int(p*float64(len(d))))].Round(100 * time.Microsecond)
+	}
+	t.Logf("relay-added latency over %d frames (edge arrival − origin arrival): p50 %v, p90 %v, p95 %v, p99 %v, max %v", len(d), pct(0.5), pct(0.9), pct(0.95), pct(0.99), d[len(d)-1].Round(100*time.Microsecond))
 }
