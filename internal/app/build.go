@@ -164,6 +164,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 
 	access := &access{rooms: c.rooms, open: cfg.OpenPublish, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
 	c.rec = newRecorder(c, cfg, log)
+	c.recordMovedLives()
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
@@ -290,8 +291,10 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		Dir:            recordDir(cfg),
 		TargetDuration: cfg.HLS.SegmentDuration,
 		Enabled:        enabled,
-		OnReady:        onReady,
-		OnFailed:       onFailed,
+		// A live that moved to another node is recorded there from then on.
+		Continue: func(stream string) bool { return !c.cluster.relayed(stream) },
+		OnReady:  onReady,
+		OnFailed: onFailed,
 	}, c.db, log)
 }
 

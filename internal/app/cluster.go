@@ -162,6 +162,22 @@ func (cn *clusterNode) events(fn func(hub.Event)) func(hub.Event) {
 	return cn.node.Events(fn)
 }
 
+// recordMovedLives makes the recorder record a live that was relayed here
+// and whose publisher moved here (the hub sees it continue, so the
+// recorder's own start does not fire; the node it came from finished its
+// recording at the move).
+func (c *components) recordMovedLives() {
+	cn := c.cluster
+	if cn == nil {
+		return
+	}
+	c.hub.OnEvent(func(e hub.Event) {
+		if cn.node.PublishedOverRelay(e) {
+			c.rec.Start(e)
+		}
+	})
+}
+
 // relayed reports whether the stream is relayed here from another node.
 func (cn *clusterNode) relayed(stream string) bool {
 	return cn != nil && cn.node.Relayed(stream)

@@ -106,14 +106,15 @@ type Node struct {
 	log  *slog.Logger
 	self Entry
 
-	mu      sync.Mutex
-	owned   map[string]*claim
-	moved   map[string]bool // streams taken over from another node, until published here
-	relays  map[string]*relay
-	ctx     context.Context // relays' parent; set by Run
-	closing bool            // shutdown began: no new goroutines
-	subs    []*nats.Subscription
-	wg      sync.WaitGroup // relays and claim releases
+	mu        sync.Mutex
+	owned     map[string]*claim
+	moved     map[string]bool // streams taken over from another node, until published here
+	fromRelay map[string]bool // streams whose relay a local publisher replaced, until published
+	relays    map[string]*relay
+	ctx       context.Context // relays' parent; set by Run
+	closing   bool            // shutdown began: no new goroutines
+	subs      []*nats.Subscription
+	wg        sync.WaitGroup // relays and claim releases
 }
 
 // New joins the cluster on nc: it opens the directory bucket and answers
@@ -132,16 +133,17 @@ func New(ctx context.Context, nc *nats.Conn, h *hub.Hub, cfg Config, log *slog.L
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	n := &Node{
-		cfg:    cfg,
-		nc:     nc,
-		dir:    dir,
-		hub:    h,
-		cred:   NewCredential(cfg.Key),
-		log:    log,
-		self:   Entry{Node: cfg.Node, Addr: cfg.Addr, Since: time.Now().UTC()},
-		owned:  make(map[string]*claim),
-		moved:  make(map[string]bool),
-		relays: make(map[string]*relay),
+		cfg:       cfg,
+		nc:        nc,
+		dir:       dir,
+		hub:       h,
+		cred:      NewCredential(cfg.Key),
+		log:       log,
+		self:      Entry{Node: cfg.Node, Addr: cfg.Addr, Since: time.Now().UTC()},
+		owned:     make(map[string]*claim),
+		moved:     make(map[string]bool),
+		fromRelay: make(map[string]bool),
+		relays:    make(map[string]*relay),
 	}
 	for subj, fn := range map[string]nats.MsgHandler{
 		subjectHolds + cfg.Node: n.answerHolds,

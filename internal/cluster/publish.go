@@ -157,6 +157,23 @@ func (n *Node) Events(next func(hub.Event)) func(hub.Event) {
 	}
 }
 
+// PublishedOverRelay reports, once, whether e is the publish of a local
+// publisher that replaced this node's relay of the stream: the live moved
+// here from another node, and this node now records it (the hub sees the
+// stream continue, so nothing else starts the recording).
+func (n *Node) PublishedOverRelay(e hub.Event) bool {
+	if e.Type != hub.EventPublished || e.Publisher.Protocol == RelayProtocol {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.fromRelay[e.Stream] {
+		return false
+	}
+	delete(n.fromRelay, e.Stream)
+	return e.Resumed
+}
+
 // Relayed reports whether the named stream is relayed here from another
 // node (the recorder skips such streams).
 func (n *Node) Relayed(name string) bool {

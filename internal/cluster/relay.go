@@ -126,6 +126,9 @@ func (n *Node) stopRelay(name string) {
 	n.mu.Unlock()
 	if r != nil {
 		r.stop()
+		n.mu.Lock()
+		n.fromRelay[name] = true
+		n.mu.Unlock()
 		n.log.Info("relay stopped: the stream is published here", "stream", name)
 	}
 }

@@ -37,6 +37,12 @@ type Config struct {
 	// for which room. It is called from the recorder's goroutine (it may
 	// query the store). Nil records nothing.
 	Enabled func(stream string) (roomID string, record bool)
+	// Continue, if set, is asked when the stream's publisher changes
+	// within the reconnect grace whether the recording goes on; false
+	// finishes it there (a cluster node whose live moved to another node,
+	// which records the rest). It is called from the recording's
+	// goroutine.
+	Continue func(stream string) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnReady is called, from the recording's goroutine (or Recover's
@@ -80,6 +86,15 @@ func New(h *hub.Hub, cfg Config, st Store, log *slog.Logger) *Recorder {
 	r := &Recorder{hub: h, cfg: cfg, store: st, log: log.With("component", "record"), fs: osFS{}, wake: make(chan struct{}, 1)}
 	h.OnEvent(r.onEvent)
 	return r
+}
+
+// Start records a stream that was published before as a new live session
+// (if Enabled says so), as if the hub had reported a new live: a cluster
+// node that relayed a live calls it when the live's publisher moves to it.
+// It never blocks.
+func (r *Recorder) Start(e hub.Event) {
+	e.Type, e.Resumed = hub.EventPublished, false
+	r.onEvent(e)
 }
 
 // onEvent queues a hub event for Run; it never blocks the hub.

@@ -103,6 +103,45 @@ func TestRecordReconnectWithinGrace(t *testing.T) {
 	}
 }
 
+// A recording whose live moved to another node of a cluster finishes at
+// the move (Continue says no), and Start records the stream anew.
+func TestRecordHandedOn(t *testing.T) {
+	e := newEnv(t, hub.Config{ReconnectGrace: 5 * time.Second}, nil)
+	var asked atomic.Int32
+	e.rec.cfg.Continue = func(stream string) bool {
+		asked.Add(1)
+		return stream != "s1"
+	}
+	p := e.publish(t, "s1", 1)
+	p.headers()
+	p.media(4000, 2000)
+	p.p.Close(nil)
+
+	p2, err := e.hub.Publish("s1", hub.PublisherInfo{Protocol: "relay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &publisher{t: t, p: p2, dts: p.dts, audio: p.audio}
+	q.headers()
+	q.media(4000, 2000)
+	rec := waitRec(t, e.ready) // before the stream ends
+	if asked.Load() != 1 {
+		t.Errorf("Continue asked %d times, want once", asked.Load())
+	}
+	if segs := checkSegments(t, e.rec, rec); len(segs) != 2 {
+		t.Fatalf("segments %+v: want the 2 of the first publisher only", segs)
+	}
+
+	e.rec.Start(hub.Event{Stream: "s1", Publisher: hub.PublisherInfo{Protocol: "rtmp"}})
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.store.all()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("Start did not start a second recording")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestRecordReconnectAfterGrace(t *testing.T) {
 	e := newEnv(t, hub.Config{ReconnectGrace: 50 * time.Millisecond}, nil)
 	p := e.publish(t, "s1", 1)
