@@ -292,9 +292,10 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		TargetDuration: cfg.HLS.SegmentDuration,
 		Enabled:        enabled,
 		// A live that moved to another node is recorded there from then on.
-		Continue: func(stream string) bool { return !c.cluster.relayed(stream) },
-		OnReady:  onReady,
-		OnFailed: onFailed,
+		Continue:    func(stream string) bool { return !c.cluster.relayed(stream) },
+		Recoverable: c.cluster.recoverable(),
+		OnReady:     onReady,
+		OnFailed:    onFailed,
 	}, c.db, log)
 }
 

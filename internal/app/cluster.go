@@ -14,6 +14,7 @@ import (
 	"roomcast/internal/config"
 	"roomcast/internal/hub"
 	rtmpserver "roomcast/internal/server/rtmp"
+	"roomcast/internal/store"
 )
 
 // clusterNode is this process's part of a cluster (-nats-url): the node
@@ -117,6 +118,7 @@ func (c *components) startCluster(cfg config.Config) {
 		defer func() { done <- struct{}{} }()
 		t := time.NewTicker(orphanSweepEvery)
 		defer t.Stop()
+		lastRecover := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
@@ -124,6 +126,12 @@ func (c *components) startCluster(cfg config.Config) {
 			case now := <-t.C:
 				if err := orphans.Sweep(ctx, cn.node, now); err != nil && ctx.Err() == nil {
 					log.Warn("orphaned lives not checked", "err", err)
+				}
+				if now.Sub(lastRecover) >= recoverEvery {
+					lastRecover = now
+					if err := c.rec.Recover(ctx); err != nil && ctx.Err() == nil {
+						log.Warn("unfinished recordings of other nodes not all recovered", "err", err)
+					}
 				}
 			}
 		}
@@ -176,6 +184,36 @@ func (c *components) recordMovedLives() {
 			c.rec.Start(e)
 		}
 	})
+}
+
+// recoverIdle is how long a recording's files must not have changed before
+// a node of a cluster finishes it as left unfinished: another node may be
+// writing it (a playlist is rewritten at every segment).
+const recoverIdle = 2 * time.Minute
+
+// recoverEvery is how often a node of a cluster finishes the recordings
+// other nodes left unfinished (they died).
+const recoverEvery = time.Minute
+
+// recoverable is record.Config.Recoverable: nil for one node; in a
+// cluster, a recording is finished by one node once its files have been
+// idle for recoverIdle.
+func (cn *clusterNode) recoverable() func(store.Recording, time.Time) bool {
+	if cn == nil {
+		return nil
+	}
+	return func(rec store.Recording, lastWrite time.Time) bool {
+		if time.Since(lastWrite) < recoverIdle {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		won, err := cn.node.ClaimOnce(ctx, "recording."+rec.ID)
+		if err != nil {
+			cn.log.Warn("unfinished recording left for later", "recording", rec.ID, "err", err)
+		}
+		return won
+	}
 }
 
 // relayed reports whether the stream is relayed here from another node.

@@ -63,7 +63,7 @@ func (o *Orphans) Sweep(ctx context.Context, n *Node, now time.Time) error {
 			continue
 		}
 		delete(o.since, stream)
-		won, err := n.once(ctx, "x."+stream)
+		won, err := n.ClaimOnce(ctx, "live."+stream)
 		if err != nil {
 			return fmt.Errorf("orphan sweep: %w", err)
 		}
@@ -95,12 +95,13 @@ func (n *Node) Held(ctx context.Context, name string) (bool, error) {
 	}
 }
 
-// once creates key if no node did within the directory's TTL: true for
-// the one node that does.
-func (n *Node) once(ctx context.Context, key string) (bool, error) {
+// ClaimOnce returns true on the one node that claims what (a key-value key
+// suffix: letters, digits, "_-." ) within the directory's TTL, so that a
+// cluster-wide chore runs once.
+func (n *Node) ClaimOnce(ctx context.Context, what string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
 	defer cancel()
-	_, err := n.dir.create(ctx, key, n.self)
+	_, err := n.dir.create(ctx, "x."+what, n.self)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return false, nil
 	}

@@ -37,6 +37,12 @@ type Config struct {
 	// for which room. It is called from the recorder's goroutine (it may
 	// query the store). Nil records nothing.
 	Enabled func(stream string) (roomID string, record bool)
+	// Recoverable, if set, says whether Recover may finish an unfinished
+	// recording now, given when its files last changed; in a cluster,
+	// sharing the store and the directory, a recording another node may
+	// still be writing (or recovering) is left alone. Nil: every
+	// unfinished recording is finished (one node).
+	Recoverable func(rec store.Recording, lastWrite time.Time) bool
 	// Continue, if set, is asked when the stream's publisher changes
 	// within the reconnect grace whether the recording goes on; false
 	// finishes it there (a cluster node whose live moved to another node,

@@ -286,6 +286,46 @@ func TestRecover(t *testing.T) {
 	}
 }
 
+// In a cluster, Recover leaves alone the recordings Recoverable refuses,
+// such as one another node is writing; it is told when their files changed.
+func TestRecoverLeavesRecordingsInUse(t *testing.T) {
+	e := newEnv(t, hub.Config{ReconnectGrace: -1}, nil)
+	p := e.publish(t, "s1", 1)
+	p.headers()
+	p.media(4100, 2000)
+	rec := e.store.all()[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if pl, _ := e.rec.Path(rec.RoomID, rec.ID, playlistName); pl != "" {
+			if b, _ := os.ReadFile(pl); bytes.Count(b, []byte("#EXTINF")) == 2 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("segments not written")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cfg := e.rec.cfg
+	var last time.Time
+	cfg.Recoverable = func(r store.Recording, lastWrite time.Time) bool {
+		if r.ID == rec.ID {
+			last = lastWrite
+		}
+		return false
+	}
+	r2 := New(hub.New(hub.Config{}, nil), cfg, e.store, nil)
+	if err := r2.Recover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.all()[0]; got.Status != store.RecordingActive {
+		t.Fatalf("recording in use was finished: %+v", got)
+	}
+	if last.Before(rec.StartedAt) || time.Since(last) > time.Minute {
+		t.Errorf("last write %v, want after the start %v and recent", last, rec.StartedAt)
+	}
+}
+
 func TestPath(t *testing.T) {
 	r := New(hub.New(hub.Config{}, nil), Config{Dir: "/data/recordings"}, newMemStore(), nil)
 	for _, tc := range []struct {
