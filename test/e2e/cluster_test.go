@@ -15,6 +15,7 @@ import (
 	"roomcast/internal/config"
 	"roomcast/internal/natstest"
 	"roomcast/internal/protocol/rtmp"
+	"roomcast/internal/webhook"
 )
 
 // clusterTestKey is the cluster key the test nodes share.
@@ -24,6 +25,17 @@ const clusterTestKey = "e2e-cluster-key-0123456789"
 // cluster on one NATS server, sharing a recordings directory; configure
 // adjusts every node's configuration.
 func clusterStartNodes(t *testing.T, n int, configure ...func(*config.Config)) ([]*childServer, *natstest.Server) {
+	t.Helper()
+	return clusterStartNodesEach(t, n, func(_ int, c *config.Config) {
+		for _, f := range configure {
+			f(c)
+		}
+	})
+}
+
+// clusterStartNodesEach is clusterStartNodes with a configuration function
+// told each node's index (0 for node1).
+func clusterStartNodesEach(t *testing.T, n int, configure func(i int, c *config.Config)) ([]*childServer, *natstest.Server) {
 	t.Helper()
 	ns := natstest.Start(t)
 	recordings := t.TempDir()
@@ -39,11 +51,7 @@ func clusterStartNodes(t *testing.T, n int, configure ...func(*config.Config)) (
 			// Signed URLs must verify on every node.
 			c.Auth.PushKey = "e2e-cluster-push-key"
 			c.Auth.PlayKey = "e2e-cluster-play-key"
-		}, func(c *config.Config) {
-			for _, f := range configure {
-				f(c)
-			}
-		})
+		}, func(c *config.Config) { configure(i, c) })
 		nodes[i] = startChild(t, cfg)
 	}
 	return nodes, ns
@@ -165,6 +173,8 @@ func TestClusterRelay(t *testing.T) {
 	probe(n2.flvURL(name))
 	waitSegments(t, n3.hlsURL(name), 2)
 	probe(n3.hlsURL(name))
+	probe(n3.rtmpURL(name))
+	checkWSPlays(ctx, t, strings.Replace(n3.flvURL(name), "http://", "ws://", 1))
 
 	// Every node lists the stream on node1, with node 2's viewer counted.
 	for _, n := range nodes {
@@ -512,4 +522,38 @@ func clusterLogRelayLatency(ctx context.Context, t *testing.T, originURL, edgeUR
 		return d[min(len(d)-1, int(p*float64(len(d))))].Round(100 * time.Microsecond)
 	}
 	t.Logf("relay-added latency over %d frames (edge arrival − origin arrival): p50 %v, p90 %v, p95 %v, p99 %v, max %v", len(d), pct(0.5), pct(0.9), pct(0.95), pct(0.99), d[len(d)-1].Round(100*time.Microsecond))
+}
+
+// TestClusterEdgeFiresNothing relays a live from node 1 to node 2's viewer:
+// node 2 sends no webhook and counts a relay, not a publisher; node 1 sends
+// the live's webhooks.
+func TestClusterEdgeFiresNothing(t *testing.T) {
+	recv := []*hookReceiver{startHookReceiver(t), startHookReceiver(t)}
+	nodes, _ := clusterStartNodesEach(t, 2, func(i int, c *config.Config) {
+		c.Hub.ReconnectGrace = time.Second
+		sendHooksTo(recv[i])(c)
+	})
+	n1, n2 := nodes[0], nodes[1]
+	name := streamName("quiet")
+	pub := startPublisher(t, n1.rtmpURL(name))
+	n1.waitLive(t, name)
+	viewer := startFLVViewer(t, n2.flvURL(name))
+	viewer.waitFrames(t, time.Time{}, 10, 15*time.Second)
+	clusterWaitMetric(t, n2.testServer, "roomcast_relays 1")
+	clusterWaitMetric(t, n2.testServer, "roomcast_publishers 0")
+	clusterWaitMetric(t, n1.testServer, "roomcast_publishers 1")
+
+	pub.kill()
+	recv[0].wait(t, "node 1's webhooks of the live", 30*time.Second, func(reqs []hookRequest) bool {
+		return hasTypes(hookEvents(reqs, name, delivered), 1, webhook.TypeStreamPublished, webhook.TypeStreamUnpublished)
+	})
+	select {
+	case <-viewer.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("viewer on node 2 still connected after the live ended")
+	}
+	clusterWaitMetric(t, n2.testServer, "roomcast_relays 0")
+	if ev := hookEvents(recv[1].requests(), name, func(int) bool { return true }); len(ev) != 0 {
+		t.Errorf("node 2 sent webhooks for a stream it only relayed: %v", ev)
+	}
 }
