@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"roomcast/internal/cluster"
 	"roomcast/internal/config"
 	"roomcast/internal/natstest"
+	"roomcast/internal/pgtest"
 	"roomcast/internal/protocol/rtmp"
 	"roomcast/internal/webhook"
 )
@@ -22,8 +24,9 @@ import (
 const clusterTestKey = "e2e-cluster-key-0123456789"
 
 // clusterStartNodes starts n roomcast processes (node1…nodeN) that form a
-// cluster on one NATS server, sharing a recordings directory; configure
-// adjusts every node's configuration.
+// cluster on one NATS server and one Postgres database, sharing a
+// recordings directory and their keys; configure adjusts every node's
+// configuration.
 func clusterStartNodes(t *testing.T, n int, configure ...func(*config.Config)) ([]*childServer, *natstest.Server) {
 	t.Helper()
 	return clusterStartNodesEach(t, n, func(_ int, c *config.Config) {
@@ -38,10 +41,12 @@ func clusterStartNodes(t *testing.T, n int, configure ...func(*config.Config)) (
 func clusterStartNodesEach(t *testing.T, n int, configure func(i int, c *config.Config)) ([]*childServer, *natstest.Server) {
 	t.Helper()
 	ns := natstest.Start(t)
+	db := pgtest.Start(t).NewDatabase(t)
 	recordings := t.TempDir()
 	nodes := make([]*childServer, n)
 	for i := range nodes {
 		cfg := testConfig(t, func(c *config.Config) {
+			c.DatabaseURL = db
 			c.Cluster.NATSURL = ns.URL()
 			c.Cluster.NodeID = fmt.Sprintf("node%d", i+1)
 			c.Cluster.Key = clusterTestKey
@@ -49,12 +54,26 @@ func clusterStartNodesEach(t *testing.T, n int, configure func(i int, c *config.
 			c.Record.Dir = recordings
 			c.Hub.ReconnectGrace = 15 * time.Second
 			// Signed URLs must verify on every node.
-			c.Auth.PushKey = "e2e-cluster-push-key"
-			c.Auth.PlayKey = "e2e-cluster-play-key"
+			c.Auth.PushKey = testPushKey
+			c.Auth.PlayKey = testPlayKey
 		}, func(c *config.Config) { configure(i, c) })
 		nodes[i] = startChild(t, cfg)
 	}
 	return nodes, ns
+}
+
+// clusterRoom registers a host on node s and creates a room; it returns the
+// room, its host and the query that signs its push URL on any node.
+func clusterRoom(ctx context.Context, t *testing.T, s *testServer, private bool) (roomJSON, account, string) {
+	t.Helper()
+	host := s.register(ctx, t, "clusterhost")
+	rm := s.createRoom(ctx, t, host, "cluster room", private)
+	push := s.pushURL(ctx, t, host, rm.ID)
+	u, err := neturl.Parse(push.URL)
+	if err != nil || u.RawQuery == "" {
+		t.Fatalf("push URL %q: %v", push.URL, err)
+	}
+	return rm, host, u.RawQuery
 }
 
 // clusterStream is the part of a GET /api/v1/streams entry these tests read.
@@ -139,14 +158,17 @@ func clusterPlayStatus(ctx context.Context, t *testing.T, url string) *rtmp.Stat
 // credential is refused, and a kick from node 3 ends the publisher on node
 // 1.
 func TestClusterRelay(t *testing.T) {
-	nodes, _ := clusterStartNodes(t, 3)
+	nodes, _ := clusterStartNodes(t, 3, roomRules)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
-	name := streamName("cluster")
-	pub := startPublisher(t, n1.rtmpURL(name))
+	ctx := testContext(t)
+	rm, host, push := clusterRoom(ctx, t, n1.testServer, false)
+	name := rm.Stream
+	pub := startPublisher(t, n1.rtmpURL(name)+"?"+push)
 	n1.waitLive(t, name)
+	// The room's status follows its stream, seen from any node.
+	n3.waitRoom(t, host.Token, rm.ID, "live", liveTimeout, func(r roomJSON) bool { return r.Status == statusLive })
 
 	// A cold edge: the first viewer of node 2 starts its relay.
-	ctx := testContext(t)
 	start := time.Now()
 	viewer := startFLVViewer(t, n2.flvURL(name))
 	viewer.waitFrames(t, time.Time{}, 1, 10*time.Second)
@@ -194,7 +216,7 @@ func TestClusterRelay(t *testing.T) {
 	// A second publisher of the live stream on another node is refused.
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	second, err := rtmp.Dial(pctx, n2.rtmpURL(name))
+	second, err := rtmp.Dial(pctx, n2.rtmpURL(name)+"?"+push)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,11 +284,14 @@ func firstFrameDelay(v *flvViewer, start time.Time) time.Duration {
 // plays its stream; the host re-publishes to node 2, and the viewer keeps
 // its connection and keeps receiving, with timestamps that never go back.
 func TestClusterPublisherMove(t *testing.T) {
-	nodes, _ := clusterStartNodes(t, 3)
+	nodes, _ := clusterStartNodes(t, 3, roomRules, func(c *config.Config) { c.Hub.ReconnectGrace = 8 * time.Second })
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
-	name := streamName("move")
-	first := startPublisher(t, n1.rtmpURL(name))
+	ctx := testContext(t)
+	rm, host, push := clusterRoom(ctx, t, n1.testServer, false)
+	name := rm.Stream
+	first := startPublisher(t, n1.rtmpURL(name)+"?"+push)
 	n1.waitLive(t, name)
+	n2.waitRoom(t, host.Token, rm.ID, "live", liveTimeout, func(r roomJSON) bool { return r.Status == statusLive })
 	viewer := startFLVViewer(t, n3.flvURL(name))
 	viewer.waitFrames(t, time.Time{}, 25, 15*time.Second)
 
@@ -275,7 +300,7 @@ func TestClusterPublisherMove(t *testing.T) {
 	killed := time.Now()
 	// The host's software reconnects through the load balancer, which
 	// now sends it to node 2.
-	second := clusterPublishUntilLive(t, n2.testServer, name, killed)
+	second := clusterPublishUntilLive(t, n2.testServer, name, push, killed)
 	republished := time.Now()
 	t.Logf("publisher live on node 2 %v after node 1 was killed", republished.Sub(killed).Round(time.Millisecond))
 	if ended, err := viewer.ended(); ended {
@@ -296,16 +321,26 @@ func TestClusterPublisherMove(t *testing.T) {
 	if ended, err := viewer.ended(); ended {
 		t.Fatalf("viewer on node 3 disconnected: %v", err)
 	}
-	_ = second
+	// The live went on: the room never ended, and it ends once when the
+	// host stops on node 2.
+	if r, _, err := n3.room(ctx, host.Token, rm.ID); err != nil || r.Status != statusLive || r.EndedAt != nil {
+		t.Fatalf("room after the move: %v, %v; want live, never ended", r, err)
+	}
+	second.kill()
+	n3.waitRoom(t, host.Token, rm.ID, "ended", 8*time.Second+roomEndTimeout, func(r roomJSON) bool { return r.Status == statusEnded })
 }
 
 // clusterPublishUntilLive starts ffmpeg publishing name to node s, again
 // while s refuses it, until s has the stream live (for 20 s after since).
-func clusterPublishUntilLive(t *testing.T, s *testServer, name string, since time.Time) *publisher {
+func clusterPublishUntilLive(t *testing.T, s *testServer, name, query string, since time.Time) *publisher {
 	t.Helper()
 	ctx := testContext(t)
+	url := s.rtmpURL(name)
+	if query != "" {
+		url += "?" + query
+	}
 	for {
-		p := startPublisher(t, s.rtmpURL(name))
+		p := startPublisher(t, url)
 		for {
 			st, found, err := s.stats(ctx, name)
 			if err == nil && found && st.Live && st.Publisher != nil && st.Publisher.Protocol == "rtmp" && st.Video != nil {
@@ -341,7 +376,7 @@ func TestClusterPublisherMoveLiveNode(t *testing.T) {
 
 	first.kill()
 	dropped := time.Now()
-	clusterPublishUntilLive(t, n2.testServer, name, dropped)
+	clusterPublishUntilLive(t, n2.testServer, name, "", dropped)
 	republished := time.Now()
 	t.Logf("publisher live on node 2 %v after it left node 1", republished.Sub(dropped).Round(time.Millisecond))
 	for what, v := range map[string]*flvViewer{"node 1": onOrigin, "node 3": onEdge} {
@@ -470,6 +505,33 @@ func TestClusterPrivateRoomRelay(t *testing.T) {
 	if se := clusterPlayStatus(ctx, t, url+"?"+signed); se != nil {
 		t.Errorf("signed play of the private room refused: %v", se)
 	}
+	// On another node, viewers still need the play signature; with it,
+	// they play through that node's relay.
+	n2 := nodes[1]
+	expectMediaError(ctx, t, n2.flvURL(room.Stream), http.StatusForbidden, "invalid_signature")
+	if se := clusterPlayStatus(ctx, t, n2.rtmpURL(room.Stream)); se == nil || se.Code != "NetStream.Play.Failed" {
+		t.Errorf("unsigned RTMP play on node 2: %v, want NetStream.Play.Failed", se)
+	}
+	viewer := startFLVViewer(t, n2.flvURL(room.Stream)+"?"+signed)
+	viewer.waitFrames(t, time.Time{}, 10, 15*time.Second)
+}
+
+// TestClusterOrphanEnded kills the node holding a live whose host does not
+// come back: another node ends the room once no node held the live for the
+// reconnect grace and the directory's TTL.
+func TestClusterOrphanEnded(t *testing.T) {
+	nodes, _ := clusterStartNodes(t, 2, roomRules)
+	n1, n2 := nodes[0], nodes[1]
+	ctx := testContext(t)
+	rm, host, push := clusterRoom(ctx, t, n1.testServer, false)
+	pub := startPublisher(t, n1.rtmpURL(rm.Stream)+"?"+push)
+	n1.waitLive(t, rm.Stream)
+	n2.waitRoom(t, host.Token, rm.ID, "live", liveTimeout, func(r roomJSON) bool { return r.Status == statusLive })
+	n1.kill(t)
+	pub.kill()
+	killed := time.Now()
+	n2.waitRoom(t, host.Token, rm.ID, "ended by the surviving node", 45*time.Second, func(r roomJSON) bool { return r.Status == statusEnded })
+	t.Logf("room ended %v after its node was killed (grace %v)", time.Since(killed).Round(time.Millisecond), roomGrace)
 }
 
 // clusterLogRelayLatency reads n video frames from the origin's and an
