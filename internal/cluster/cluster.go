@@ -35,6 +35,7 @@ const (
 	subjectHolds = "roomcast.cluster.holds." // + node: is STREAM live here?
 	subjectKick  = "roomcast.cluster.kick."  // + node: kick STREAM's publisher
 	subjectStats = "roomcast.cluster.stats"  // every node: its streams' stats
+	subjectMoved = "roomcast.cluster.moved." // + node: STREAM was taken over from you
 )
 
 // Replies of the holds and kick requests.
@@ -149,6 +150,7 @@ func New(ctx context.Context, nc *nats.Conn, h *hub.Hub, cfg Config, log *slog.L
 		subjectHolds + cfg.Node: n.answerHolds,
 		subjectKick + cfg.Node:  n.answerKick,
 		subjectStats:            n.answerStats,
+		subjectMoved + cfg.Node: n.onMoved,
 	} {
 		sub, err := nc.Subscribe(subj, fn)
 		if err != nil {

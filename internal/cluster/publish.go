@@ -69,6 +69,9 @@ func (n *Node) ClaimPublish(ctx context.Context, name string) error {
 				n.mu.Lock()
 				n.moved[name] = true
 				n.mu.Unlock()
+				// Tell the node it left, so that its waiting viewers relay
+				// from here now rather than at its next heartbeat.
+				_ = n.nc.Publish(subjectMoved+cur.Node, []byte(name))
 			}
 		}
 	}
@@ -95,6 +98,30 @@ func (n *Node) askHolds(ctx context.Context, node, name string) (bool, error) {
 		return false, fmt.Errorf("ask node %s: %w", node, err)
 	}
 	return string(msg.Data) == replyLive, nil
+}
+
+// onMoved handles another node's notice that it took a stream over from
+// this one: the directory is checked at once.
+func (n *Node) onMoved(m *nats.Msg) {
+	name := string(m.Data)
+	n.mu.Lock()
+	_, own := n.owned[name]
+	running := !n.closing && n.ctx != nil
+	if own && running {
+		n.wg.Add(1)
+	}
+	n.mu.Unlock()
+	if !own || !running {
+		return
+	}
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
+		defer cancel()
+		if e, err := n.dir.get(ctx, streamKey(name)); err == nil && e.Node != n.cfg.Node {
+			n.lost(name, e)
+		}
+	}()
 }
 
 // answerHolds answers another node's askHolds.
