@@ -121,7 +121,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused); err != nil {
+	if c.users, c.rooms, err = services(db, cfg, c.cluster.viewers(api.HubViewers(c.hub)), c.quotaRefused); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -216,6 +216,15 @@ func (cn *clusterNode) recoverable() func(store.Recording, time.Time) bool {
 	}
 }
 
+// viewers returns local, this node's viewer count of a stream, or in a
+// cluster the count over all nodes (what rooms show).
+func (cn *clusterNode) viewers(local func(string) int) func(string) int {
+	if cn == nil {
+		return local
+	}
+	return cn.node.Viewers
+}
+
 // relayed reports whether the stream is relayed here from another node.
 func (cn *clusterNode) relayed(stream string) bool {
 	return cn != nil && cn.node.Relayed(stream)

@@ -116,6 +116,9 @@ type Node struct {
 	closing   bool            // shutdown began: no new goroutines
 	subs      []*nats.Subscription
 	wg        sync.WaitGroup // relays and claim releases
+
+	vmu    sync.Mutex
+	counts viewerCounts
 }
 
 // New joins the cluster on nc: it opens the directory bucket and answers
@@ -193,6 +196,8 @@ func (n *Node) Run(ctx context.Context) error {
 	defer beat.Stop()
 	idle := time.NewTicker(250 * time.Millisecond)
 	defer idle.Stop()
+	viewers := time.NewTicker(viewersEvery)
+	defer viewers.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -200,6 +205,8 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		case <-beat.C:
 			n.heartbeat(ctx)
+		case now := <-viewers.C:
+			n.gatherViewers(ctx, now)
 		case now := <-idle.C:
 			n.stopIdleRelays(now)
 		}

@@ -343,3 +343,29 @@ func TestNATSRestartKeepsClaims(t *testing.T) {
 		t.Fatalf("second publisher after the NATS restart: %v, want ErrBusy", err)
 	}
 }
+
+func TestViewersOverNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := startTestNode(t, ns, "a"), startTestNode(t, ns, "b")
+	a.publish(t, "s")
+	relay, err := b.hub.Publish("s", hub.PublisherInfo{Protocol: RelayProtocol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close(nil)
+	for _, h := range []*hub.Hub{a.hub, b.hub, b.hub} {
+		v, err := h.Subscribe("s", "flv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+	}
+	// The first ask gives the local count and starts the gathering.
+	if got := a.Viewers("s"); got != 1 {
+		t.Errorf("first Viewers on a = %d, want its own 1", got)
+	}
+	waitFor(t, "viewers of both nodes counted", 5*viewersEvery, func() bool { return a.Viewers("s") == 3 && b.Viewers("s") == 3 })
+	if got := a.Viewers("nothing"); got != 0 {
+		t.Errorf("Viewers of an unknown stream = %d", got)
+	}
+}
