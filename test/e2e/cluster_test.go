@@ -205,6 +205,9 @@ func TestClusterRelay(t *testing.T) {
 		})
 		t.Logf("%s lists %+v", n.httpAddr, st)
 	}
+	// The room shows the viewers of every node (its stream's viewers are on
+	// nodes 2 and 3).
+	n1.waitRoom(t, host.Token, rm.ID, "counting the edges' viewers", liveTimeout, func(r roomJSON) bool { return r.Viewers >= 1 })
 	st, found, err := n3.stats(ctx, name)
 	if err != nil || !found {
 		t.Fatalf("GET /api/v1/streams/%s on node 3: found %v, %v", name, found, err)
