@@ -196,8 +196,21 @@ func (n *Node) Run(ctx context.Context) error {
 	defer beat.Stop()
 	idle := time.NewTicker(250 * time.Millisecond)
 	defer idle.Stop()
-	viewers := time.NewTicker(viewersEvery)
-	defer viewers.Stop()
+	// Gathering waits for slow or dead nodes: not in the heartbeat's way.
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTicker(viewersEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				n.gatherViewers(ctx, now)
+			}
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -205,8 +218,6 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		case <-beat.C:
 			n.heartbeat(ctx)
-		case now := <-viewers.C:
-			n.gatherViewers(ctx, now)
 		case now := <-idle.C:
 			n.stopIdleRelays(now)
 		}
