@@ -50,16 +50,16 @@ func (r *relay) stop() {
 // stream live here, unknown to the directory, or held by this node needs
 // nothing; the viewer then finds it or not as on one node.
 func (n *Node) EnsurePlay(ctx context.Context, name string) {
-	if n.localPublisher(name) {
-		return
-	}
 	n.mu.Lock()
 	r := n.relays[name]
 	_, own := n.owned[name]
 	n.mu.Unlock()
 	if r == nil {
 		if own {
-			return // the stream waits here for its publisher
+			return // published here, or waiting here for its publisher
+		}
+		if s := n.hub.Stream(name); s != nil && s.Live() {
+			return // live here already
 		}
 		lctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
 		e, err := n.dir.get(lctx, streamKey(name))
