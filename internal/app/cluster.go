@@ -241,6 +241,9 @@ func (cn *clusterNode) api() api.Cluster {
 // clusterAPI adapts the node to api.Cluster.
 type clusterAPI struct{ n *cluster.Node }
 
+var _ api.Cluster = clusterAPI{}
+
+// Streams implements api.Cluster.
 func (c clusterAPI) Streams(ctx context.Context) ([]api.StreamView, error) {
 	all, err := c.n.Streams(ctx)
 	if err != nil {
@@ -253,6 +256,7 @@ func (c clusterAPI) Streams(ctx context.Context) ([]api.StreamView, error) {
 	return out, nil
 }
 
+// Kick implements api.Cluster.
 func (c clusterAPI) Kick(ctx context.Context, stream string) error { return c.n.Kick(ctx, stream) }
 
 // clusterPublish claims a stream for a local publisher the room rules let
