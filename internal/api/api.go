@@ -90,6 +90,15 @@ type Options struct {
 	// node's id, shown as the streams' node without a cluster.
 	Cluster Cluster
 	Node    string
+	// HasPoster, if set, reports whether a recording has its poster
+	// (record.Recorder.HasPoster): replays then get a poster_url.
+	HasPoster func(roomID, recordingID string) bool
+	// Renditions, if set, returns the live renditions of a stream (the
+	// quality ladder): live rooms' play then lists them.
+	Renditions func(stream string) []Rendition
+	// Covers, if set, gives rooms their cover_url and serves
+	// PUT/GET /rooms/{id}/cover.
+	Covers Covers
 }
 
 // API holds the dependencies of the handlers.
@@ -108,6 +117,10 @@ type API struct {
 	roomDeleted       func(ctx context.Context, roomID string) error
 	cluster           Cluster
 	node              string
+	covers            Covers
+	hasPoster         func(roomID, recordingID string) bool
+	renditions        func(stream string) []Rendition
+	coverSem          chan struct{}
 
 	loginLimit, registerLimit *httpx.Limiter
 
@@ -133,6 +146,7 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
 		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted, cluster: o.Cluster, node: o.Node}
+	a.covers, a.coverSem, a.hasPoster, a.renditions = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster, o.Renditions
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {
@@ -231,6 +245,8 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/rooms/{id}/push-url", loggedIn, nil, a.pushURL},
 		{"GET", "/api/v1/rooms/{id}/replays", optional, nil, a.listReplays},
 		{"GET", "/api/v1/rooms/{id}/stream", loggedIn, nil, a.roomStream},
+		{"PUT", "/api/v1/rooms/{id}/cover", loggedIn, nil, a.putCover},
+		{"GET", "/api/v1/rooms/{id}/cover", optional, nil, a.getCover},
 
 		{"GET", "/api/v1/replays", optional, nil, a.listAllReplays},
 		{"GET", "/api/v1/replays/{id}", optional, nil, a.getReplay},

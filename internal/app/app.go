@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		return err
 	}
 	defer c.db.Close()
-	defer c.cluster.close()
+	defer c.closeBus()
 
 	// The web app answers every path no other route takes.
 	if err := mountWeb(c.mux, cfg, log, "roomcast "+opt.Version+"\n\n"+banner(cfg, rtmpLn.Addr(), httpLn.Addr())); err != nil {
@@ -228,6 +228,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		log.Warn("recordings not all finalised at shutdown; the next start recovers them", "err", err)
 	}
 	stopRecorder()
+	c.covers.Close()
+	c.ladder.Close()
+	c.transcode.Close()
 	shutdownErr := httpSrv.Shutdown(graceCtx)
 	if httpsSrv != nil {
 		shutdownErr = errors.Join(shutdownErr, ignoreClosed(httpsSrv.Shutdown(graceCtx)))

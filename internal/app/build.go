@@ -18,8 +18,10 @@ import (
 	"roomcast/internal/chat"
 	"roomcast/internal/cluster"
 	"roomcast/internal/config"
+	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
+	"roomcast/internal/ladder"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
 	"roomcast/internal/quota"
@@ -32,15 +34,19 @@ import (
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
 	"roomcast/internal/streamsync"
+	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
+
+	"github.com/nats-io/nats.go"
 )
 
 // components are the long-lived parts of a running server.
 type components struct {
 	db      Store
 	hub     *hub.Hub
-	bus     *bus.Memory
+	bus     bus.Bus
+	nats    *nats.Conn // the cluster's NATS connection; nil on a single node
 	chat    *chat.Server
 	rooms   *room.Service
 	users   *user.Service
@@ -53,7 +59,11 @@ type components struct {
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
 
-	cluster   *clusterNode // nil: a single node
+	cluster   *clusterNode       // nil: a single node
+	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
+	covers    *cover.Grabber
+	ladder    *ladder.Ladder
+
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
 	chatConns connLimit   // -max-chat-connections
@@ -117,7 +127,11 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
-	if c.cluster, err = joinCluster(ctx, cfg, c.hub, log); err != nil {
+	if c.bus, c.nats, err = openBus(ctx, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if c.cluster, err = joinCluster(ctx, cfg, c.hub, c.nats, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -126,7 +140,6 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		return nil, err
 	}
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
-	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
 		MaxTextLen:     cfg.Chat.MaxTextLen,
@@ -141,24 +154,38 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Bus:     c.bus,
 		Viewers: api.HubViewers(c.hub),
 		Log:     log, // chat.New adds component=chat
+		Cluster: c.nats != nil,
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
+	c.transcode = newTranscoder(ctx, cfg, c, log)
+	if c.ladder, err = newLadder(c, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(c.cluster.events(c.sync.Handle))
+	c.hub.OnEvent(c.cluster.events(func(e hub.Event) {
+		if !c.isRendition(e.Stream) { // renditions have no room status or webhooks
+			c.sync.Handle(e)
+		}
+	}))
 	if err := endStaleRooms(ctx, c.rooms, c.sync, c.cluster); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
 	c.rec = newRecorder(c, cfg, log)
 	c.recordMovedLives()
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
+		PartTarget:     orNegative(cfg.HLS.PartDuration),
+		MaxWaiting:     cfg.HLS.MaxWaiting,
 	}, log.With("component", "hls"))
 	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
 	c.rtmp = rtmpserver.New(rtmpserver.Config{
@@ -188,8 +215,12 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RoomDeleted:       c.chat.RoomDeleted,
 		Cluster:           c.cluster.api(),
 		Node:              cfg.Cluster.Node(),
+		Covers:            apiCovers(c),
+		HasPoster:         c.rec.HasPoster,
+		Renditions:        apiRenditions(c.ladder),
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, err
 	}
@@ -205,7 +236,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.mux.HandleFunc("POST /api/v1/rooms/{id}/moderation/{action}", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
-	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls, c.covers, c.ladder)
 	vod.New(vod.Config{
 		Store:     db,
 		Paths:     c.rec,
@@ -216,6 +247,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	watchTranscodes(c)
 	return c, nil
 }
 
@@ -226,7 +258,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled || c.cluster.relayed(stream) {
+		if !cfg.Record.Enabled || c.isRendition(stream) || c.cluster.relayed(stream) {
 			// A relayed stream is recorded by the node holding it.
 			return "", false
 		}
@@ -286,6 +318,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		Recoverable: c.cluster.recoverable(),
 		OnReady:     onReady,
 		OnFailed:    onFailed,
+		Poster:      replayPoster(c),
 	}, c.db, log)
 }
 
@@ -327,12 +360,16 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 type access struct {
 	rooms   *room.Service
 	open    bool
-	cluster *clusterNode // nil: a single node
+	ladder  *ladder.Ladder // renditions play under their source's rule
+	cluster *clusterNode   // nil: a single node
 	cred    cluster.Credential
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
 func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) error {
+	if a.ladder.IsRendition(req.Stream) {
+		return fmt.Errorf("%w: %s is reserved for a quality ladder rendition", room.ErrInvalidStream, req.Stream)
+	}
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
 		if err != nil {
@@ -360,10 +397,14 @@ func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) erro
 // play applies the room's play rule; in a cluster, an allowed viewer of a
 // stream held by another node waits for this node's relay of it.
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
-	if err := a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q)); err != nil {
+	source := stream
+	if src, ok := a.ladder.SourceOf(stream); ok {
+		source = src // a rendition plays with its source's signature
+	}
+	if err := a.allowOpen(a.rooms.AuthorizePlay(ctx, source, q)); err != nil {
 		return err
 	}
-	a.clusterPlay(ctx, stream)
+	a.clusterPlay(ctx, stream, source)
 	return nil
 }
 
@@ -391,22 +432,27 @@ func (a *access) allowOpen(err error) error {
 // routeMedia mounts the playback URLs: /APP/STREAM.flv (HTTP-FLV and
 // WebSocket-FLV), /APP/STREAM.m3u8 and its segments /APP/STREAM/SEGMENT,
 // each behind the room's play rule.
-func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server) {
+func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server, covers *cover.Grabber, lad *ladder.Ladder) {
 	notFound := func(w http.ResponseWriter, what string) {
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
 	}
-	allowed := func(w http.ResponseWriter, r *http.Request, stream string) bool {
-		if r.Method == http.MethodOptions {
+	allowedBy := func(check func(context.Context, string, url.Values) error) func(http.ResponseWriter, *http.Request, string) bool {
+		return func(w http.ResponseWriter, r *http.Request, stream string) bool {
+			if r.Method == http.MethodOptions {
+				return true
+			}
+			if err := check(r.Context(), stream, r.URL.Query()); err != nil {
+				httpx.AllowAnyOrigin(w.Header())
+				api.WriteAccessError(w, err)
+				return false
+			}
 			return true
 		}
-		if err := acc.play(r.Context(), stream, r.URL.Query()); err != nil {
-			httpx.AllowAnyOrigin(w.Header())
-			api.WriteAccessError(w, err)
-			return false
-		}
-		return true
 	}
+	allowed := allowedBy(acc.play)
+	// HLS asks for every playlist, segment and part: see playCache.
+	allowedHLS := allowedBy(newPlayCache(acc.play, playCacheTTL, time.Now).allow)
 	mux.HandleFunc("/"+app+"/{file}", func(w http.ResponseWriter, r *http.Request) {
 		name, ext, _ := strings.Cut(r.PathValue("file"), ".")
 		if !media.ValidName(name) {
@@ -419,11 +465,15 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowed(w, r, name) {
+			if allowedHLS(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
+		case "jpg":
+			if allowed(w, r, name) {
+				serveLiveCover(w, r, covers, name)
+			}
 		default:
-			notFound(w, "unknown media type "+ext+": use .flv or .m3u8")
+			notFound(w, "unknown media type "+ext+": use .flv, .m3u8 or .jpg")
 		}
 	})
 	mux.HandleFunc("/"+app+"/{stream}/{segment}", func(w http.ResponseWriter, r *http.Request) {
@@ -432,7 +482,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			notFound(w, "invalid stream name")
 			return
 		}
-		if allowed(w, r, name) {
+		if allowedHLS(w, r, name) {
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})

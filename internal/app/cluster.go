@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -22,41 +21,18 @@ import (
 // single node and every method is a no-op.
 type clusterNode struct {
 	node   *cluster.Node
-	nc     *nats.Conn
 	log    *slog.Logger
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// connectNATS connects to the cluster's NATS server, reconnecting forever
-// after a loss.
-func connectNATS(cfg config.Config, log *slog.Logger) (*nats.Conn, error) {
-	nc, err := nats.Connect(cfg.Cluster.NATSURL,
-		nats.Name("roomcast "+cfg.Cluster.Node()),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(500*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("NATS connection lost; reconnecting", "err", err)
-		}),
-		nats.ReconnectHandler(func(*nats.Conn) { log.Info("NATS connection back") }),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("nats %s: %w", cfg.Cluster.NATSURL, err)
-	}
-	return nc, nil
-}
-
-// joinCluster joins the cluster when -nats-url is set; it returns nil for
-// a single node.
-func joinCluster(ctx context.Context, cfg config.Config, h *hub.Hub, log *slog.Logger) (*clusterNode, error) {
-	if cfg.Cluster.NATSURL == "" {
+// joinCluster joins the cluster over nc, the NATS connection of -nats-url;
+// it returns nil for a single node (nc nil).
+func joinCluster(ctx context.Context, cfg config.Config, h *hub.Hub, nc *nats.Conn, log *slog.Logger) (*clusterNode, error) {
+	if nc == nil {
 		return nil, nil
 	}
 	log = log.With("component", "cluster")
-	nc, err := connectNATS(cfg, log)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: %w", err)
-	}
 	node, err := cluster.New(ctx, nc, h, cluster.Config{
 		Node:        cfg.Cluster.Node(),
 		Addr:        cfg.Cluster.NodeAddr,
@@ -66,11 +42,10 @@ func joinCluster(ctx context.Context, cfg config.Config, h *hub.Hub, log *slog.L
 		Takeover:    cfg.Hub.Takeover,
 	}, log)
 	if err != nil {
-		nc.Close()
 		return nil, err
 	}
-	log.Info("joined the cluster", "node", node.ID(), "addr", cfg.Cluster.NodeAddr, "nats", cfg.Cluster.NATSURL)
-	return &clusterNode{node: node, nc: nc, log: log}, nil
+	log.Info("joined the cluster", "node", node.ID(), "addr", cfg.Cluster.NodeAddr)
+	return &clusterNode{node: node, log: log}, nil
 }
 
 // nodeAddr is -node-addr, or the RTMP listen address when it names a host,
@@ -152,13 +127,6 @@ func (cn *clusterNode) stop() {
 	}
 	cn.cancel()
 	<-cn.done
-}
-
-// close closes the NATS connection, last.
-func (cn *clusterNode) close() {
-	if cn != nil {
-		cn.nc.Close()
-	}
 }
 
 // events wraps a hub listener so that it sees only the events this node
@@ -288,9 +256,11 @@ func (a *access) internalPlayer(req rtmpserver.Request) bool {
 	return ok && err == nil
 }
 
-// clusterPlay makes a stream held by another node playable here.
-func (a *access) clusterPlay(ctx context.Context, stream string) {
+// clusterPlay makes a stream held by another node playable here; source
+// is the stream whose node holds it (stream itself, or the source of a
+// rendition of the quality ladder, made on its source's node).
+func (a *access) clusterPlay(ctx context.Context, stream, source string) {
 	if a.cluster != nil {
-		a.cluster.node.EnsurePlay(ctx, stream)
+		a.cluster.node.EnsurePlay(ctx, stream, source)
 	}
 }

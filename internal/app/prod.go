@@ -23,7 +23,8 @@ func newMetrics(c *components, build metrics.Build) *metrics.Metrics {
 		Hub: c.hub,
 		Chat: func() metrics.ChatStats {
 			st := c.chat.Stats()
-			return metrics.ChatStats{Connections: st.Connections, MessagesIn: st.MessagesIn, MessagesDelivered: st.MessagesDelivered}
+			return metrics.ChatStats{Connections: st.Connections, MessagesIn: st.MessagesIn, MessagesDelivered: st.MessagesDelivered,
+				Skips: st.Skips, SkippedMessages: st.SkippedMessages, SlowDisconnects: st.SlowDisconnects}
 		},
 		Webhooks: func() metrics.WebhookStats {
 			st := c.hooks.Stats()

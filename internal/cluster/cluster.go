@@ -27,6 +27,9 @@ import (
 // the node holding the real publisher does that.
 const RelayProtocol = "relay"
 
+// ErrNodeID refuses to start a node whose id another running node has.
+var ErrNodeID = errors.New("cluster: duplicate node id")
+
 // ErrBusy refuses a publisher of a stream that is live on another node.
 var ErrBusy = errors.New("cluster: stream is being published on another node")
 
@@ -127,6 +130,13 @@ func New(ctx context.Context, nc *nats.Conn, h *hub.Hub, cfg Config, log *slog.L
 	cfg = cfg.withDefaults()
 	if cfg.Node == "" || cfg.Addr == "" || cfg.App == "" {
 		return nil, errors.New("cluster: Node, Addr and App are required")
+	}
+	// Two running nodes with one id would take each other's streams.
+	rctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	_, err := nc.RequestWithContext(rctx, subjectHolds+cfg.Node, nil)
+	cancel()
+	if err == nil {
+		return nil, fmt.Errorf("%w: node id %q is in use by a running node; give each node its own -node-id", ErrNodeID, cfg.Node)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -337,7 +347,7 @@ func (n *Node) lost(name string, holder Entry) {
 		}
 	}
 	if n.hub.Stream(name) != nil {
-		n.startRelay(name)
+		n.startRelay(name, name)
 	}
 }
 

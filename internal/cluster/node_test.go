@@ -369,3 +369,18 @@ func TestViewersOverNodes(t *testing.T) {
 		t.Errorf("Viewers of an unknown stream = %d", got)
 	}
 }
+
+func TestDuplicateNodeIDRefused(t *testing.T) {
+	ns := natstest.Start(t)
+	startTestNode(t, ns, "a")
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	log := slog.New(slog.DiscardHandler)
+	_, err = New(context.Background(), nc, hub.New(hub.Config{}, log), Config{Node: "a", Addr: "127.0.0.1:2", App: "live"}, log)
+	if !errors.Is(err, ErrNodeID) {
+		t.Fatalf("second node a: %v, want ErrNodeID", err)
+	}
+}

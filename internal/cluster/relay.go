@@ -28,6 +28,7 @@ var errLocalPublisher = errors.New("cluster: the stream is published on this nod
 // relay pulls one stream from the node holding it into the local hub.
 type relay struct {
 	name    string
+	holder  string // the stream whose directory entry says where name is
 	cancel  context.CancelFunc
 	done    chan struct{}
 	ready   chan struct{} // closed once the relay publishes into the hub
@@ -48,8 +49,14 @@ func (r *relay) stop() {
 // waits until it publishes into the hub. The play-authorization path of
 // every protocol calls it once the room's rules allowed the viewer. A
 // stream live here, unknown to the directory, or held by this node needs
-// nothing; the viewer then finds it or not as on one node.
-func (n *Node) EnsurePlay(ctx context.Context, name string) {
+// nothing; the viewer then finds it or not as on one node. holder is the
+// stream whose node has name: name itself, or for a rendition of the
+// quality ladder its source (renditions are made on their source's node
+// and have no directory entry of their own).
+func (n *Node) EnsurePlay(ctx context.Context, name, holder string) {
+	if holder == "" {
+		holder = name
+	}
 	n.mu.Lock()
 	r := n.relays[name]
 	_, own := n.owned[name]
@@ -62,7 +69,7 @@ func (n *Node) EnsurePlay(ctx context.Context, name string) {
 			return // live here already
 		}
 		lctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
-		e, err := n.dir.get(lctx, streamKey(name))
+		e, err := n.dir.get(lctx, streamKey(holder))
 		cancel()
 		if err != nil {
 			if !errors.Is(err, errNoEntry) {
@@ -73,7 +80,7 @@ func (n *Node) EnsurePlay(ctx context.Context, name string) {
 		if e.Node == n.cfg.Node {
 			return
 		}
-		if r = n.startRelay(name); r == nil {
+		if r = n.startRelay(name, holder); r == nil {
 			return
 		}
 	}
@@ -90,7 +97,7 @@ func (n *Node) EnsurePlay(ctx context.Context, name string) {
 
 // startRelay starts the relay of the named stream unless one runs or this
 // node holds the stream or is shutting down; it returns the running relay.
-func (n *Node) startRelay(name string) *relay {
+func (n *Node) startRelay(name, holder string) *relay {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if r := n.relays[name]; r != nil {
@@ -100,7 +107,7 @@ func (n *Node) startRelay(name string) *relay {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(n.ctx)
-	r := &relay{name: name, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}), started: time.Now()}
+	r := &relay{name: name, holder: holder, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}), started: time.Now()}
 	n.relays[name] = r
 	n.wg.Add(1)
 	go func() {
@@ -166,7 +173,7 @@ func (n *Node) stopIdleRelays(now time.Time) {
 func (n *Node) runRelay(ctx context.Context, r *relay) {
 	for ctx.Err() == nil {
 		lctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
-		e, err := n.dir.get(lctx, streamKey(r.name))
+		e, err := n.dir.get(lctx, streamKey(r.holder))
 		cancel()
 		switch {
 		case err == nil && e.Node != n.cfg.Node:
@@ -242,7 +249,7 @@ func (n *Node) pull(ctx context.Context, r *relay, src Entry) error {
 				return
 			case <-t.C:
 				lctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
-				cur, err := n.dir.get(lctx, streamKey(r.name))
+				cur, err := n.dir.get(lctx, streamKey(r.holder))
 				cancel()
 				if err == nil && cur.Node != src.Node {
 					n.log.Info("stream moved; relaying from its new node", "stream", r.name, "from", src.Node, "to", cur.Node)

@@ -5,18 +5,14 @@ import (
 	"net"
 	"os"
 	"regexp"
-	"strings"
 	"time"
 )
 
 // Cluster configures a node of a roomcast cluster: several processes that
-// share NATS (stream directory, relays between nodes) and, once Postgres
-// is the store, the database. With NATSURL empty the node runs alone.
-// See docs/cluster.md.
+// share NATS (Config.NATSURL: chat, the stream directory, relays between
+// nodes) and the Postgres database. With NATSURL empty the node runs
+// alone. See docs/cluster.md.
 type Cluster struct {
-	// NATSURL is the NATS server (with JetStream) of the cluster; empty
-	// runs a single node.
-	NATSURL string
 	// NodeID names this node in the stream directory and the streams API;
 	// empty means the host name.
 	NodeID string
@@ -24,7 +20,7 @@ type Cluster struct {
 	// relay its streams; empty means the host name and the RTMP port.
 	NodeAddr string
 	// Key is the secret all nodes share: it signs the relay requests
-	// between nodes. Required with NATSURL.
+	// between nodes. Required with Config.NATSURL.
 	Key string
 	// RelayLinger is how long an edge keeps relaying a stream after its
 	// last local viewer left.
@@ -45,7 +41,6 @@ func defaultCluster() Cluster {
 
 // clusterFlags defines the cluster flags and -record-dir on fs.
 func (c *Config) clusterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Cluster.NATSURL, "nats-url", c.Cluster.NATSURL, "NATS server with JetStream, e.g. nats://nats:4222; nodes sharing it form a cluster (default: a single node)")
 	fs.StringVar(&c.Cluster.NodeID, "node-id", c.Cluster.NodeID, "this node's name in the cluster (default: the host name)")
 	fs.StringVar(&c.Cluster.NodeAddr, "node-addr", c.Cluster.NodeAddr, "RTMP HOST:PORT other nodes reach this node at (default: the host name and the RTMP port)")
 	fs.StringVar(&c.Cluster.Key, "cluster-key", c.Cluster.Key, "secret shared by all nodes, signing relays between them (required with -nats-url; at least 16 characters)")
@@ -56,8 +51,7 @@ func (c *Config) clusterFlags(fs *flag.FlagSet) {
 // validateCluster reports bad cluster values through check.
 func (c *Config) validateCluster(check func(ok bool, key, format string, args ...any)) {
 	cl := c.Cluster
-	if cl.NATSURL != "" {
-		check(strings.HasPrefix(cl.NATSURL, "nats://") || strings.HasPrefix(cl.NATSURL, "tls://"), "nats-url", "%q is not a nats:// or tls:// URL", cl.NATSURL)
+	if c.NATSURL != "" {
 		check(len(cl.Key) >= minClusterKey, "cluster-key", "must be set to a secret of at least %d characters shared by all nodes when nats-url is set", minClusterKey)
 	}
 	check(cl.NodeID == "" || nodeIDPattern.MatchString(cl.NodeID), "node-id", "%q must be 1-64 characters of A-Z a-z 0-9 _ - .", cl.NodeID)

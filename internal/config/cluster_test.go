@@ -43,7 +43,7 @@ func TestClusterSettings(t *testing.T) {
 
 func TestClusterDefaults(t *testing.T) {
 	c := Default()
-	if c.Cluster.RelayLinger != 10*time.Second || c.Cluster.NATSURL != "" || c.Record.Dir != "" {
+	if c.Cluster.RelayLinger != 10*time.Second || c.NATSURL != "" || c.Record.Dir != "" {
 		t.Errorf("defaults %+v, record dir %q", c.Cluster, c.Record.Dir)
 	}
 	if id := c.Cluster.Node(); !nodeIDPattern.MatchString(id) {

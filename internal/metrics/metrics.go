@@ -31,6 +31,10 @@ type Hub interface {
 type ChatStats struct {
 	Connections                   int
 	MessagesIn, MessagesDelivered uint64
+	// Skips, SkippedMessages: skipped notices to clients that fell
+	// behind, and the messages they missed; SlowDisconnects: clients
+	// closed as too slow.
+	Skips, SkippedMessages, SlowDisconnects uint64
 }
 
 // WebhookStats are the webhook dispatcher's counters (webhook.Stats).
@@ -140,6 +144,7 @@ type collector struct {
 	streamsEnded, bytesIn, bytesOut            *prometheus.Desc
 	dropped, slow                              *prometheus.Desc
 	chatConns, chatIn, chatDelivered           *prometheus.Desc
+	chatSkips, chatSkipped, chatSlow           *prometheus.Desc
 	recordingsActive                           *prometheus.Desc
 	webhookEvents, webhookDeliveries, webhookF *prometheus.Desc
 }
@@ -163,6 +168,9 @@ func newCollector(src Sources) *collector {
 		chatConns:         d("chat_connections", "Chat WebSocket clients on this node."),
 		chatIn:            d("chat_messages_received_total", "Chat messages accepted from this node's clients."),
 		chatDelivered:     d("chat_messages_delivered_total", "Chat messages queued to this node's clients (one per message and client)."),
+		chatSkips:         d("chat_skips_total", "Skipped notices sent to chat clients that fell behind the room (their waiting messages were dropped)."),
+		chatSkipped:       d("chat_skipped_messages_total", "Chat messages dropped for clients that fell behind (counted in their skipped notices)."),
+		chatSlow:          d("chat_slow_disconnects_total", "Chat clients disconnected as too slow (send queue full, or skipped too often)."),
 		recordingsActive:  d("recordings_active", "Recordings in progress."),
 		webhookEvents:     d("webhook_events_total", "Webhook events queued in the outbox."),
 		webhookDeliveries: d("webhook_deliveries_total", "Webhook deliveries, by result: delivered (2xx) or abandoned (gave up).", "result"),
@@ -174,7 +182,7 @@ func newCollector(src Sources) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.streams, c.publishers, c.relays, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
-		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.recordingsActive,
+		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.chatSkips, c.chatSkipped, c.chatSlow, c.recordingsActive,
 		c.webhookEvents, c.webhookDeliveries, c.webhookF,
 	} {
 		ch <- d
@@ -233,6 +241,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.chatConns, float64(st.Connections))
 		counter(c.chatIn, st.MessagesIn)
 		counter(c.chatDelivered, st.MessagesDelivered)
+		counter(c.chatSkips, st.Skips)
+		counter(c.chatSkipped, st.SkippedMessages)
+		counter(c.chatSlow, st.SlowDisconnects)
 	}
 	if f := c.src.RecordingsActive; f != nil {
 		gauge(c.recordingsActive, float64(f()))

@@ -47,7 +47,7 @@ func clusterStartNodesEach(t *testing.T, n int, configure func(i int, c *config.
 	for i := range nodes {
 		cfg := testConfig(t, func(c *config.Config) {
 			c.DatabaseURL = db
-			c.Cluster.NATSURL = ns.URL()
+			c.NATSURL = ns.URL()
 			c.Cluster.NodeID = fmt.Sprintf("node%d", i+1)
 			c.Cluster.Key = clusterTestKey
 			c.Cluster.RelayLinger = 2 * time.Second

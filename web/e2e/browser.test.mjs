@@ -71,12 +71,13 @@ async function assertPlays(page, kind, seconds = 4) {
     const t = await page.evaluate(() => document.querySelector('video').currentTime);
     return t > 0.3 ? t : 0;
   }, 20000);
-  await page.waitForTimeout(seconds * 1000);
-  const t1 = await page.evaluate(() => document.querySelector('video').currentTime);
-  assert.ok(t1 - t0 >= seconds * 0.7, `${kind}: currentTime went from ${t0} to ${t1} in ${seconds} s`);
+  // Conditions with deadlines, not instants: on a busy machine (and with
+  // LL-HLS's short buffer) the player may rebuffer for a moment.
+  await until(`${kind}: currentTime to advance ${seconds} s from ${t0}`,
+    async () => (await page.evaluate(() => document.querySelector('video').currentTime)) >= t0 + seconds * 0.7, seconds * 3000);
+  await until(`${kind}: the player to be playing`, () => page.evaluate(() => window.__roomcast.state === 'playing'), 10000);
   const dbg = await page.evaluate(() => window.__roomcast);
   assert.deepEqual(dbg.ends, [], `${kind}: the player failed: ${dbg.ends.join('; ')}`);
-  assert.equal(dbg.state, 'playing');
   assert.deepEqual(page.errors, []);
 }
 

@@ -1,6 +1,8 @@
 // The REST client (docs/api.md). Errors become ApiError with the server's
 // stable code, which errors.ts turns into words.
 
+import type { ChatMessage } from './chat';
+
 export interface User {
   id: string;
   name: string;
@@ -23,7 +25,13 @@ export interface Room {
   viewers: number;
   likes: number;
   owner: { id: string; name: string };
-  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
+  play: {
+    rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string;
+    /** The quality ladder's live renditions, tallest first (absent without). */
+    renditions?: Rendition[];
+  } | null;
+  /** JPEG cover: the live cover while live, else the uploaded or last one. */
+  cover_url: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -39,8 +47,22 @@ export interface Replay {
   segments: number;
   recovered: boolean;
   url: string;
+  /** JPEG of a frame from the replay's first seconds, once made. */
+  poster_url: string | null;
   /** Only in the listing across rooms (recentReplays). */
   room?: Room;
+}
+
+/** A rendition of the quality ladder (-abr-ladder). */
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+  rtmp: string;
+  flv: string;
+  ws_flv: string;
+  hls: string;
 }
 
 export interface PushURL {
@@ -121,13 +143,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const headers: Record<string, string> = {};
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'network', String(e));
@@ -166,6 +189,8 @@ export const api = {
   updateRoom: (id: string, r: Partial<Pick<Room, 'title' | 'description' | 'private' | 'record'>>) =>
     request<Room>('PATCH', `/rooms/${encodeURIComponent(id)}`, r),
   deleteRoom: (id: string) => request<void>('DELETE', `/rooms/${encodeURIComponent(id)}`),
+  /** Uploads a room cover (JPEG, PNG or WebP); the server re-encodes it. */
+  setCover: (id: string, image: Blob) => request<Room>('PUT', `/rooms/${encodeURIComponent(id)}/cover`, image),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),
   roomStream: (id: string) => request<StreamStats>('GET', `/rooms/${encodeURIComponent(id)}/stream`),
   recentReplays: (limit = 12) =>
@@ -173,6 +198,10 @@ export const api = {
   replays: (id: string, limit = 20) =>
     request<{ replays: Replay[]; next_cursor: string }>('GET', `/rooms/${encodeURIComponent(id)}/replays?limit=${limit}`),
   deleteReplay: (id: string) => request<void>('DELETE', `/replays/${encodeURIComponent(id)}`),
+  /** A page of the room's chat history before seq before, oldest first. */
+  messages: (roomID: string, before: number, limit: number) =>
+    request<{ messages: ChatMessage[]; next_before?: number }>('GET',
+      `/rooms/${encodeURIComponent(roomID)}/messages?before=${before}&limit=${limit}`),
   moderate: (roomID: string, action: string, body: Record<string, unknown>) =>
     request<void>('POST', `/rooms/${encodeURIComponent(roomID)}/moderation/${action}`, body),
 

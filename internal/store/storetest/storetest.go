@@ -79,6 +79,9 @@ type Store interface {
 	PruneChatHistory(ctx context.Context, keep int, before time.Time) (int64, error)
 	RecordingBytesOfOwner(ctx context.Context, ownerID string) (int64, error)
 
+	PutRoomCover(ctx context.Context, c *store.RoomCover) error
+	RoomCover(ctx context.Context, roomID string, withJPEG bool) (*store.RoomCover, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -130,6 +133,7 @@ func Run(t *testing.T, open Opener) {
 		{"ForeignKeyAndConflict", testForeignKeyAndConflict},
 		{"PruneChatHistory", testPruneChatHistory},
 		{"RecordingBytesOfOwner", testRecordingBytesOfOwner},
+		{"RoomCovers", testRoomCovers},
 		{"Ping", testPing},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
