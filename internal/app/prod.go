@@ -58,9 +58,13 @@ func handler(c *components, cfg config.Config) http.Handler {
 
 // securityPolicy is what every response promises browsers: pages may reach
 // the public URL besides their own origin, and HTTPS responses carry HSTS
-// (a year) when the TLS listener is configured.
+// (a year) when the TLS listener is configured. Media (the application's
+// streams, replays) gets nosniff and HSTS alone.
 func securityPolicy(cfg config.Config) httpx.SecurityPolicy {
-	p := httpx.SecurityPolicy{Origins: []string{cfg.PublicURL}}
+	p := httpx.SecurityPolicy{
+		Origins:       []string{cfg.PublicURL},
+		MediaPrefixes: []string{"/" + cfg.RTMP.App + "/", "/vod/"},
+	}
 	if cfg.TLS.CertFile != "" && cfg.TLS.KeyFile != "" {
 		p.HSTSMaxAge = 365 * 24 * 3600
 	}
