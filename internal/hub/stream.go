@@ -250,6 +250,15 @@ func (s *Stream) end() {
 // append adds a packet from publisher p. It never blocks on viewers.
 func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	now := time.Now()
+	if err := s.add(p, pkt, now); err != nil {
+		return err
+	}
+	s.scheduleFlush(now)
+	return nil
+}
+
+// add adds a packet from publisher p without waking viewers.
+func (s *Stream) add(p *Publisher, pkt *media.Packet, now time.Time) error {
 	s.mu.Lock()
 	if s.pub != p {
 		s.mu.Unlock()
@@ -266,8 +275,6 @@ func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	s.head.Store(seq)
 	s.release(seq)
 	s.mu.Unlock()
-
-	s.scheduleFlush(now)
 	return nil
 }
 
