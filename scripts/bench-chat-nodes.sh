@@ -33,7 +33,7 @@ trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 go build -o "$data/nats-server" github.com/nats-io/nats-server/v2
-"$data/nats-server" -a 127.0.0.1 -p "$nats_port" >"$data/nats.log" 2>&1 &
+"$data/nats-server" -a 127.0.0.1 -p "$nats_port" -js -sd "$data/jetstream" >"$data/nats.log" 2>&1 &
 pids+=($!)
 
 users=$(( (${rate%.*} * 10 + 4) / 5 + 1 ))
@@ -44,7 +44,7 @@ done
 start_node() { # N HTTP_PORT RTMP_PORT
   taskset -c 0 "$bin" serve -rtmp-addr "127.0.0.1:$3" -http-addr "127.0.0.1:$2" -data "$data" \
     -log-level warn -password-cost 4 -auth-rate-limit 100000 -nats-url "nats://127.0.0.1:$nats_port" \
-    >"$data/node$1.log" 2>&1 &
+    -cluster-key bench-chat-cluster-key -node-id "node$1" >"$data/node$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
   keep_logs=1; echo "node $1 did not start" >&2; exit 1

@@ -85,6 +85,11 @@ type Options struct {
 	// RoomDeleted, if set, is called after a room was deleted (the chat
 	// closes the room's connections).
 	RoomDeleted func(ctx context.Context, roomID string) error
+	// Cluster, if set, makes the stream endpoints cluster-wide (streams of
+	// every node, kicks forwarded to the holding node). Node is this
+	// node's id, shown as the streams' node without a cluster.
+	Cluster Cluster
+	Node    string
 	// HasPoster, if set, reports whether a recording has its poster
 	// (record.Recorder.HasPoster): replays then get a poster_url.
 	HasPoster func(roomID, recordingID string) bool
@@ -110,6 +115,8 @@ type API struct {
 	removeReplay      func(store.Recording) error
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
+	cluster           Cluster
+	node              string
 	covers            Covers
 	hasPoster         func(roomID, recordingID string) bool
 	renditions        func(stream string) []Rendition
@@ -138,7 +145,7 @@ func New(o Options) (*API, error) {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
-		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted}
+		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted, cluster: o.Cluster, node: o.Node}
 	a.covers, a.coverSem, a.hasPoster, a.renditions = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster, o.Renditions
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)

@@ -125,7 +125,7 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 	if err != nil {
 		return roomNotFound(err)
 	}
-	if err := a.hub.Kick(rm.Stream); err != nil && !errors.Is(err, hub.ErrNotFound) {
+	if err := a.kick(r.Context(), rm.Stream); err != nil && !errors.Is(err, hub.ErrNotFound) {
 		a.log.Warn("kick stream of deleted room", "room", rm.ID, "stream", rm.Stream, "err", err)
 	}
 	if a.removeRoomReplays != nil {

@@ -97,6 +97,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	if cfg.PublicRTMP == "" {
 		cfg.PublicRTMP = "rtmp://" + hostPort(rtmpLn.Addr())
 	}
+	cfg.Cluster.NodeAddr = nodeAddr(cfg, rtmpLn.Addr())
 
 	// Viewers' connections live under connCtx; it ends at shutdown.
 	connCtx, cancelConns := context.WithCancel(context.Background())
@@ -155,6 +156,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		}
 		go func() { errc <- wrap("debug", serveDebug(bgCtx, cfg.DebugAddr, metricsHandler, log)) }()
 	}
+	c.startCluster(cfg)
 	go func() { errc <- wrap("hls", c.hls.Run(connCtx)) }()
 	go func() { errc <- wrap("rtmp", c.rtmp.Serve(connCtx, rtmpLn)) }()
 	go func() { errc <- wrap("stream events", c.sync.Run(bgCtx, opt.ShutdownGrace/2)) }()
@@ -217,6 +219,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	graceCtx, cancel := context.WithTimeout(context.Background(), opt.ShutdownGrace)
 	defer cancel()
 	_ = rtmpLn.Close()
+	c.cluster.stop()
 	c.hub.Close()
 	if err := c.closeWebRTC(); err != nil {
 		log.Warn("WebRTC sockets not closed cleanly", "err", err)

@@ -16,6 +16,7 @@ import (
 	"roomcast/internal/auth"
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
+	"roomcast/internal/cluster"
 	"roomcast/internal/config"
 	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
@@ -60,6 +61,7 @@ type components struct {
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
 
+	cluster   *clusterNode       // nil: a single node
 	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
 	covers    *cover.Grabber
 	ladder    *ladder.Ladder
@@ -127,15 +129,19 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
-	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused); err != nil {
-		db.Close()
-		return nil, err
-	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	if c.bus, c.nats, err = openBus(ctx, cfg, log); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if c.cluster, err = joinCluster(ctx, cfg, c.hub, c.nats, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if c.users, c.rooms, err = services(db, cfg, c.cluster.viewers(api.HubViewers(c.hub)), c.quotaRefused); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:       !cfg.Chat.Guests,
 		MaxTextLen:     cfg.Chat.MaxTextLen,
@@ -164,17 +170,18 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}
 	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(func(e hub.Event) {
+	c.hub.OnEvent(c.cluster.events(func(e hub.Event) {
 		if !c.isRendition(e.Stream) { // renditions have no room status or webhooks
 			c.sync.Handle(e)
 		}
-	})
-	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
+	}))
+	if err := endStaleRooms(ctx, c.rooms, c.sync, c.cluster); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
 	c.rec = newRecorder(c, cfg, log)
+	c.recordMovedLives()
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
@@ -192,6 +199,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		ReadTimeout:      cfg.RTMP.ReadTimeout,
 		WriteTimeout:     cfg.RTMP.WriteTimeout,
 		Authorizer:       access,
+		Internal:         access.internalPlayer,
 	}, c.hub, log.With("component", "rtmp"))
 
 	a, err := api.New(api.Options{
@@ -207,6 +215,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		Cluster:           c.cluster.api(),
+		Node:              cfg.Cluster.Node(),
 		Covers:            apiCovers(c),
 		HasPoster:         c.rec.HasPoster,
 		Renditions:        apiRenditions(c.ladder),
@@ -255,7 +265,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled || c.isRendition(stream) {
+		if !cfg.Record.Enabled || c.isRendition(stream) || c.cluster.relayed(stream) {
+			// A relayed stream is recorded by the node holding it.
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -306,13 +317,24 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		}
 	}
 	return record.New(c.hub, record.Config{
-		Dir:            filepath.Join(cfg.DataDir, "recordings"),
+		Dir:            recordDir(cfg),
 		TargetDuration: cfg.HLS.SegmentDuration,
 		Enabled:        enabled,
-		OnReady:        onReady,
-		OnFailed:       onFailed,
-		Poster:         replayPoster(c),
+		// A live that moved to another node is recorded there from then on.
+		Continue:    func(stream string) bool { return !c.cluster.relayed(stream) },
+		Recoverable: c.cluster.recoverable(),
+		OnReady:     onReady,
+		OnFailed:    onFailed,
+		Poster:      replayPoster(c),
 	}, c.db, log)
+}
+
+// recordDir is -record-dir, or DATA/recordings.
+func recordDir(cfg config.Config) string {
+	if cfg.Record.Dir != "" {
+		return cfg.Record.Dir
+	}
+	return filepath.Join(cfg.DataDir, "recordings")
 }
 
 func perMinute(n int) api.RateLimit {
@@ -322,7 +344,12 @@ func perMinute(n int) api.RateLimit {
 // endStaleRooms ends rooms that an earlier run left live (it crashed or
 // was killed): their streams went with that process. They end as any live
 // does, through the stream events, so the room.ended webhook goes out too.
-func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync) error {
+// In a cluster the orphan sweep does this instead, once the lives had time
+// to move to other nodes.
+func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync, cn *clusterNode) error {
+	if cn != nil {
+		return nil
+	}
 	live, err := rooms.LiveStreams(ctx, "")
 	if err != nil {
 		return err
@@ -338,9 +365,11 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms  *room.Service
-	open   bool
-	ladder *ladder.Ladder // renditions play under their source's rule
+	rooms   *room.Service
+	open    bool
+	ladder  *ladder.Ladder // renditions play under their source's rule
+	cluster *clusterNode   // nil: a single node
+	cred    cluster.Credential
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
@@ -350,23 +379,40 @@ func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) e
 	}
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
-		if err != nil || !has {
+		if err != nil {
 			return err
 		}
+		if !has {
+			return a.clusterPublish(ctx, req.Stream)
+		}
 	}
-	return a.rooms.AuthorizePublish(ctx, req.Stream, req.Query)
+	if err := a.rooms.AuthorizePublish(ctx, req.Stream, req.Query); err != nil {
+		return err
+	}
+	return a.clusterPublish(ctx, req.Stream)
 }
 
 // AuthorizePlay implements rtmpserver.Authorizer.
+// A relay from another node is let in by its cluster credential alone.
 func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) error {
+	if relay, err := a.relayPlay(req); relay {
+		return err
+	}
 	return a.play(ctx, req.Stream, req.Query)
 }
 
+// play applies the room's play rule; in a cluster, an allowed viewer of a
+// stream held by another node waits for this node's relay of it.
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
+	source := stream
 	if src, ok := a.ladder.SourceOf(stream); ok {
-		stream = src // a rendition plays with its source's signature
+		source = src // a rendition plays with its source's signature
 	}
-	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
+	if err := a.allowOpen(a.rooms.AuthorizePlay(ctx, source, q)); err != nil {
+		return err
+	}
+	a.clusterPlay(ctx, stream, source)
+	return nil
 }
 
 // playReplay applies the play rule of a recording's room to its replay; a

@@ -76,6 +76,7 @@ type Config struct {
 	Limits  Limits
 	WebRTC  WebRTC
 	Quotas  Quotas
+	Cluster Cluster
 
 	Transcode Transcode
 }
@@ -115,6 +116,9 @@ type Record struct {
 	// MaxBytes bounds the total size of the replays; the oldest are
 	// deleted first (0: unlimited).
 	MaxBytes int64
+	// Dir holds the replays; empty means DATA/recordings. In a cluster all
+	// nodes share it.
+	Dir string
 }
 
 // Chat configures live-room chat.
@@ -255,6 +259,7 @@ func Default() Config {
 		TLS:           TLS{Addr: ":8443"},
 		WebRTC:        defaultWebRTC(),
 		Quotas:        defaultQuotas(),
+		Cluster:       defaultCluster(),
 		Transcode:     defaultTranscode(),
 	}
 }
@@ -342,6 +347,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server(s) of a cluster, nats://HOST:PORT[,nats://…] (default: in-process bus, one node)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
+	c.clusterFlags(fs)
 	c.transcodeFlags(fs)
 	return fs
 }
@@ -479,6 +485,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	c.Quotas.validate(check)
+	c.validateCluster(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	c.validateTranscode(check)
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {

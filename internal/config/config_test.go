@@ -26,7 +26,7 @@ func TestLoadPrecedence(t *testing.T) {
 		{"env overrides default", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000", "ROOMCAST_RECONNECT_GRACE": "3s"}, nil, func(c Config) bool {
 			return c.HTTPAddr == "127.0.0.1:9000" && c.Hub.ReconnectGrace == 3*time.Second
 		}},
-		{"nats url from env", map[string]string{"ROOMCAST_NATS_URL": "nats://n1:4222, nats://n2:4222"}, nil, func(c Config) bool {
+		{"nats url from env", map[string]string{"ROOMCAST_NATS_URL": "nats://n1:4222, nats://n2:4222", "ROOMCAST_CLUSTER_KEY": "0123456789abcdef"}, nil, func(c Config) bool {
 			return c.NATSURL == "nats://n1:4222, nats://n2:4222"
 		}},
 		{"flag overrides env", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000"}, []string{"-http-addr", "127.0.0.1:9001"}, func(c Config) bool {

@@ -30,10 +30,10 @@ func exampleSections() []exampleSection {
 		{"Accounts and browsers", []string{"session-ttl", "password-cost", "cors-origins", "wechat-appid", "wechat-secret", "wechat-base-url"}},
 		{"Webhooks (the secret is generated when empty)", []string{"webhook-urls", "webhook-secret"}},
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
-		{"Recording", []string{"record", "record-max-age", "record-max-bytes"}},
+		{"Recording", []string{"record", "record-max-age", "record-max-bytes", "record-dir"}},
 		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
 		{"Covers and transcoding (ffmpeg; off without it)", []string{"ffmpeg", "max-transcodes", "cover-interval", "abr-ladder"}},
-		{"Cluster (several nodes; empty: one node)", []string{"nats-url"}},
+		{"Cluster (several nodes; empty: one node; see docs/cluster.md)", []string{"nats-url", "node-id", "node-addr", "cluster-key", "relay-linger"}},
 	}
 }
 
@@ -42,7 +42,7 @@ func exampleSections() []exampleSection {
 // settings whose empty default cannot be written as a working value.
 func commentedOut(key string) bool {
 	switch key {
-	case "database-url", "push-key", "play-key", "webhook-secret", "wechat-appid", "wechat-secret", "tls-cert", "tls-key", "debug-addr":
+	case "database-url", "push-key", "play-key", "webhook-secret", "cluster-key", "wechat-appid", "wechat-secret", "tls-cert", "tls-key", "debug-addr":
 		return true
 	}
 	return false

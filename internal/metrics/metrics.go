@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"roomcast/internal/cluster"
 	"roomcast/internal/hub"
 )
 
@@ -139,6 +140,7 @@ type collector struct {
 	src Sources
 
 	streams, publishers, viewers, rtmpConns    *prometheus.Desc
+	relays                                     *prometheus.Desc
 	streamsEnded, bytesIn, bytesOut            *prometheus.Desc
 	dropped, slow                              *prometheus.Desc
 	chatConns, chatIn, chatDelivered           *prometheus.Desc
@@ -154,7 +156,8 @@ func newCollector(src Sources) *collector {
 	return &collector{
 		src:               src,
 		streams:           d("streams", "Streams in the registry (live or waiting for their publisher to come back)."),
-		publishers:        d("publishers", "Streams with a publisher now."),
+		publishers:        d("publishers", "Streams with a publisher on this node now (relays from other nodes not counted)."),
+		relays:            d("relays", "Streams relayed now from the node of the cluster holding them."),
 		viewers:           d("viewers", "Viewers now, by protocol (rtmp, flv, ws-flv, hls, webrtc).", "protocol"),
 		rtmpConns:         d("rtmp_connections", "Open RTMP connections (publishers, players and connections still handshaking)."),
 		streamsEnded:      d("streams_ended_total", "Streams that ended."),
@@ -178,7 +181,7 @@ func newCollector(src Sources) *collector {
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.streams, c.publishers, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
+		c.streams, c.publishers, c.relays, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
 		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.chatSkips, c.chatSkipped, c.chatSlow, c.recordingsActive,
 		c.webhookEvents, c.webhookDeliveries, c.webhookF,
 	} {
@@ -196,13 +199,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if h := c.src.Hub; h != nil {
 		streams := h.Streams()
-		publishers := 0
+		publishers, relays := 0, 0
 		// Every protocol is always exported, so that a dashboard's series
 		// exist before the first viewer.
 		viewers := map[string]int{"rtmp": 0, "flv": 0, "ws-flv": 0, "hls": 0, "webrtc": 0}
 		for _, s := range streams {
 			st := s.Stats()
-			if st.Live {
+			switch {
+			case st.Live && st.Publisher != nil && st.Publisher.Protocol == cluster.RelayProtocol:
+				relays++
+			case st.Live:
 				publishers++
 			}
 			for p, n := range st.ViewersByProtocol {
@@ -211,6 +217,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.streams, float64(len(streams)))
 		gauge(c.publishers, float64(publishers))
+		gauge(c.relays, float64(relays))
 		protocols := make([]string, 0, len(viewers))
 		for p := range viewers {
 			protocols = append(protocols, p)

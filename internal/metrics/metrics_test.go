@@ -71,17 +71,23 @@ func TestCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Stream("s").AddBytesOut(1000)
+	// A stream relayed from another node of a cluster is not published here.
+	relay, err := h.Publish("r", hub.PublisherInfo{Protocol: "relay"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out = scrape(t, m)
-	for _, want := range []string{"roomcast_streams 1", "roomcast_publishers 1", `roomcast_viewers{protocol="flv"} 1`,
+	for _, want := range []string{"roomcast_streams 2", "roomcast_publishers 1", "roomcast_relays 1", `roomcast_viewers{protocol="flv"} 1`,
 		"roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("live scrape lacks %q", want)
 		}
 	}
 	sub.Close()
-	p.Close(nil) // no grace: the stream ends, the counters stay
+	relay.Close(nil)
+	p.Close(nil) // no grace: the streams end, the counters stay
 	out = scrape(t, m)
-	for _, want := range []string{"roomcast_streams 0", "roomcast_streams_ended_total 1", "roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
+	for _, want := range []string{"roomcast_streams 0", "roomcast_streams_ended_total 2", "roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("scrape after the end lacks %q", want)
 		}

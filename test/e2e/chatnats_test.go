@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,6 +31,8 @@ func chatnatsNodes(t *testing.T, nats *natstest.Server, n int) []*childServer {
 			c.DataDir = dataDir
 			c.DatabaseURL = dbURL
 			c.NATSURL = nats.URL()
+			c.Cluster.Key = clusterTestKey
+			c.Cluster.NodeID = fmt.Sprintf("node%d", i+1)
 		}))
 		// The logs come through a pipe of their own: wait for them.
 		deadline := time.Now().Add(chatWait)
@@ -133,7 +136,7 @@ func TestChatNATSUnreachableAtStart(t *testing.T) {
 	nats := natstest.Start(t)
 	url := nats.URL()
 	nats.Shutdown()
-	code, stderr := pgRunChildToExit(t, testConfig(t, func(c *config.Config) { c.NATSURL = url }))
+	code, stderr := pgRunChildToExit(t, testConfig(t, func(c *config.Config) { c.NATSURL, c.Cluster.Key = url, clusterTestKey }))
 	if code == 0 || !strings.Contains(stderr, "bus: nats: connect to "+url) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
