@@ -164,14 +164,20 @@ func (a *webrtcAccess) AuthorizePublish(ctx context.Context, req webrtcserver.Re
 		if err != nil {
 			return err
 		}
-		return a.acc.rooms.AuthorizePublishBy(ctx, u, req.Stream)
+		if err := a.acc.rooms.AuthorizePublishBy(ctx, u, req.Stream); err != nil {
+			return err
+		}
+		// In a cluster, the stream is claimed for this node as over RTMP.
+		return a.acc.clusterPublish(ctx, req.Stream)
 	}
 	return a.acc.AuthorizePublish(ctx, rtmpserver.Request{
 		App: a.app, Stream: req.Stream, Query: req.Query, RemoteAddr: req.RemoteAddr,
 	})
 }
 
-// AuthorizePlay implements webrtcserver.Authorizer.
+// AuthorizePlay implements webrtcserver.Authorizer. In a cluster, a
+// stream held by another node is relayed here first, as for the other
+// play URLs.
 func (a *webrtcAccess) AuthorizePlay(ctx context.Context, req webrtcserver.Request) error {
 	return a.acc.play(ctx, req.Stream, req.Query)
 }
