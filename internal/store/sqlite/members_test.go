@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"roomcast/internal/store"
+)
+
+func TestCohosts(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	mustUser(t, db, "owner", 0)
+	for _, id := range []string{"u1", "u2", "u3"} {
+		mustUser(t, db, id, time.Second)
+	}
+	mustRoom(t, db, "r1", "owner", 0)
+	mustRoom(t, db, "r2", "owner", time.Second)
+
+	for _, tc := range []struct {
+		name       string
+		room, user string
+		max        int
+		at         time.Duration
+		want       error
+	}{
+		{"first", "r1", "u1", 2, 1, nil},
+		{"second", "r1", "u2", 2, 2, nil},
+		{"past the limit", "r1", "u3", 2, 3, store.ErrLimit},
+		{"twice", "r1", "u1", 5, 4, store.ErrConflict},
+		{"unknown user", "r1", "nobody", 5, 5, store.ErrNotFound},
+		{"unknown room", "nowhere", "u1", 5, 6, store.ErrNotFound},
+		{"other room", "r2", "u1", 1, 7, nil},
+	} {
+		m, err := db.AddCohost(ctx, tc.room, tc.user, tc.max, t0.Add(tc.at*time.Second))
+		checkErr(t, tc.name, err, tc.want)
+		if tc.want == nil && (m.RoomID != tc.room || m.UserID != tc.user || !m.AddedAt.Equal(t0.Add(tc.at*time.Second))) {
+			t.Errorf("%s: got %+v", tc.name, m)
+		}
+	}
+	ms, err := db.Cohosts(ctx, "r1")
+	checkErr(t, "Cohosts", err, nil)
+	same(t, "co-hosts of r1", ms, []store.Member{{"r1", "u1", t0.Add(time.Second)}, {"r1", "u2", t0.Add(2 * time.Second)}})
+	if ok, err := db.IsCohost(ctx, "r1", "u2"); err != nil || !ok {
+		t.Errorf("IsCohost(r1, u2) = %v, %v", ok, err)
+	}
+	if ok, err := db.IsCohost(ctx, "r1", "u3"); err != nil || ok {
+		t.Errorf("IsCohost(r1, u3) = %v, %v", ok, err)
+	}
+
+	checkErr(t, "remove u1", db.RemoveCohost(ctx, "r1", "u1"), nil)
+	checkErr(t, "remove u1 again", db.RemoveCohost(ctx, "r1", "u1"), store.ErrNotFound)
+	_, err = db.AddCohost(ctx, "r1", "u3", 2, t0.Add(8*time.Second))
+	checkErr(t, "add u3 after a removal", err, nil)
+
+	// Deleting a user or a room deletes its memberships.
+	checkErr(t, "delete u2", db.DeleteUser(ctx, "u2"), nil)
+	checkErr(t, "delete r2", db.DeleteRoom(ctx, "r2"), nil)
+	ms, _ = db.Cohosts(ctx, "r1")
+	same(t, "co-hosts of r1 after deletes", ms, []store.Member{{"r1", "u3", t0.Add(8 * time.Second)}})
+	if ms, _ = db.Cohosts(ctx, "r2"); len(ms) != 0 {
+		t.Errorf("deleted room keeps co-hosts %+v", ms)
+	}
+}
+
+// TestCohostsLimitConcurrent adds many co-hosts at once: the limit holds.
+func TestCohostsLimitConcurrent(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	mustUser(t, db, "owner", 0)
+	mustRoom(t, db, "r1", "owner", 0)
+	ids := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	for _, id := range ids {
+		mustUser(t, db, id, 0)
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = db.AddCohost(ctx, "r1", id, 3, t0)
+		}()
+	}
+	wg.Wait()
+	if ms, _ := db.Cohosts(ctx, "r1"); len(ms) != 3 {
+		t.Errorf("%d co-hosts after concurrent adds, want 3", len(ms))
+	}
+}
