@@ -61,8 +61,11 @@ type roomView struct {
 	Likes       int64      `json:"likes"`
 	Owner       ownerView  `json:"owner"`
 	Play        *playView  `json:"play"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	// Members are the host and co-hosts with their streams: the subscribe
+	// list.
+	Members   []memberView `json:"members"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // ownerNames looks up owners' names once per request.
@@ -92,6 +95,10 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 	v.Viewers = a.rooms.Viewers(r)
 	if p := a.rooms.PlayURLs(viewer, r); p != nil {
 		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, ExpiresAt: p.ExpiresAt}
+	}
+	var err error
+	if v.Members, err = a.members(ctx, viewer, r); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
