@@ -169,6 +169,8 @@ func (ch *roomChannel) onEvent(data []byte) {
 		ch.broadcastLocked(e.Frame)
 	case evFrame:
 		ch.broadcastLocked(e.Frame)
+	case evCohostRequest, evCohostAnswer:
+		ch.onCohostEvent(e)
 	case evClosed:
 		ch.broadcastLocked(e.Frame)
 		ch.closeClientsLocked(websocket.CloseNormal, "room deleted")

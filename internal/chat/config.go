@@ -81,6 +81,9 @@ type Config struct {
 	PresenceInterval time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// CohostRequestTTL is how long a co-host request waits for an answer.
+	// Default DefaultCohostRequestTTL.
+	CohostRequestTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -118,6 +121,7 @@ func (c *Config) setDefaults() {
 	}
 	defD(&c.LikesInterval, 500*time.Millisecond)
 	defD(&c.PresenceInterval, time.Second)
+	defD(&c.CohostRequestTTL, DefaultCohostRequestTTL)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -173,6 +177,8 @@ type Deps struct {
 	Viewers func(stream string) int
 	// CanManage reports whether u may moderate r; nil: room.CanManage.
 	CanManage func(u *store.User, r *store.Room) bool
+	// Cohosts, if set, turns the co-host requests on.
+	Cohosts Cohosts
 	// Log; nil discards.
 	Log *slog.Logger
 }

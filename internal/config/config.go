@@ -68,6 +68,7 @@ type Config struct {
 	TLS     TLS
 	Limits  Limits
 	Quotas  Quotas
+	Cohost  Cohost
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -238,6 +239,7 @@ func Default() Config {
 		Metrics:       true,
 		TLS:           TLS{Addr: ":8443"},
 		Quotas:        defaultQuotas(),
+		Cohost:        defaultCohost(),
 	}
 }
 
@@ -319,6 +321,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
+	c.Cohost.flags(fs)
 	return fs
 }
 
@@ -450,6 +453,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	c.Quotas.validate(check)
+	c.Cohost.validate(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)

@@ -31,6 +31,7 @@ func exampleSections() []exampleSection {
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
 		{"Recording", []string{"record", "record-max-age", "record-max-bytes"}},
 		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
+		{"Co-hosts (连麦)", []string{"max-cohosts", "cohost-request-ttl", "cohost-mix", "cohost-layout"}},
 	}
 }
 
