@@ -21,6 +21,7 @@ import (
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
+	"roomcast/internal/programme"
 	"roomcast/internal/quota"
 	"roomcast/internal/record"
 	"roomcast/internal/retention"
@@ -50,6 +51,7 @@ type components struct {
 	flv     *httpflv.Server
 	rtmp    *rtmpserver.Server
 	rec     *record.Recorder
+	pgm     *programme.Manager
 	tracker *httpx.Tracker
 	mux     *http.ServeMux
 
@@ -68,7 +70,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlit
 }
 
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
+func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string), h *hub.Hub) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -81,7 +83,7 @@ func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaR
 	if err != nil {
 		return nil, nil, fmt.Errorf("users: %w", err)
 	}
-	rooms, err := room.New(db, room.Config{
+	rc := room.Config{
 		PushKey:    cfg.Auth.PushKey,
 		PlayKey:    cfg.Auth.PlayKey,
 		PushTTL:    cfg.Auth.PushURLTTL,
@@ -93,7 +95,9 @@ func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaR
 
 		MaxRoomsPerUser: noLimit(cfg.Quotas.RoomsPerUser),
 		QuotaRefused:    quotaRefused,
-	})
+	}
+	cohostRoomConfig(&rc, cfg, h)
+	rooms, err := room.New(db, rc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rooms: %w", err)
 	}
@@ -125,7 +129,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
-	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused); err != nil {
+	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused, c.hub); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -143,7 +147,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Users:   c.users,
 		Rooms:   c.rooms,
 		Bus:     c.bus,
-		Viewers: api.HubViewers(c.hub),
+		Viewers: c.rooms.StreamViewers,
+		Cohosts: chatCohosts{c},
 		Log:     log, // chat.New adds component=chat
 	})
 	if err != nil {
@@ -158,6 +163,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 
 	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
 	c.rec = newRecorder(c, cfg, log)
+	c.pgm = newProgramme(c, cfg, nil, log)
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
@@ -188,6 +194,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		MemberChanged:     c.memberChanged(log.With("component", "api")),
 	})
 	if err != nil {
 		db.Close()
@@ -226,7 +233,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled {
+		if !cfg.Record.Enabled || !recordsStream(stream) {
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -248,7 +255,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		c.metrics.RecordingFinished(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordReady, Room: rec.RoomID, Stream: rec.Stream,
+		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordReady, Room: rec.RoomID, Stream: roomStreamOf(rec.Stream),
 			Data: map[string]any{
 				"recording":   rec.ID,
 				"url":         publicURL + api.VODPath(rec.ID),
@@ -264,7 +271,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		c.metrics.RecordingFinished(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordFailed, Room: rec.RoomID, Stream: rec.Stream,
+		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordFailed, Room: rec.RoomID, Stream: roomStreamOf(rec.Stream),
 			Data: map[string]any{
 				"recording":   rec.ID,
 				"error":       cause.Error(),

@@ -134,6 +134,7 @@ func (sw *switcher) run(ctx context.Context) {
 		mixSub         *hub.Subscriber
 		active, target = srcHost, srcHost
 		inits          [2]initState
+		epochs         [2]uint32 // the sources' publisher sessions seen last
 	)
 	for {
 		select {
@@ -167,6 +168,8 @@ func (sw *switcher) run(ctx context.Context) {
 				pkt := f.Packet
 				st := &inits[b.src]
 				st.note(pkt)
+				reconnected := epochs[b.src] != 0 && f.Epoch != epochs[b.src]
+				epochs[b.src] = f.Epoch
 				if b.src != active {
 					if b.src != target || !st.switchPoint(pkt) {
 						continue
@@ -178,6 +181,17 @@ func (sw *switcher) run(ctx context.Context) {
 					active = b.src
 					sw.log.Info("programme switched", "source", sourceName(active))
 					continue
+				}
+				if reconnected {
+					// The source's publisher reconnected: so does the
+					// programme's, so that replays and players see it.
+					pub.Close(nil)
+					next, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme"})
+					if err != nil {
+						sw.log.Warn("programme stopped: publish failed", "err", err)
+						return
+					}
+					pub = next
 				}
 				if err := pub.Write(shallow(pkt, pkt.DTS)); err != nil {
 					sw.log.Warn("programme stopped", "err", err)
