@@ -136,12 +136,13 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
 	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
-		NoGuests:       !cfg.Chat.Guests,
-		MaxTextLen:     cfg.Chat.MaxTextLen,
-		SensitiveWords: cfg.Chat.SensitiveWords,
-		RateMessages:   cfg.Chat.RateMessages,
-		RateWindow:     cfg.Chat.RateWindow,
-		ClientIP:       func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustProxy) },
+		NoGuests:         !cfg.Chat.Guests,
+		MaxTextLen:       cfg.Chat.MaxTextLen,
+		SensitiveWords:   cfg.Chat.SensitiveWords,
+		RateMessages:     cfg.Chat.RateMessages,
+		RateWindow:       cfg.Chat.RateWindow,
+		CohostRequestTTL: cfg.Cohost.RequestTTL,
+		ClientIP:         func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustProxy) },
 	}, chat.Deps{
 		Store:   db,
 		Users:   c.users,
