@@ -175,7 +175,7 @@ func publishOutput(ctx context.Context, h *hub.Hub, name string, out io.Reader) 
 // holds it.
 func publishRetry(ctx context.Context, h *hub.Hub, name string) (*hub.Publisher, error) {
 	for i := 0; ; i++ {
-		pub, err := h.Publish(name, hub.PublisherInfo{Protocol: "mix"})
+		pub, err := h.Publish(name, hub.PublisherInfo{Protocol: "mix", Internal: true})
 		if err == nil || !errors.Is(err, hub.ErrStreamBusy) || i == 50 {
 			return pub, err
 		}

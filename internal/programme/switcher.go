@@ -119,7 +119,7 @@ func (sw *switcher) run(ctx context.Context) {
 	}
 	batches := make(chan batch, 8)
 	go read(ctx, srcHost, hostSub, batches)
-	pub, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme"})
+	pub, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme", Internal: true})
 	if err != nil {
 		sw.log.Warn("programme not published", "err", err)
 		return
@@ -186,7 +186,7 @@ func (sw *switcher) run(ctx context.Context) {
 					// The source's publisher reconnected: so does the
 					// programme's, so that replays and players see it.
 					pub.Close(nil)
-					next, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme"})
+					next, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme", Internal: true})
 					if err != nil {
 						sw.log.Warn("programme stopped: publish failed", "err", err)
 						return
@@ -207,7 +207,7 @@ func (sw *switcher) run(ctx context.Context) {
 // keyframe key.
 func (sw *switcher) switchTo(old *hub.Publisher, st *initState, key *media.Packet) (*hub.Publisher, error) {
 	old.Close(nil)
-	pub, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme"})
+	pub, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme", Internal: true})
 	if err != nil {
 		return old, err
 	}

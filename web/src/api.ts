@@ -24,8 +24,18 @@ export interface Room {
   likes: number;
   owner: { id: string; name: string };
   play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
+  /** The host and co-hosts with their own streams (the subscribe list). */
+  members?: Member[];
   created_at: string;
   updated_at: string;
+}
+
+export interface Member {
+  user: { id: string; name: string };
+  role: 'host' | 'cohost';
+  stream: string;
+  live: boolean;
+  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
 }
 
 export interface Replay {
@@ -166,6 +176,9 @@ export const api = {
   updateRoom: (id: string, r: Partial<Pick<Room, 'title' | 'description' | 'private' | 'record'>>) =>
     request<Room>('PATCH', `/rooms/${encodeURIComponent(id)}`, r),
   deleteRoom: (id: string) => request<void>('DELETE', `/rooms/${encodeURIComponent(id)}`),
+  addCohost: (id: string, userID: string) => request<Room>('POST', `/rooms/${encodeURIComponent(id)}/cohosts`, { user_id: userID }),
+  removeCohost: (id: string, userID: string) =>
+    request<void>('DELETE', `/rooms/${encodeURIComponent(id)}/cohosts/${encodeURIComponent(userID)}`),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),
   roomStream: (id: string) => request<StreamStats>('GET', `/rooms/${encodeURIComponent(id)}/stream`),
   recentReplays: (limit = 12) =>

@@ -200,6 +200,25 @@ const en = {
   'err.invalid_signature': 'This play link has expired.',
   'err.validation': 'Please check the form: {msg}',
   'err.generic': 'Error: {msg}',
+
+  'cohost.title': 'Co-hosts',
+  'cohost.hint': 'Viewers ask to join from the room’s chat; accepted co-hosts push their own stream and the audience sees the mix.',
+  'cohost.host': 'Host',
+  'cohost.cohost': 'Co-host',
+  'cohost.live': 'live',
+  'cohost.offline': 'offline',
+  'cohost.remove': 'Remove',
+  'cohost.remove_confirm': 'Remove {name} from the co-hosts? Their stream ends at once.',
+  'cohost.removed': '{name} is no longer a co-host.',
+  'cohost.requests': 'Requests to join',
+  'cohost.no_requests': 'No requests waiting.',
+  'cohost.accept': 'Accept',
+  'cohost.reject': 'Reject',
+  'cohost.answer_accepted': '{name} joined as a co-host.',
+  'cohost.answer_rejected': 'Request of {name} rejected.',
+  'cohost.answer_expired': 'Request of {name} expired.',
+  'cohost.answer_cancelled': '{name} withdrew the request.',
+  'err.too_many_cohosts': 'The room has as many co-hosts as it may.',
 };
 
 export type Key = keyof typeof en;
@@ -403,6 +422,25 @@ const zh: Record<Key, string> = {
   'err.invalid_signature': '播放链接已过期。',
   'err.validation': '请检查填写内容：{msg}',
   'err.generic': '出错了：{msg}',
+
+  'cohost.title': '连麦',
+  'cohost.hint': '观众在直播间聊天里申请连麦；同意后连麦嘉宾推自己的流，观众看到合流画面。',
+  'cohost.host': '主播',
+  'cohost.cohost': '连麦嘉宾',
+  'cohost.live': '直播中',
+  'cohost.offline': '未推流',
+  'cohost.remove': '移除',
+  'cohost.remove_confirm': '将 {name} 移出连麦？其推流会立即结束。',
+  'cohost.removed': '{name} 已不再连麦。',
+  'cohost.requests': '连麦申请',
+  'cohost.no_requests': '暂无申请。',
+  'cohost.accept': '同意',
+  'cohost.reject': '拒绝',
+  'cohost.answer_accepted': '{name} 已加入连麦。',
+  'cohost.answer_rejected': '已拒绝 {name} 的申请。',
+  'cohost.answer_expired': '{name} 的申请已过期。',
+  'cohost.answer_cancelled': '{name} 撤回了申请。',
+  'err.too_many_cohosts': '连麦人数已满。',
 };
 
 export type Lang = 'zh-CN' | 'en';
