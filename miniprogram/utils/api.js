@@ -242,6 +242,8 @@ function createApi(options) {
     updateRoom: (id, fields) => request('PATCH', `/api/v1/rooms/${enc(id)}`, fields),
     deleteRoom: id => request('DELETE', `/api/v1/rooms/${enc(id)}`),
     pushURL: id => request('POST', `/api/v1/rooms/${enc(id)}/push-url`),
+    addCohost: (id, userId) => request('POST', `/api/v1/rooms/${enc(id)}/cohosts`, { user_id: userId }),
+    removeCohost: (id, userId) => request('DELETE', `/api/v1/rooms/${enc(id)}/cohosts/${enc(userId)}`),
     listReplays: (roomId, params = {}) => request('GET', `/api/v1/rooms/${enc(roomId)}/replays${queryString(params)}`),
     getReplay: id => request('GET', `/api/v1/replays/${enc(id)}`),
     deleteReplay: id => request('DELETE', `/api/v1/replays/${enc(id)}`),
