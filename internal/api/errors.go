@@ -76,6 +76,8 @@ func mapError(err error) *Error {
 		return we
 	}
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		return errUnavailable
 	case errors.Is(err, user.ErrUnauthenticated):
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "not logged in, or the session expired"}
 	case errors.Is(err, user.ErrInvalidCredentials):
@@ -97,6 +99,15 @@ func mapError(err error) *Error {
 	}
 	return nil
 }
+
+// errUnavailable answers a request that needed the database while it could
+// not be reached (store.ErrUnavailable): the client retries; the store
+// reconnects on its own.
+var errUnavailable = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+	Message: "the database is unavailable; retry in a few seconds", RetryAfter: unavailableRetry}
+
+// unavailableRetry is the Retry-After of 503 unavailable.
+const unavailableRetry = 5 * time.Second
 
 // mapWeChatError maps the errors of a WeChat login, or returns nil.
 func mapWeChatError(err error) *Error {
@@ -130,9 +141,13 @@ func mapWeChatError(err error) *Error {
 // that room.Service.AuthorizePlay refused, with the API's JSON error: 404
 // stream_not_found for an invalid stream name or a stream without a room,
 // 403 invalid_signature for a missing, malformed, expired or wrong
-// signature, and 500 internal for any other error (a failing store).
+// signature, 503 unavailable when the database cannot be reached, and 500
+// internal for any other error (a failing store).
 func WriteAccessError(w http.ResponseWriter, err error) {
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		w.Header().Set("Retry-After", strconv.Itoa(int(unavailableRetry.Seconds())))
+		httpx.WriteError(w, errUnavailable.Status, errUnavailable.Code, errUnavailable.Message)
 	case errors.Is(err, room.ErrNoRoom), errors.Is(err, room.ErrInvalidStream):
 		httpx.WriteError(w, http.StatusNotFound, "stream_not_found", "no such stream")
 	case errors.Is(err, room.ErrDenied):

@@ -194,7 +194,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		https = httpsLn.Addr().String()
 	}
 	log.Info("started", "version", opt.Version, "commit", opt.Commit, "rtmp", rtmpLn.Addr().String(), "http", httpLn.Addr().String(),
-		"https", https, "data", cfg.DataDir, "config", cfg.File,
+		"https", https, "data", cfg.DataDir, "store", storeKind(cfg), "config", cfg.File,
 		"public_url", cfg.PublicURL, "public_rtmp", cfg.PublicRTMP, "open_publish", cfg.OpenPublish)
 	c.ready.Store(true)
 	if opt.OnReady != nil {

@@ -31,7 +31,6 @@ import (
 	rtmpserver "roomcast/internal/server/rtmp"
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
-	"roomcast/internal/store/sqlite"
 	"roomcast/internal/streamsync"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
@@ -39,7 +38,7 @@ import (
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db      *sqlite.DB
+	db      Store
 	hub     *hub.Hub
 	bus     *bus.Memory
 	chat    *chat.Server
@@ -60,17 +59,8 @@ type components struct {
 	chatConns connLimit   // -max-chat-connections
 }
 
-// openStore opens the database in the data directory.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqlite.FileName), log.With("component", "store"))
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return db, nil
-}
-
 // services builds the account and room services over db.
-func services(db *sqlite.DB, cfg config.Config, viewers func(string) int, quotaRefused func(string), h *hub.Hub) (*user.Service, *room.Service, error) {
+func services(db Store, cfg config.Config, viewers func(string) int, quotaRefused func(string), h *hub.Hub) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -133,7 +123,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge)}, log.With("component", "webhook"))
+	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:         !cfg.Chat.Guests,

@@ -41,6 +41,7 @@ const (
 	codeEmpty        = "empty"
 	codeNotFound     = "not_found"
 	codeInternal     = "internal"
+	codeUnavailable  = "unavailable" // the database cannot be reached (store.ErrUnavailable)
 )
 
 // inFrame is any client frame; fields not used by Type are ignored.

@@ -337,8 +337,11 @@ func (s *Server) handle(ctx context.Context, ch *roomChannel, c *client, f inFra
 	}
 	if err != nil {
 		code, msg := errorCode(err)
-		if code == codeInternal {
+		switch code {
+		case codeInternal:
 			s.log.Error("chat: handling frame", "room", ch.id, "type", f.Type, "err", err)
+		case codeUnavailable:
+			s.log.Warn("chat: handling frame", "room", ch.id, "type", f.Type, "err", err)
 		}
 		s.reject(c, code, msg)
 	}
@@ -380,6 +383,8 @@ func errorCode(err error) (code, msg string) {
 		return codeMuted, strings.TrimPrefix(err.Error(), "chat: ")
 	case errors.Is(err, errRateLimited):
 		return codeRateLimited, strings.TrimPrefix(err.Error(), "chat: ")
+	case errors.Is(err, store.ErrUnavailable):
+		return codeUnavailable, "the database is unavailable; retry in a few seconds"
 	}
 	return codeInternal, "internal error"
 }
@@ -401,6 +406,9 @@ func writeError(w http.ResponseWriter, s *Server, err error) {
 		status = http.StatusTooManyRequests
 	case codeInternal:
 		s.log.Error("chat: request failed", "err", err)
+	case codeUnavailable:
+		status = http.StatusServiceUnavailable
+		s.log.Warn("chat: request failed", "err", err)
 	default:
 		status = http.StatusBadRequest
 	}

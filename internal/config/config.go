@@ -27,6 +27,9 @@ type Config struct {
 	HTTPAddr string
 	// DataDir holds the database, recordings and generated secrets.
 	DataDir string
+	// DatabaseURL, when set, is the postgres:// URL of the database the
+	// nodes of a cluster share; empty: SQLite in DataDir.
+	DatabaseURL string
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
 	// address; keep it on loopback.
 	DebugAddr string
@@ -259,6 +262,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.RTMPAddr, "rtmp-addr", c.RTMPAddr, "RTMP listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL of the database shared by a cluster's nodes (default: SQLite in the data directory)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
@@ -411,6 +415,9 @@ func (c *Config) Validate() error {
 	listen("rtmp-addr", c.RTMPAddr)
 	listen("http-addr", c.HTTPAddr)
 	check(c.DataDir != "", "data", "must not be empty")
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("database-url: %w", err))
+	}
 	if c.DebugAddr != "" {
 		listen("debug-addr", c.DebugAddr)
 	}

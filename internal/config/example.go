@@ -18,7 +18,7 @@ type exampleSection struct {
 // each flag appears exactly once.
 func exampleSections() []exampleSection {
 	return []exampleSection{
-		{"Listeners and data", []string{"rtmp-addr", "http-addr", "data", "public-url", "public-rtmp", "trust-proxy", "debug-addr"}},
+		{"Listeners and data", []string{"rtmp-addr", "http-addr", "data", "database-url", "public-url", "public-rtmp", "trust-proxy", "debug-addr"}},
 		{"HTTPS and WSS (a second listener, on when both files are set)", []string{"https-addr", "tls-cert", "tls-key"}},
 		{"Logs, metrics and shutdown", []string{"log-level", "log-format", "metrics", "shutdown-grace"}},
 		{"Limits that protect the server (0: no limit)", []string{"max-publishers", "max-viewers", "max-viewers-per-stream", "max-chat-connections", "rtmp-max-connections", "api-rate-limit", "auth-rate-limit"}},
@@ -40,7 +40,7 @@ func exampleSections() []exampleSection {
 // settings whose empty default cannot be written as a working value.
 func commentedOut(key string) bool {
 	switch key {
-	case "push-key", "play-key", "webhook-secret", "wechat-appid", "wechat-secret", "tls-cert", "tls-key", "debug-addr":
+	case "database-url", "push-key", "play-key", "webhook-secret", "wechat-appid", "wechat-secret", "tls-cert", "tls-key", "debug-addr":
 		return true
 	}
 	return false

@@ -2,8 +2,10 @@
 // (accounts, sessions, rooms, the webhook outbox) and the errors its
 // implementations return.
 //
-// The implementations live in subpackages (store/sqlite, later store/postgres)
-// and expose their operations as methods on a concrete type. The domain
+// The implementations live in subpackages (store/sqlite for one node,
+// store/postgres for a cluster) and expose their operations as methods on a
+// concrete type, with the same contracts: store/storetest is the conformance
+// suite both run. The domain
 // packages (user, room, auth, webhook, …) do not import an implementation:
 // each declares the small interface it needs, with a subset of those methods,
 // and the app wires a concrete store in. Every implementation returns the
@@ -16,7 +18,10 @@
 // struct read back compares equal to the one written.
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors returned (wrapped) by every store implementation.
 var (
@@ -32,8 +37,28 @@ var (
 	ErrInvalidCursor = errors.New("store: invalid cursor")
 	// ErrSchemaTooNew: the database was migrated by a newer build than this
 	// one; opening it would risk corrupting data the newer schema relies on.
+	// A *SchemaTooNewError says which versions.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this build")
+	// ErrUnavailable: the database cannot be reached (connection refused or
+	// lost, server shutting down). The operation may succeed later without
+	// any change: the API answers 503 with code "unavailable".
+	ErrUnavailable = errors.New("store: database unavailable")
 )
+
+// SchemaTooNewError is the error of opening a database whose schema version
+// (the newest migration it records) is above the newest this build knows.
+// It matches ErrSchemaTooNew with errors.Is.
+type SchemaTooNewError struct {
+	Version int // the database's schema version
+	Known   int // the newest version this build knows
+}
+
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("database schema version %d is newer than this roomcast (%d); upgrade roomcast", e.Version, e.Known)
+}
+
+// Is reports whether target is ErrSchemaTooNew.
+func (e *SchemaTooNewError) Is(target error) bool { return target == ErrSchemaTooNew }
 
 // Paging limits for the List methods. A limit <= 0 means DefaultPageSize; a
 // larger limit than MaxPageSize is reduced to it.

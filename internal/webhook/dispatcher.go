@@ -15,11 +15,13 @@ import (
 )
 
 // Store is the webhook outbox: the methods of a store implementation that the
-// Dispatcher uses (see store/sqlite for their contracts). One Dispatcher
-// owns the outbox: DueDeliveries claims nothing.
+// Dispatcher uses (see store/sqlite and store/postgres for their contracts).
+// Dispatchers of several nodes may share one outbox: each sends only the
+// deliveries it claimed.
 type Store interface {
 	EnqueueEvent(ctx context.Context, ev store.Event, urls []string) error
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.PendingDelivery, error)
+	ClaimDeliveries(ctx context.Context, claimer string, now time.Time, lease time.Duration, limit int) ([]store.PendingDelivery, error)
+	ReleaseDeliveries(ctx context.Context, claimer string) error
 	MarkDelivered(ctx context.Context, eventID, url string, at time.Time) error
 	MarkFailed(ctx context.Context, eventID, url string, attempts int, next time.Time, lastErr string) error
 	MarkAbandoned(ctx context.Context, eventID, url string, attempts int, at time.Time, lastErr string) error
@@ -39,6 +41,16 @@ type Config struct {
 	Now          func() time.Time // clock; default time.Now
 	PollInterval time.Duration    // how often Run looks for due deliveries besides Emit's wake-ups; default 1s
 	Retention    time.Duration    // how long delivered and abandoned deliveries are kept; default 7 days, negative: forever
+	// Claimer names this Dispatcher's claims on deliveries in the outbox;
+	// default: a new random ID. Dispatchers sharing an outbox need
+	// different ones.
+	Claimer string
+	// Lease is how long a claim lasts unless renewed: after a node dies,
+	// its deliveries are sent by another node once their lease ends. Run
+	// renews the claims it holds every time it looks at the outbox.
+	// Default and minimum: 2×Timeout + 5s (25s with the defaults), so that
+	// a request in flight never outlives its claim.
+	Lease time.Duration
 }
 
 // Defaults of Config.
@@ -122,6 +134,14 @@ func New(st Store, cfg Config, log *slog.Logger) *Dispatcher {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.Lease = max(cfg.Lease, 2*cfg.Timeout+markTimeout)
+	if cfg.Claimer == "" {
+		id, err := auth.NewID("whd_")
+		if err != nil {
+			id = fmt.Sprintf("whd_%d", time.Now().UnixNano())
+		}
+		cfg.Claimer = id
+	}
 	client := &http.Client{}
 	if cfg.HTTP != nil {
 		c := *cfg.HTTP
@@ -187,7 +207,9 @@ func (d *Dispatcher) Emit(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// Run delivers due deliveries until ctx ends, then returns nil. It looks at
+// Run delivers due deliveries until ctx ends, then returns nil. It sends only
+// the deliveries it claimed (Config.Claimer, Config.Lease) and releases its
+// claims when it returns. It looks at
 // the outbox when it starts, when Emit wakes it, when a retry it scheduled is
 // due, and every PollInterval; it prunes delivered and abandoned deliveries
 // older than a week every hour. When ctx ends, requests in flight are
@@ -198,6 +220,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer d.running.Store(false)
+	defer d.release(ctx)
 	s := d.newSender(ctx, false)
 	defer s.wait()
 
@@ -233,6 +256,7 @@ func (d *Dispatcher) Flush(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer d.running.Store(false)
+	defer d.release(ctx)
 	s := d.newSender(ctx, true)
 	defer s.wait()
 	for {
@@ -272,6 +296,17 @@ func (d *Dispatcher) Stats() Stats {
 
 // prune deletes delivered and abandoned deliveries older than
 // Config.Retention.
+// release gives up the claims of this Dispatcher once Run or Flush is done
+// with them, so that another node (or the next Run) may send them at once.
+func (d *Dispatcher) release(ctx context.Context) {
+	mctx, cancel := markContext(ctx)
+	defer cancel()
+	if err := d.st.ReleaseDeliveries(mctx, d.cfg.Claimer); err != nil {
+		d.log.Warn("webhook claims not released: other nodes send them when their lease ends", "err", err)
+	}
+}
+
+// prune deletes delivered and abandoned deliveries older than retention.
 func (d *Dispatcher) prune(ctx context.Context) {
 	if d.cfg.Retention < 0 {
 		return

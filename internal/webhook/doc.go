@@ -20,6 +20,15 @@
 // others. Deliveries to a URL that is no longer configured are abandoned.
 // Delivered and abandoned deliveries are pruned after a week.
 //
+// # Several nodes
+//
+// Nodes of a cluster share the outbox (store/postgres), each running a
+// Dispatcher. A Dispatcher sends only the deliveries it claimed
+// (ClaimDeliveries: FOR UPDATE SKIP LOCKED, with a lease of Config.Lease
+// that it renews while it works on them), so each event is sent by one node.
+// A Dispatcher that stops releases its claims; one whose node dies loses them
+// when the lease ends (25 s by default), and another node sends them then.
+//
 // Delivery is at least once: a receiver may see the same event more than
 // once (after a timeout, or a restart during a request), and events may
 // arrive out of order after retries. Receivers deduplicate by the event id

@@ -167,8 +167,14 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
+// outbox is a webhook.Store that also lists due deliveries, as the stores do.
+type outbox interface {
+	webhook.Store
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.PendingDelivery, error)
+}
+
 // due returns the deliveries due at at.
-func due(t *testing.T, db webhook.Store, at time.Time) []store.PendingDelivery {
+func due(t *testing.T, db outbox, at time.Time) []store.PendingDelivery {
 	t.Helper()
 	ps, err := db.DueDeliveries(t.Context(), at, 1000)
 	if err != nil {
@@ -207,8 +213,12 @@ func (s refusingStore) EnqueueEvent(context.Context, store.Event, []string) erro
 	return s.fail("EnqueueEvent")
 }
 
-func (s refusingStore) DueDeliveries(context.Context, time.Time, int) ([]store.PendingDelivery, error) {
-	return nil, s.fail("DueDeliveries")
+func (s refusingStore) ClaimDeliveries(context.Context, string, time.Time, time.Duration, int) ([]store.PendingDelivery, error) {
+	return nil, s.fail("ClaimDeliveries")
+}
+
+func (s refusingStore) ReleaseDeliveries(context.Context, string) error {
+	return s.fail("ReleaseDeliveries")
 }
 
 func (s refusingStore) MarkDelivered(context.Context, string, string, time.Time) error {

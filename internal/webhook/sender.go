@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -46,6 +47,7 @@ type sender struct {
 	paused   time.Time          // Run only: after a store error, dispatch nothing before this
 	progress bool               // the last fill started or recorded a delivery
 	fetchErr error              // the last fill could not read the outbox
+	failing  int                // consecutive fills that could not read the outbox
 	storeErr error              // Flush only: the first failure to record an outcome
 }
 
@@ -93,14 +95,25 @@ func (s *sender) fill() time.Duration {
 // dispatch does fill's work on the deliveries due at now.
 func (s *sender) dispatch(now time.Time) {
 	d := s.d
-	due, err := d.st.DueDeliveries(s.ctx, now, fetchLimit)
+	due, err := d.st.ClaimDeliveries(s.ctx, d.cfg.Claimer, now, d.cfg.Lease, fetchLimit)
 	if err != nil {
 		if s.ctx.Err() == nil {
-			d.log.Error("webhook outbox read failed", "err", err)
+			// Logged once per outage (a database down for a minute is one
+			// line, not sixty); the next success says it is over.
+			level := slog.LevelDebug
+			if s.failing == 0 {
+				level = slog.LevelError
+			}
+			s.failing++
+			d.log.Log(s.ctx, level, "webhook outbox read failed; retrying every poll interval", "err", err, "failures", s.failing)
 			s.fetchErr = err
 			s.pause(now)
 		}
 		return
+	}
+	if s.failing > 0 {
+		d.log.Info("webhook outbox readable again", "after_failures", s.failing)
+		s.failing = 0
 	}
 	for _, p := range due {
 		if s.inFlight >= maxInFlight || s.ctx.Err() != nil {

@@ -107,7 +107,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: journal_mode is %q, want wal (is the file system local?)", path, mode)
 	}
 
-	migs, err := loadMigrations(migrationFS())
+	migs, err := Migrations()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"roomcast/internal/store"
+	"roomcast/internal/store/internal/schema"
 )
 
 func TestOpenPragmas(t *testing.T) {
@@ -72,7 +73,7 @@ func TestOpenCreatesDirectory(t *testing.T) {
 }
 
 func TestEmbeddedMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrationFS())
+	ms, err := Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +81,8 @@ func TestEmbeddedMigrations(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %d (%s) has version %d: versions must be 1, 2, 3, …", i, m.name, m.version)
+		if m.Version != i+1 {
+			t.Errorf("migration %d (%s) has version %d: versions must be 1, 2, 3, …", i, m.Name, m.Version)
 		}
 	}
 }
@@ -89,11 +90,11 @@ func TestEmbeddedMigrations(t *testing.T) {
 func TestMigrationsFreshAndReopen(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), FileName)
-	ms, err := loadMigrations(migrationFS())
+	ms, err := Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 
 	for i := range 3 { // fresh, then twice reopened
 		db, err := Open(ctx, path, nil)
@@ -126,6 +127,11 @@ func TestMigrationsFreshAndReopen(t *testing.T) {
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	ctx := t.Context()
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := ms[len(ms)-1].Version
 	path := filepath.Join(t.TempDir(), FileName)
 	db, err := Open(ctx, path, nil)
 	if err != nil {
@@ -147,26 +153,9 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		db.Close()
 		t.Fatal("Open succeeded on a database from a newer build")
 	}
-	if !errors.Is(err, store.ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999") {
-		t.Fatalf("Open error = %v, want ErrSchemaTooNew naming version 9999", err)
-	}
-}
-
-func TestLoadMigrationsErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		files fstest.MapFS
-	}{
-		{"bad name", fstest.MapFS{"init.sql": {Data: []byte("")}}},
-		{"bad extension", fstest.MapFS{"0001_init.txt": {Data: []byte("")}}},
-		{"version zero", fstest.MapFS{"0000_init.sql": {Data: []byte("")}}},
-		{"duplicate version", fstest.MapFS{"0001_a.sql": {Data: []byte("")}, "0001_b.sql": {Data: []byte("")}}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := loadMigrations(tc.files); err == nil {
-				t.Fatal("loadMigrations succeeded")
-			}
-		})
+	want := "database schema version 9999 is newer than this roomcast (" + strconv.Itoa(latest) + "); upgrade roomcast"
+	if !errors.Is(err, store.ErrSchemaTooNew) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open error = %v, want ErrSchemaTooNew saying %q", err, want)
 	}
 }
 
@@ -195,9 +184,9 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 	ctx := t.Context()
 	w := rawWriter(t)
 	now := func() time.Time { return t0 }
-	ms := []migration{
-		{1, "a", `CREATE TABLE a (x INTEGER);`},
-		{2, "b", `CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);`},
+	ms := []schema.Migration{
+		{Version: 1, Name: "a", SQL: `CREATE TABLE a (x INTEGER);`},
+		{Version: 2, Name: "b", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);`},
 	}
 	if _, _, err := migrate(ctx, w, ms, now); err == nil || !strings.Contains(err.Error(), "0002_b") {
 		t.Fatalf("migrate error = %v, want one naming 0002_b", err)
@@ -206,7 +195,7 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 		t.Fatal("want migration 1 applied and migration 2 rolled back whole")
 	}
 	// Fixed, it applies on the next run, and only it.
-	ms[1].sql = `CREATE TABLE b (x INTEGER);`
+	ms[1].SQL = `CREATE TABLE b (x INTEGER);`
 	v, applied, err := migrate(ctx, w, ms, now)
 	if err != nil || v != 2 || applied != 1 {
 		t.Fatalf("migrate = (%d, %d, %v), want (2, 1, nil)", v, applied, err)
@@ -221,16 +210,16 @@ func TestMigrateRefusesUnknownVersion(t *testing.T) {
 	ctx := t.Context()
 	w := rawWriter(t)
 	now := func() time.Time { return t0 }
-	if _, _, err := migrate(ctx, w, []migration{{1, "a", `CREATE TABLE a (x INTEGER);`}, {2, "b", `CREATE TABLE b (x INTEGER);`}}, now); err != nil {
+	if _, _, err := migrate(ctx, w, []schema.Migration{{Version: 1, Name: "a", SQL: `CREATE TABLE a (x INTEGER);`}, {Version: 2, Name: "b", SQL: `CREATE TABLE b (x INTEGER);`}}, now); err != nil {
 		t.Fatal(err)
 	}
 	// A build that has 1 and 3 but not 2 must not run against this file.
-	_, _, err := migrate(ctx, w, []migration{{1, "a", ``}, {3, "c", `CREATE TABLE c (x INTEGER);`}}, now)
+	_, _, err := migrate(ctx, w, []schema.Migration{{Version: 1, Name: "a", SQL: ``}, {Version: 3, Name: "c", SQL: `CREATE TABLE c (x INTEGER);`}}, now)
 	if err == nil || errors.Is(err, store.ErrSchemaTooNew) || tableExists(t, w, "c") {
 		t.Fatalf("migrate error = %v, want a refusal that is not ErrSchemaTooNew and no table c", err)
 	}
 	// A build that knows only 1 is too old.
-	_, _, err = migrate(ctx, w, []migration{{1, "a", ``}}, now)
+	_, _, err = migrate(ctx, w, []schema.Migration{{Version: 1, Name: "a", SQL: ``}}, now)
 	if !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Fatalf("migrate error = %v, want ErrSchemaTooNew", err)
 	}

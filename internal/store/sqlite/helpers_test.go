@@ -103,5 +103,3 @@ func show(v any) string {
 	}
 	return s + "}"
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -62,8 +62,8 @@ func (db *DB) EnqueueEvent(ctx context.Context, ev store.Event, urls []string) e
 
 // DueDeliveries returns up to limit deliveries, neither delivered nor
 // abandoned, whose next attempt is due at now, the longest-waiting first,
-// each with its event. It claims nothing: one worker (the webhook sender) must own the outbox. A delivery
-// that was being attempted when the process stopped is simply due again.
+// each with its event, whoever has claimed them. It claims nothing:
+// dispatchers use ClaimDeliveries; this is for inspection and tests.
 func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.PendingDelivery, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT d.event_id, d.url, d.attempts, d.next_attempt_at, d.last_error,
 			e.type, e.payload, e.created_at
@@ -74,23 +74,8 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: due deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []store.PendingDelivery
-	for rows.Next() {
-		var (
-			p             store.PendingDelivery
-			next, created int64
-			payload       string
-		)
-		if err := rows.Scan(&p.EventID, &p.URL, &p.Attempts, &next, &p.LastError,
-			&p.Type, &payload, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: due deliveries: %w", err)
-		}
-		p.NextAttemptAt, p.CreatedAt = fromMicros(next), fromMicros(created)
-		p.ID, p.Payload = p.EventID, []byte(payload)
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanPending(rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: due deliveries: %w", err)
 	}
 	return out, nil
@@ -100,7 +85,7 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]st
 // the attempt. Marking a delivered delivery again changes nothing. It fails
 // with store.ErrNotFound if there is no such delivery.
 func (db *DB) MarkDelivered(ctx context.Context, eventID, url string, at time.Time) error {
-	err := db.updateDelivery(ctx, `UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, last_error = ''
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, last_error = '', claimed_by = NULL, claimed_until = NULL
 		WHERE event_id = ? AND url = ? AND delivered_at IS NULL`, micros(at), eventID, url)
 	if err != nil {
 		return fmt.Errorf("sqlite: mark event %q delivered to %s: %w", eventID, url, err)
@@ -113,7 +98,7 @@ func (db *DB) MarkDelivered(ctx context.Context, eventID, url string, at time.Ti
 // why it failed (truncated to 1 KiB). A delivery already delivered is left
 // alone. It fails with store.ErrNotFound if there is no such delivery.
 func (db *DB) MarkFailed(ctx context.Context, eventID, url string, attempts int, next time.Time, lastErr string) error {
-	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL
 		WHERE event_id = ? AND url = ? AND delivered_at IS NULL`,
 		max(attempts, 0), micros(next), truncateUTF8(lastErr, maxLastError), eventID, url)
 	if err != nil {
@@ -130,7 +115,7 @@ func (db *DB) MarkFailed(ctx context.Context, eventID, url string, attempts int,
 // already abandoned delivery is left alone. It fails with store.ErrNotFound
 // if there is no such delivery.
 func (db *DB) MarkAbandoned(ctx context.Context, eventID, url string, attempts int, at time.Time, lastErr string) error {
-	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = ?, abandoned_at = ?, last_error = ?
+	err := db.updateDelivery(ctx, `UPDATE deliveries SET attempts = ?, abandoned_at = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL
 		WHERE event_id = ? AND url = ? AND delivered_at IS NULL AND abandoned_at IS NULL`,
 		max(attempts, 0), micros(at), truncateUTF8(lastErr, maxLastError), eventID, url)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -9,21 +9,24 @@ import (
 	"roomcast/internal/store"
 )
 
-func TestCohosts(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
+// testCohosts adds co-hosts under a limit, refuses duplicates and unknown
+// rows, lists them in order, removes them, and drops them with their user
+// or room.
+func testCohosts(t *testing.T, open Opener) {
+	db := openFresh(t, open)
+	ctx := t.Context()
 	mustUser(t, db, "owner", 0)
 	for _, id := range []string{"u1", "u2", "u3"} {
 		mustUser(t, db, id, time.Second)
 	}
 	mustRoom(t, db, "r1", "owner", 0)
 	mustRoom(t, db, "r2", "owner", time.Second)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
 
 	for _, tc := range []struct {
 		name       string
 		room, user string
-		max        int
-		at         time.Duration
+		max, at    int
 		want       error
 	}{
 		{"first", "r1", "u1", 2, 1, nil},
@@ -34,15 +37,15 @@ func TestCohosts(t *testing.T) {
 		{"unknown room", "nowhere", "u1", 5, 6, store.ErrNotFound},
 		{"other room", "r2", "u1", 1, 7, nil},
 	} {
-		m, err := db.AddCohost(ctx, tc.room, tc.user, tc.max, t0.Add(tc.at*time.Second))
+		m, err := db.AddCohost(ctx, tc.room, tc.user, tc.max, sec(tc.at))
 		checkErr(t, tc.name, err, tc.want)
-		if tc.want == nil && (m.RoomID != tc.room || m.UserID != tc.user || !m.AddedAt.Equal(t0.Add(tc.at*time.Second))) {
+		if tc.want == nil && (m.RoomID != tc.room || m.UserID != tc.user || !m.AddedAt.Equal(sec(tc.at))) {
 			t.Errorf("%s: got %+v", tc.name, m)
 		}
 	}
 	ms, err := db.Cohosts(ctx, "r1")
 	checkErr(t, "Cohosts", err, nil)
-	same(t, "co-hosts of r1", ms, []store.Member{{"r1", "u1", t0.Add(time.Second)}, {"r1", "u2", t0.Add(2 * time.Second)}})
+	same(t, "co-hosts of r1", ms, []store.Member{{RoomID: "r1", UserID: "u1", AddedAt: sec(1)}, {RoomID: "r1", UserID: "u2", AddedAt: sec(2)}})
 	if ok, err := db.IsCohost(ctx, "r1", "u2"); err != nil || !ok {
 		t.Errorf("IsCohost(r1, u2) = %v, %v", ok, err)
 	}
@@ -52,22 +55,22 @@ func TestCohosts(t *testing.T) {
 
 	checkErr(t, "remove u1", db.RemoveCohost(ctx, "r1", "u1"), nil)
 	checkErr(t, "remove u1 again", db.RemoveCohost(ctx, "r1", "u1"), store.ErrNotFound)
-	_, err = db.AddCohost(ctx, "r1", "u3", 2, t0.Add(8*time.Second))
+	_, err = db.AddCohost(ctx, "r1", "u3", 2, sec(8))
 	checkErr(t, "add u3 after a removal", err, nil)
 
 	// Deleting a user or a room deletes its memberships.
 	checkErr(t, "delete u2", db.DeleteUser(ctx, "u2"), nil)
 	checkErr(t, "delete r2", db.DeleteRoom(ctx, "r2"), nil)
 	ms, _ = db.Cohosts(ctx, "r1")
-	same(t, "co-hosts of r1 after deletes", ms, []store.Member{{"r1", "u3", t0.Add(8 * time.Second)}})
+	same(t, "co-hosts of r1 after deletes", ms, []store.Member{{RoomID: "r1", UserID: "u3", AddedAt: sec(8)}})
 	if ms, _ = db.Cohosts(ctx, "r2"); len(ms) != 0 {
 		t.Errorf("deleted room keeps co-hosts %+v", ms)
 	}
 }
 
-// TestCohostsLimitConcurrent adds many co-hosts at once: the limit holds.
-func TestCohostsLimitConcurrent(t *testing.T) {
-	db := openTest(t)
+// testCohostsLimitConcurrent adds many co-hosts at once: the limit holds.
+func testCohostsLimitConcurrent(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := context.Background()
 	mustUser(t, db, "owner", 0)
 	mustRoom(t, db, "r1", "owner", 0)

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 	"roomcast/internal/store"
 )
 
-func TestCreateRoom(t *testing.T) {
-	db := openTest(t)
+func testCreateRoom(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	live := t0.Add(-time.Minute)
@@ -59,8 +59,8 @@ func TestCreateRoom(t *testing.T) {
 	checkErr(t, "RoomByStream(nope)", err, store.ErrNotFound)
 }
 
-func TestListRooms(t *testing.T) {
-	db := openTest(t)
+func testListRooms(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "alice", 0)
 	mustUser(t, db, "bob", 0)
@@ -179,8 +179,8 @@ func TestListRooms(t *testing.T) {
 	})
 }
 
-func TestUpdateRoom(t *testing.T) {
-	db := openTest(t)
+func testUpdateRoom(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustUser(t, db, "u2", 0)
@@ -244,8 +244,8 @@ func TestUpdateRoom(t *testing.T) {
 	}
 }
 
-func TestUpdateRoomIsAtomic(t *testing.T) {
-	db := openTest(t)
+func testUpdateRoomIsAtomic(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)
@@ -274,8 +274,8 @@ func TestUpdateRoomIsAtomic(t *testing.T) {
 	}
 }
 
-func TestSetRoomStatus(t *testing.T) {
-	db := openTest(t)
+func testSetRoomStatus(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)
@@ -317,8 +317,8 @@ func TestSetRoomStatus(t *testing.T) {
 	checkErr(t, "unknown stream", err, store.ErrNotFound)
 }
 
-func TestAddLikes(t *testing.T) {
-	db := openTest(t)
+func testAddLikes(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)
@@ -349,8 +349,8 @@ func TestAddLikes(t *testing.T) {
 	}
 }
 
-func TestDeleteRoom(t *testing.T) {
-	db := openTest(t)
+func testDeleteRoom(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)

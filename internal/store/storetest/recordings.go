@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"roomcast/internal/store"
 )
 
-func TestCreateRecording(t *testing.T) {
-	db := openTest(t)
+func testCreateRecording(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)
@@ -51,8 +51,8 @@ func TestCreateRecording(t *testing.T) {
 	checkErr(t, "RecordingByID(nope)", err, store.ErrNotFound)
 }
 
-func TestUpdateRecording(t *testing.T) {
-	db := openTest(t)
+func testUpdateRecording(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)
@@ -95,8 +95,8 @@ func TestUpdateRecording(t *testing.T) {
 	checkErr(t, "update missing", err, store.ErrNotFound)
 }
 
-func TestListRecordings(t *testing.T) {
-	db := openTest(t)
+func testListRecordings(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "ra", "u1", 0)
@@ -157,8 +157,8 @@ func TestListRecordings(t *testing.T) {
 	checkErr(t, "bad status", err, errAny)
 }
 
-func TestDeleteRecording(t *testing.T) {
-	db := openTest(t)
+func testDeleteRecording(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustRoom(t, db, "r1", "u1", 0)

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"roomcast/internal/store"
 )
 
-func TestCreateUser(t *testing.T) {
-	db := openTest(t)
+func testCreateUser(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	created := time.Date(2024, 1, 2, 3, 4, 5, 678912345, time.FixedZone("CST", 8*3600))
 	for _, tc := range []struct {
@@ -57,8 +57,8 @@ func TestCreateUser(t *testing.T) {
 	}
 }
 
-func TestUserLookups(t *testing.T) {
-	db := openTest(t)
+func testUserLookups(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	alice := &store.User{ID: "u1", Name: "alice", WeChatOpenID: "open-a"}
 	checkErr(t, "CreateUser", db.CreateUser(ctx, alice), nil)
@@ -86,8 +86,8 @@ func TestUserLookups(t *testing.T) {
 	}
 }
 
-func TestListUsers(t *testing.T) {
-	db := openTest(t)
+func testListUsers(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	// Seven users; u3, u4 and u5 share a creation time, so the ID breaks ties.
 	offsets := map[string]time.Duration{"u1": 0, "u2": time.Second, "u5": 2 * time.Second, "u3": 2 * time.Second,
@@ -156,14 +156,14 @@ func TestListUsers(t *testing.T) {
 }
 
 // listRoomsCursor makes two rooms and returns a ListRooms cursor.
-func listRoomsCursor(t *testing.T, db *DB) ([]store.Room, string, error) {
+func listRoomsCursor(t *testing.T, db Store) ([]store.Room, string, error) {
 	mustRoom(t, db, "rc1", "u1", 0)
 	mustRoom(t, db, "rc2", "u1", time.Second)
 	return db.ListRooms(t.Context(), store.RoomFilter{Limit: 1})
 }
 
-func TestBanAndCountAdmins(t *testing.T) {
-	db := openTest(t)
+func testBanAndCountAdmins(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	count := func() int {
 		t.Helper()
@@ -205,8 +205,8 @@ func TestBanAndCountAdmins(t *testing.T) {
 	}
 }
 
-func TestDeleteUserCascades(t *testing.T) {
-	db := openTest(t)
+func testDeleteUserCascades(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustUser(t, db, "u2", 0)
@@ -231,8 +231,8 @@ func TestDeleteUserCascades(t *testing.T) {
 	checkErr(t, "other user's room", err, nil)
 }
 
-func TestUserNamesAreExact(t *testing.T) {
-	db := openTest(t)
+func testUserNamesAreExact(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	checkErr(t, "alice", db.CreateUser(ctx, &store.User{ID: "u1", Name: "alice"}), nil)
 	// Normalizing names is the user package's job; the store compares bytes.

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"fmt"
@@ -8,9 +8,13 @@ import (
 	"roomcast/internal/store"
 )
 
-// TestPruneChatHistory keeps the newest messages per room by count and by
+// pruneBatch is the back-ends' batch of PruneChatHistory: the suite prunes
+// more than one batch.
+const pruneBatch = 1000
+
+// testPruneChatHistory keeps the newest messages per room by count and by
 // age, never reuses a seq, and leaves other rooms alone.
-func TestPruneChatHistory(t *testing.T) {
+func testPruneChatHistory(t *testing.T, open Opener) {
 	tests := []struct {
 		name     string
 		n        int // messages in r1, one a minute from t0
@@ -29,7 +33,7 @@ func TestPruneChatHistory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := openTest(t)
+			db := openFresh(t, open)
 			ctx := t.Context()
 			mustUser(t, db, "u1", 0)
 			mustRoom(t, db, "r1", "u1", 0)
@@ -70,9 +74,9 @@ func TestPruneChatHistory(t *testing.T) {
 	}
 }
 
-// TestRecordingBytesOfOwner sums the recordings of the owner's rooms only.
-func TestRecordingBytesOfOwner(t *testing.T) {
-	db := openTest(t)
+// testRecordingBytesOfOwner sums the recordings of the owner's rooms only.
+func testRecordingBytesOfOwner(t *testing.T, open Opener) {
+	db := openFresh(t, open)
 	ctx := t.Context()
 	mustUser(t, db, "u1", 0)
 	mustUser(t, db, "u2", 0)
