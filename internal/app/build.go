@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"roomcast/internal/api"
 	"roomcast/internal/auth"
 	"roomcast/internal/bus"
@@ -38,21 +40,23 @@ import (
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db      Store
-	hub     *hub.Hub
-	bus     *bus.Memory
-	chat    *chat.Server
-	rooms   *room.Service
-	users   *user.Service
-	hooks   *webhook.Dispatcher
-	sync    *streamsync.Sync
-	hls     *hls.Server
-	flv     *httpflv.Server
-	rtmp    *rtmpserver.Server
-	rec     *record.Recorder
-	pgm     *programme.Manager
-	tracker *httpx.Tracker
-	mux     *http.ServeMux
+	db    Store
+	hub   *hub.Hub
+	bus   *bus.Memory
+	chat  *chat.Server
+	rooms *room.Service
+	users *user.Service
+	hooks *webhook.Dispatcher
+	sync  *streamsync.Sync
+	hls   *hls.Server
+	flv   *httpflv.Server
+	rtmp  *rtmpserver.Server
+	rec   *record.Recorder
+	pgm   *programme.Manager
+	// mixLatency is roomcast_mix_latency_seconds (newProgramme).
+	mixLatency prometheus.Histogram
+	tracker    *httpx.Tracker
+	mux        *http.ServeMux
 
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
@@ -214,6 +218,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	c.metrics.Registry().MustRegister(c.mixLatency)
 	return c, nil
 }
 

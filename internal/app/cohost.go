@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"roomcast/internal/api"
 	"roomcast/internal/chat"
 	"roomcast/internal/config"
@@ -30,10 +32,16 @@ func cohostRoomConfig(rc *room.Config, cfg config.Config, h *hub.Hub) {
 // room's chat.
 func newProgramme(c *components, cfg config.Config, runner programme.Runner, log *slog.Logger) *programme.Manager {
 	log = log.With("component", "programme")
+	c.mixLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "roomcast_mix_latency_seconds",
+		Help:    "Latency the co-host mix adds: from a host frame going into ffmpeg to the mixed frame coming out.",
+		Buckets: []float64{0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5},
+	})
 	return programme.New(c.hub, programme.Config{
-		Mix:    cfg.Cohost.Mix,
-		Layout: cfg.Cohost.Layout,
-		Runner: runner,
+		MixLatency: func(d time.Duration) { c.mixLatency.Observe(d.Seconds()) },
+		Mix:        cfg.Cohost.Mix,
+		Layout:     cfg.Cohost.Layout,
+		Runner:     runner,
 		HasRoom: func(ctx context.Context, stream string) bool {
 			ok, err := c.rooms.HasRoom(ctx, stream)
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"roomcast/internal/hub"
 	"roomcast/internal/room"
@@ -36,6 +37,10 @@ type Config struct {
 	// OnMember, if set, is called when a member's stream (the host's or a
 	// co-host's) goes live or offline, from the Manager's goroutine.
 	OnMember func(stream string, live bool)
+	// MixLatency, if set, is called with the latency the mix adds to each
+	// of its frames: from the host's frame going into ffmpeg to the mixed
+	// frame of the same presentation time coming out (metrics).
+	MixLatency func(time.Duration)
 }
 
 // Manager keeps the programme of every live room. Create it with New (which

@@ -45,7 +45,7 @@ func (m *Manager) startMix(ctx context.Context, roomStream string, cohosts []str
 	log := m.log.With("room_stream", roomStream, "cohosts", len(cohosts))
 	mixName := room.MixStream(roomStream)
 	stop, err := m.cfg.Runner.StartMix(ctx, "mix "+roomStream, args, len(inputs), func(ctx context.Context, in []io.WriteCloser, out io.Reader) error {
-		return runMix(ctx, m.h, log, mixName, inputs, in, out)
+		return runMix(ctx, m.h, log, mixName, inputs, in, out, m.cfg.MixLatency)
 	})
 	if err != nil {
 		return nil, err
@@ -56,17 +56,22 @@ func (m *Manager) startMix(ctx context.Context, roomStream string, cohosts []str
 
 // runMix is one run of the mixer: it feeds every member's stream into its
 // input pipe and publishes the output into the mix stream.
-func runMix(ctx context.Context, h *hub.Hub, log *slog.Logger, mixName string, inputs []string, in []io.WriteCloser, out io.Reader) error {
+func runMix(ctx context.Context, h *hub.Hub, log *slog.Logger, mixName string, inputs []string, in []io.WriteCloser, out io.Reader, observe func(time.Duration)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
+	lat := &latencyProbe{observe: observe}
 	var wg sync.WaitGroup
 	hostErr := make(chan error, 1)
 	for i, name := range inputs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := feed(ctx, h, name, in[i], start)
+			var probe *latencyProbe
+			if i == 0 {
+				probe = lat
+			}
+			err := feed(ctx, h, name, in[i], start, probe)
 			_ = in[i].Close()
 			if i == 0 && ctx.Err() == nil {
 				// Without the host there is no programme to mix.
@@ -75,7 +80,7 @@ func runMix(ctx context.Context, h *hub.Hub, log *slog.Logger, mixName string, i
 			}
 		}()
 	}
-	err := publishOutput(ctx, h, mixName, out)
+	err := publishOutput(ctx, h, mixName, out, lat)
 	cancel()
 	wg.Wait()
 	select {
@@ -97,7 +102,7 @@ func runMix(ctx context.Context, h *hub.Hub, log *slog.Logger, mixName string, i
 // tsBase): the newest frame of a member's first batch (its GOP cache)
 // lands at the moment it was read, so members that joined the hub at
 // different times stay in step in the mix.
-func feed(ctx context.Context, h *hub.Hub, name string, w io.Writer, start time.Time) error {
+func feed(ctx context.Context, h *hub.Hub, name string, w io.Writer, start time.Time, lat *latencyProbe) error {
 	sub, err := h.Subscribe(name, "")
 	if err != nil {
 		return err
@@ -126,17 +131,25 @@ func feed(ctx context.Context, h *hub.Hub, name string, w io.Writer, start time.
 			p := f.Packet
 			buf = flv.AppendTag(buf, p.Type, max(p.DTS+offset, 0), p.Data)
 		}
-		clear(frames)
 		if _, err := w.Write(buf); err != nil {
 			return fmt.Errorf("write to the mixer: %w", err)
 		}
+		if lat != nil {
+			now := time.Now()
+			for _, f := range frames {
+				if p := f.Packet; p.Type == media.TagVideo && !p.SeqHeader {
+					lat.in(p.PTS()+offset, now)
+				}
+			}
+		}
+		clear(frames)
 		buf = buf[:0]
 	}
 }
 
 // publishOutput reads the mixer's FLV output and publishes it as the mix
 // stream.
-func publishOutput(ctx context.Context, h *hub.Hub, name string, out io.Reader) error {
+func publishOutput(ctx context.Context, h *hub.Hub, name string, out io.Reader, lat *latencyProbe) error {
 	r := flv.NewReader(out, 0)
 	if _, _, err := r.ReadHeader(); err != nil {
 		return fmt.Errorf("mixer output: %w", err)
@@ -163,6 +176,9 @@ func publishOutput(ctx context.Context, h *hub.Hub, name string, out io.Reader) 
 			if pub, err = publishRetry(ctx, h, name); err != nil {
 				return err
 			}
+		}
+		if pkt.Type == media.TagVideo && !pkt.SeqHeader {
+			lat.out(pkt.PTS(), time.Now())
 		}
 		if err := pub.Write(pkt); err != nil {
 			return fmt.Errorf("publish the mix: %w", err)
