@@ -185,10 +185,9 @@ func (sw *switcher) run(ctx context.Context) {
 				if reconnected {
 					// The source's publisher reconnected: so does the
 					// programme's, so that replays and players see it.
-					pub.Close(nil)
-					next, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme", Internal: true})
+					next, err := pub.Reconnect(hub.PublisherInfo{Protocol: "programme", Internal: true})
 					if err != nil {
-						sw.log.Warn("programme stopped: publish failed", "err", err)
+						sw.log.Warn("programme stopped", "err", err)
 						return
 					}
 					pub = next
@@ -206,8 +205,7 @@ func (sw *switcher) run(ctx context.Context) {
 // reconnect) and starts it with the new source's configuration and its
 // keyframe key.
 func (sw *switcher) switchTo(old *hub.Publisher, st *initState, key *media.Packet) (*hub.Publisher, error) {
-	old.Close(nil)
-	pub, err := sw.h.Publish(sw.name, hub.PublisherInfo{Protocol: "programme", Internal: true})
+	pub, err := old.Reconnect(hub.PublisherInfo{Protocol: "programme", Internal: true})
 	if err != nil {
 		return old, err
 	}
