@@ -102,6 +102,18 @@ func (a *API) removeCohost(w http.ResponseWriter, r *http.Request, u *store.User
 	return nil
 }
 
+// cohostStreamsOf returns the co-host streams in the hub that match: a
+// deleted room's, a banned user's, whose publish ends with them.
+func (a *API) cohostStreamsOf(match func(room.StreamRef) bool) []string {
+	var out []string
+	for _, s := range a.hub.Streams() {
+		if ref, ok := room.ParseStream(s.Name()); ok && ref.Kind == room.KindCohost && match(ref) {
+			out = append(out, s.Name())
+		}
+	}
+	return out
+}
+
 // cohostError maps the co-host rules' errors.
 func cohostError(err error) error {
 	switch {

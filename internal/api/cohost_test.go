@@ -100,3 +100,37 @@ func TestCohostsAPI(t *testing.T) {
 		t.Errorf("member events %v, want %v", events, want)
 	}
 }
+
+// TestCohostStreamsEnd: banning a co-host and deleting a room end the
+// co-hosts' publishes too.
+func TestCohostStreamsEnd(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.register("alice")
+	_, bobID := e.register("bob")
+	_, carolID := e.register("carol")
+	admin, _ := e.admin("root")
+	rm := e.createRoom(alice, "stage", false)
+	for _, id := range []string{bobID, carolID} {
+		expect(t, "add", e.request("POST", "/api/v1/rooms/"+rm.ID+"/cohosts", alice, map[string]string{"user_id": id}), http.StatusCreated, "")
+	}
+	publish := func(stream string) *hub.Publisher {
+		p, err := e.hub.Publish(stream, hub.PublisherInfo{Protocol: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	packet := func() *media.Packet { return &media.Packet{Type: media.TagAudio, Data: []byte{0xaf, 1, 0}} }
+	bob, carol := publish(rm.Stream+"-"+bobID), publish(rm.Stream+"-"+carolID)
+	expect(t, "ban bob", e.request("POST", "/api/v1/users/"+bobID+"/ban", admin, nil), http.StatusOK, "")
+	if bob.Write(packet()) == nil {
+		t.Error("a banned co-host still publishes")
+	}
+	if carol.Write(packet()) != nil {
+		t.Error("banning bob ended carol's publish")
+	}
+	expect(t, "delete room", e.request("DELETE", "/api/v1/rooms/"+rm.ID, alice, nil), http.StatusNoContent, "")
+	if carol.Write(packet()) == nil {
+		t.Error("a deleted room's co-host still publishes")
+	}
+}
