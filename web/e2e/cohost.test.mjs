@@ -3,7 +3,7 @@
 // Screenshots go to test-results/web/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, cspViolations, launch, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
+import { client, cspViolations, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
 
 let srv, api, browser;
 
@@ -82,5 +82,29 @@ test('the studio lists co-hosts, accepts a request and removes a co-host', async
   await page.screenshot({ path: shotPath('studio-cohosts'), fullPage: true });
   assert.deepEqual(page.errors, []);
   assert.deepEqual(bobPage.errors, []);
+  assert.deepEqual(cspViolations, []);
+});
+
+test('the room page plays the programme and, on request, the members side by side', async () => {
+  const host = await api.register('sidehost');
+  const guest = await api.register('sideguest');
+  const room = await api.call('POST', '/rooms', host.token, { title: 'Side by side' });
+  await api.call('POST', `/rooms/${room.id}/cohosts`, host.token, { user_id: guest.user.id });
+  publish((await api.call('POST', `/rooms/${room.id}/push-url`, host.token)).url);
+  publish((await api.call('POST', `/rooms/${room.id}/push-url`, guest.token)).url);
+  await until('both members live', async () => (await api.call('GET', `/rooms/${room.id}`)).members.every((m) => m.live), 20000);
+
+  const page = await openPage({ path: `/room/${room.id}` });
+  await page.waitForSelector('.stage[data-state=playing]', { timeout: 30000 });
+  assert.match(await page.evaluate(() => window.__roomcast.url), new RegExp(`${room.stream}-programme\\.flv`));
+  await page.waitForSelector('[data-testid=members-toggle]:visible', { timeout: 20000 });
+  await page.click('[data-testid=members-toggle]');
+  for (const id of [host.user.id, guest.user.id]) {
+    await page.waitForSelector(`[data-testid=member-grid] .member-tile[data-user="${id}"][data-state=playing]`, { timeout: 30000 });
+  }
+  await page.screenshot({ path: shotPath('room-members-side-by-side'), fullPage: true });
+  await page.click('[data-testid=members-toggle]');
+  await page.waitForSelector('[data-testid=member-grid] .member-tile', { state: 'detached', timeout: 10000 });
+  assert.deepEqual(page.errors, []);
   assert.deepEqual(cspViolations, []);
 });

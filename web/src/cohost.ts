@@ -2,9 +2,11 @@
 // and a remove button, and the viewers' requests to join with accept and
 // reject (docs/chat.md, "Co-hosts"). The list follows the chat's member
 // events; the requests arrive in the chat and are answered through it.
-import { api, type Member } from './api';
+import { api, type Member, type Room } from './api';
 import { clear, h } from './dom';
+import { reachable } from './format';
 import { t } from './i18n';
+import { LivePlayer } from './player';
 import { emptyBlock, liveBadge, toast, toastError } from './ui';
 
 /** A pending request to co-host, as the chat announced it. */
@@ -131,6 +133,65 @@ export function cohostPanel(id: string, members: Member[] | undefined, send: (cm
     stop() {
       stopped = true;
       clearInterval(timer);
+    },
+  };
+}
+
+export interface MembersView {
+  el: HTMLElement;
+  /** Shows the room's live members (when asked to) as they are now. */
+  update(r: Room): void;
+  stop(): void;
+}
+
+/** The room page's "members side by side": each live member's own stream
+ * (HTTP-FLV, muted) in a grid, on request, while the main player keeps the
+ * programme. The button shows while two or more members are live. */
+export function membersSideBySide(): MembersView {
+  const grid = h('div', { class: 'member-grid', 'data-testid': 'member-grid', hidden: true });
+  const btn = h('button', { class: 'btn mini', type: 'button', 'data-testid': 'members-toggle', hidden: true }, t('cohost.side_by_side'));
+  const el = h('div', { class: 'members-view' }, btn, grid);
+  let on = false;
+  let live: Member[] = [];
+  const players = new Map<string, { player: LivePlayer; tile: HTMLElement }>();
+  const drop = (stream: string) => {
+    players.get(stream)?.player.destroy();
+    players.get(stream)?.tile.remove();
+    players.delete(stream);
+  };
+  const draw = () => {
+    grid.hidden = !on;
+    const want = new Set(on ? live.map((m) => m.stream) : []);
+    for (const s of [...players.keys()]) if (!want.has(s)) drop(s);
+    for (const m of on ? live : []) {
+      if (players.has(m.stream) || !m.play) continue;
+      const video = h('video', { muted: true, playsinline: true, autoplay: true });
+      video.muted = true;
+      const tile = h('div', { class: 'member-tile', 'data-user': m.user.id }, video, h('span', { class: 'member-tile-name' }, m.user.name));
+      grid.append(tile);
+      const player = new LivePlayer(video, 'flv', reachable(m.play.flv, location.host), {
+        state: (s) => (tile.dataset.state = s),
+        end: () => (tile.dataset.state = 'ended'),
+      });
+      players.set(m.stream, { player, tile });
+      void player.start();
+    }
+  };
+  btn.addEventListener('click', () => {
+    on = !on;
+    btn.textContent = on ? t('cohost.programme_only') : t('cohost.side_by_side');
+    draw();
+  });
+  return {
+    el,
+    update(r) {
+      live = (r.members ?? []).filter((m) => m.live);
+      btn.hidden = live.length < 2 && !on;
+      draw();
+    },
+    stop() {
+      on = false;
+      draw();
     },
   };
 }

@@ -219,6 +219,8 @@ const en = {
   'cohost.answer_expired': 'Request of {name} expired.',
   'cohost.answer_cancelled': '{name} withdrew the request.',
   'err.too_many_cohosts': 'The room has as many co-hosts as it may.',
+  'cohost.side_by_side': 'Members side by side',
+  'cohost.programme_only': 'Hide the members',
 };
 
 export type Key = keyof typeof en;
@@ -441,6 +443,8 @@ const zh: Record<Key, string> = {
   'cohost.answer_expired': '{name} 的申请已过期。',
   'cohost.answer_cancelled': '{name} 撤回了申请。',
   'err.too_many_cohosts': '连麦人数已满。',
+  'cohost.side_by_side': '分屏看连麦成员',
+  'cohost.programme_only': '收起连麦成员',
 };
 
 export type Lang = 'zh-CN' | 'en';
