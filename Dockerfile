@@ -34,9 +34,15 @@ RUN CGO_ENABLED=0 go build -trimpath \
  && /out/roomcast version \
  && mkdir -p /out/data
 
-# --- 3. the runtime: no shell, no package manager, uid 65532 ---
+# --- 3. ffmpeg, static (musl, no shared libraries: it runs on distroless),
+# for live covers, replay posters, the quality ladder, the co-host mix and
+# WebRTC audio; without it those features are off and the rest works ---
+FROM mwader/static-ffmpeg:7.1 AS ffmpeg
+
+# --- 4. the runtime: no shell, no package manager, uid 65532 ---
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/roomcast /usr/local/bin/roomcast
+COPY --from=ffmpeg /ffmpeg /usr/local/bin/ffmpeg
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 ENV ROOMCAST_DATA=/data \

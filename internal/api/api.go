@@ -89,6 +89,15 @@ type Options struct {
 	// (MemberJoined) or removed (MemberLeft) through the API (the chat
 	// tells the room).
 	MemberChanged func(ctx context.Context, event string, r *store.Room, m *room.Member)
+	// HasPoster, if set, reports whether a recording has its poster
+	// (record.Recorder.HasPoster): replays then get a poster_url.
+	HasPoster func(roomID, recordingID string) bool
+	// Renditions, if set, returns the live renditions of a stream (the
+	// quality ladder): live rooms' play then lists them.
+	Renditions func(stream string) []Rendition
+	// Covers, if set, gives rooms their cover_url and serves
+	// PUT/GET /rooms/{id}/cover.
+	Covers Covers
 }
 
 // API holds the dependencies of the handlers.
@@ -106,6 +115,10 @@ type API struct {
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
 	memberChanged     func(ctx context.Context, event string, r *store.Room, m *room.Member)
+	covers            Covers
+	hasPoster         func(roomID, recordingID string) bool
+	renditions        func(stream string) []Rendition
+	coverSem          chan struct{}
 
 	loginLimit, registerLimit *httpx.Limiter
 
@@ -132,6 +145,7 @@ func New(o Options) (*API, error) {
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
 		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted,
 		memberChanged: o.MemberChanged}
+	a.covers, a.coverSem, a.hasPoster, a.renditions = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster, o.Renditions
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
 		if err != nil {
@@ -232,6 +246,8 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/rooms/{id}/stream", loggedIn, nil, a.roomStream},
 		{"POST", "/api/v1/rooms/{id}/cohosts", loggedIn, nil, a.addCohost},
 		{"DELETE", "/api/v1/rooms/{id}/cohosts/{user_id}", loggedIn, nil, a.removeCohost},
+		{"PUT", "/api/v1/rooms/{id}/cover", loggedIn, nil, a.putCover},
+		{"GET", "/api/v1/rooms/{id}/cover", optional, nil, a.getCover},
 
 		{"GET", "/api/v1/replays", optional, nil, a.listAllReplays},
 		{"GET", "/api/v1/replays/{id}", optional, nil, a.getReplay},

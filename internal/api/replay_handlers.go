@@ -34,6 +34,9 @@ type replayView struct {
 	Segments   int        `json:"segments"`
 	Recovered  bool       `json:"recovered"`
 	URL        string     `json:"url"`
+	// PosterURL is the replay's poster (a JPEG of a frame from its first
+	// seconds), null until it is made or without ffmpeg.
+	PosterURL *string `json:"poster_url"`
 	// Room is set in the listing across rooms (GET /replays).
 	Room *roomView `json:"room,omitempty"`
 }
@@ -47,17 +50,27 @@ type replayList struct {
 // VODPath returns the path of a recording's playlist.
 func VODPath(recordingID string) string { return "/vod/" + recordingID + "/index.m3u8" }
 
+// PosterPath returns the path of a recording's poster.
+func PosterPath(recordingID string) string { return "/vod/" + recordingID + "/poster.jpg" }
+
 // replayView builds the view of rec in room rm for viewer: the URL carries
 // the room's play signature when the room is private (only its managers
 // see it).
 func (a *API) replayView(viewer *store.User, rm *store.Room, rec *store.Recording) replayView {
 	v := replayView{ID: rec.ID, RoomID: rec.RoomID, Status: rec.Status, StartedAt: rec.StartedAt, EndedAt: rec.EndedAt,
 		DurationMS: rec.DurationMS, Bytes: rec.Bytes, Segments: rec.Segments, Recovered: rec.Recovered}
-	v.URL = strings.TrimRight(a.rooms.Config().PublicURL, "/") + VODPath(rec.ID)
+	base := strings.TrimRight(a.rooms.Config().PublicURL, "/")
+	v.URL = base + VODPath(rec.ID)
+	var sig string
 	if p := a.rooms.PlayURLs(viewer, rm); p != nil && rm.Private {
 		if _, q, ok := strings.Cut(p.HLS, "?"); ok {
-			v.URL += "?" + q
+			sig = "?" + q
 		}
+	}
+	v.URL += sig
+	if a.hasPoster != nil && a.hasPoster(rec.RoomID, rec.ID) {
+		u := base + PosterPath(rec.ID) + sig
+		v.PosterURL = &u
 	}
 	return v
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -233,7 +234,7 @@ func TestPlayURLs(t *testing.T) {
 	}
 	var got roomAnswer
 	e.request("GET", "/api/v1/rooms/"+pub.ID, "", nil).decode(t, &got)
-	if got.Play == nil || *got.Play != wantPublic {
+	if got.Play == nil || !reflect.DeepEqual(*got.Play, wantPublic) {
 		t.Fatalf("public play = %+v, want %+v", got.Play, wantPublic)
 	}
 	if err := e.rooms.AuthorizePlay(t.Context(), pub.Stream, nil); err != nil {

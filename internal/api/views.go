@@ -44,6 +44,28 @@ type playView struct {
 	WSFLV     string     `json:"ws_flv"`
 	HLS       string     `json:"hls"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Renditions lists the quality ladder's renditions while the room is
+	// live and has some (omitted otherwise).
+	Renditions []renditionView `json:"renditions,omitempty"`
+}
+
+// Rendition is a live rendition of a stream (the quality ladder).
+type Rendition struct {
+	// Name is the rung ("480p"); the rendition's stream is STREAM_Name.
+	Name                     string
+	Width, Height, Bandwidth int
+}
+
+// renditionView is the JSON shape of a rendition with its play URLs.
+type renditionView struct {
+	Name      string `json:"name"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	Bandwidth int    `json:"bandwidth"`
+	RTMP      string `json:"rtmp"`
+	FLV       string `json:"flv"`
+	WSFLV     string `json:"ws_flv"`
+	HLS       string `json:"hls"`
 }
 
 // roomView is the JSON shape of a room.
@@ -64,6 +86,7 @@ type roomView struct {
 	// Members are the host and co-hosts with their streams: the subscribe
 	// list.
 	Members   []memberView `json:"members"`
+	CoverURL  *string      `json:"cover_url"`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
 }
@@ -95,8 +118,19 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 	v.Viewers = a.rooms.Viewers(r)
 	if p := a.rooms.PlayURLs(viewer, r); p != nil {
 		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, ExpiresAt: p.ExpiresAt}
+		if a.renditions != nil && r.Status == store.StatusLive {
+			// The ladder of the programme: what the room's play URLs carry.
+			for _, rd := range a.renditions(room.ProgrammeStream(r.Stream)) {
+				u := a.rooms.RenditionURLs(viewer, r, rd.Name)
+				v.Play.Renditions = append(v.Play.Renditions, renditionView{Name: rd.Name, Width: rd.Width, Height: rd.Height,
+					Bandwidth: rd.Bandwidth, RTMP: u.RTMP, FLV: u.FLV, WSFLV: u.WSFLV, HLS: u.HLS})
+			}
+		}
 	}
 	var err error
+	if v.CoverURL, err = a.coverURL(ctx, viewer, r); err != nil {
+		return nil, err
+	}
 	if v.Members, err = a.members(ctx, viewer, r); err != nil {
 		return nil, err
 	}

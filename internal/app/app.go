@@ -225,6 +225,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		log.Warn("recordings not all finalised at shutdown; the next start recovers them", "err", err)
 	}
 	stopRecorder()
+	c.covers.Close()
+	c.ladder.Close()
+	c.transcode.Close()
 	shutdownErr := httpSrv.Shutdown(graceCtx)
 	if httpsSrv != nil {
 		shutdownErr = errors.Join(shutdownErr, ignoreClosed(httpsSrv.Shutdown(graceCtx)))

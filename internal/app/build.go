@@ -19,8 +19,10 @@ import (
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
 	"roomcast/internal/config"
+	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
+	"roomcast/internal/ladder"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
 	"roomcast/internal/programme"
@@ -34,6 +36,7 @@ import (
 	"roomcast/internal/server/vod"
 	"roomcast/internal/store"
 	"roomcast/internal/streamsync"
+	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
 )
@@ -57,6 +60,10 @@ type components struct {
 	mixLatency prometheus.Histogram
 	tracker    *httpx.Tracker
 	mux        *http.ServeMux
+
+	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
+	covers    *cover.Grabber
+	ladder    *ladder.Ladder
 
 	metrics   *metrics.Metrics
 	ready     atomic.Bool // started and not shutting down (/readyz)
@@ -150,15 +157,25 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
+	c.transcode = newTranscoder(ctx, cfg, c, log)
+	if c.ladder, err = newLadder(c, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(c.sync.Handle)
+	c.hub.OnEvent(func(e hub.Event) {
+		if !c.isRendition(e.Stream) { // renditions have no room status or webhooks
+			c.sync.Handle(e)
+		}
+	})
 	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder}
 	c.rec = newRecorder(c, cfg, log)
-	c.pgm = newProgramme(c, cfg, nil, log)
+	c.pgm = newProgramme(c, cfg, mixRunner{c.transcode}, log)
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
@@ -190,6 +207,9 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
 		MemberChanged:     c.memberChanged(log.With("component", "api")),
+		Covers:            apiCovers(c),
+		HasPoster:         c.rec.HasPoster,
+		Renditions:        apiRenditions(c.ladder),
 	})
 	if err != nil {
 		db.Close()
@@ -207,7 +227,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	c.mux.HandleFunc("POST /api/v1/rooms/{id}/moderation/{action}", func(w http.ResponseWriter, r *http.Request) {
 		c.chat.ServeModeration(w, r, r.PathValue("id"), r.PathValue("action"))
 	})
-	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls)
+	routeMedia(c.mux, cfg.RTMP.App, access, c.flv, c.hls, c.covers, c.ladder)
 	vod.New(vod.Config{
 		Store:     db,
 		Paths:     c.rec,
@@ -219,6 +239,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// has started.
 	c.metrics = newMetrics(c, bi)
 	c.metrics.Registry().MustRegister(c.mixLatency)
+	watchTranscodes(c)
 	return c, nil
 }
 
@@ -229,6 +250,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
+		// Only the programme is recorded (not the members' own streams,
+		// nor renditions).
 		if !cfg.Record.Enabled || !recordsStream(stream) {
 			return "", false
 		}
@@ -285,6 +308,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		Enabled:        enabled,
 		OnReady:        onReady,
 		OnFailed:       onFailed,
+		Poster:         replayPoster(c),
 	}, c.db, log)
 }
 
@@ -311,12 +335,16 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms *room.Service
-	open  bool
+	rooms  *room.Service
+	open   bool
+	ladder *ladder.Ladder // renditions play under their source's rule
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
 func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) error {
+	if a.ladder.IsRendition(req.Stream) {
+		return fmt.Errorf("%w: %s is reserved for a quality ladder rendition", room.ErrInvalidStream, req.Stream)
+	}
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
 		if err != nil || !has {
@@ -332,6 +360,9 @@ func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) erro
 }
 
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
+	if src, ok := a.ladder.SourceOf(stream); ok {
+		stream = src // a rendition plays with its source's signature
+	}
 	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
 }
 
@@ -359,7 +390,7 @@ func (a *access) allowOpen(err error) error {
 // routeMedia mounts the playback URLs: /APP/STREAM.flv (HTTP-FLV and
 // WebSocket-FLV), /APP/STREAM.m3u8 and its segments /APP/STREAM/SEGMENT,
 // each behind the room's play rule.
-func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server) {
+func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Server, hlsSrv *hls.Server, covers *cover.Grabber, lad *ladder.Ladder) {
 	notFound := func(w http.ResponseWriter, what string) {
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
@@ -387,11 +418,15 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowed(w, r, name) {
+			if allowed(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
+		case "jpg":
+			if allowed(w, r, name) {
+				serveLiveCover(w, r, covers, name)
+			}
 		default:
-			notFound(w, "unknown media type "+ext+": use .flv or .m3u8")
+			notFound(w, "unknown media type "+ext+": use .flv, .m3u8 or .jpg")
 		}
 	})
 	mux.HandleFunc("/"+app+"/{stream}/{segment}", func(w http.ResponseWriter, r *http.Request) {

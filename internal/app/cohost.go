@@ -114,6 +114,14 @@ func (a chatCohosts) IsCohost(ctx context.Context, roomID, userID string) (bool,
 	return a.c.db.IsCohost(ctx, roomID, userID)
 }
 
+// ladderSkips reports whether stream gets no quality ladder: a co-host's
+// own stream and a room's mix (members play each other at full quality;
+// the audience gets the programme's ladder).
+func ladderSkips(stream string) bool {
+	ref, ok := room.ParseStream(stream)
+	return ok && (ref.Kind == room.KindCohost || ref.Kind == room.KindMix)
+}
+
 // recordsStream reports whether stream is what a room records: its
 // programme (the host alone or the mix), never a member's own stream.
 func recordsStream(stream string) bool {

@@ -32,6 +32,7 @@ type Store interface {
 	api.Replays
 	retention.ChatStore
 	RecordingBytesOfOwner(ctx context.Context, ownerID string) (int64, error)
+	coverDB
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -72,6 +72,8 @@ type Config struct {
 	Limits  Limits
 	Quotas  Quotas
 	Cohost  Cohost
+
+	Transcode Transcode
 }
 
 // TLS configures the HTTPS/WSS listener. It runs when CertFile and KeyFile
@@ -243,6 +245,7 @@ func Default() Config {
 		TLS:           TLS{Addr: ":8443"},
 		Quotas:        defaultQuotas(),
 		Cohost:        defaultCohost(),
+		Transcode:     defaultTranscode(),
 	}
 }
 
@@ -326,6 +329,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
 	c.Cohost.flags(fs)
+	c.transcodeFlags(fs)
 	return fs
 }
 
@@ -462,6 +466,7 @@ func (c *Config) Validate() error {
 	c.Quotas.validate(check)
 	c.Cohost.validate(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
+	c.validateTranscode(check)
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
 		listen("https-addr", c.TLS.Addr)
 		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {

@@ -16,7 +16,7 @@ var (
 	// path elements: no dots, no separators, bounded length.
 	idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	// filePattern is the files a recording directory holds.
-	filePattern = regexp.MustCompile(`^(index\.m3u8|[0-9]{1,10}\.ts)$`)
+	filePattern = regexp.MustCompile(`^(index\.m3u8|[0-9]{1,10}\.ts|poster\.jpg)$`)
 )
 
 // playlistName is a recording's playlist.
@@ -33,7 +33,8 @@ func (r *Recorder) recordingDir(roomID, recordingID string) (string, error) {
 	return filepath.Join(r.cfg.Dir, roomID, recordingID), nil
 }
 
-// Path returns the path of a file of a recording ("index.m3u8" or "N.ts"),
+// Path returns the path of a file of a recording ("index.m3u8", "N.ts" or
+// "poster.jpg"),
 // for the VOD handler. It refuses, with ErrBadPath, ids and names that do
 // not match the strict patterns above, so the result is always inside the
 // recordings directory. The caller looks the recording up first (for its

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"roomcast/internal/hub"
+	"roomcast/internal/media"
 	hlsproto "roomcast/internal/protocol/hls"
 	"roomcast/internal/store"
 )
@@ -47,6 +48,11 @@ type Config struct {
 	// caller), when a recording stops with an error (disk full, permission
 	// denied, store failure, nothing playable left after a crash).
 	OnFailed func(store.Recording, error)
+	// Poster, if set, turns a keyframe (with its decoder configuration)
+	// into the JPEG kept as the recording's poster.jpg: the first keyframe
+	// at least 3 s into the recording, or the first one of a shorter
+	// recording. It runs on a goroutine of its own.
+	Poster func(ctx context.Context, conf, key *media.Packet) ([]byte, error)
 }
 
 // Recorder records the streams Config.Enabled selects. Create it with New

@@ -34,6 +34,8 @@ type session struct {
 	haveMedia bool
 	lastDTS   int64
 	skip      bool // after resubscribing: media up to lastDTS was written
+
+	poster posterState
 }
 
 // record writes one live session until the stream ends, a write fails or
@@ -116,6 +118,7 @@ func (s *session) feed(frames []*hub.Frame) {
 			s.epoch, s.haveMedia = f.Epoch, true
 			s.lastDTS = max(s.lastDTS, pkt.DTS)
 		}
+		s.posterFeed(pkt)
 		s.check(s.seg.WritePacket(pkt))
 	}
 }
@@ -172,6 +175,7 @@ func (s *session) totals(rec *store.Recording) {
 
 // finish completes the recording after the stream ended.
 func (s *session) finish(ctx context.Context) {
+	s.posterFinish()
 	s.check(s.seg.Flush())
 	if s.err != nil {
 		s.fail(s.err)
@@ -207,6 +211,9 @@ func (s *session) finish(ctx context.Context) {
 // shutting down.
 func (s *session) fail(cause error) {
 	s.err = cause
+	if s.poster.done != nil {
+		<-s.poster.done
+	}
 	if len(s.segments) > 0 {
 		_ = s.writePlaylist(hlsproto.PlaylistVOD) // best effort: the disk is in trouble
 	}

@@ -30,6 +30,10 @@ const ERROR_MESSAGES = {
   wechat_unavailable: '暂时无法连接微信服务，请稍后再试',
   wechat_busy: '微信服务繁忙，请稍后再试',
   internal: '服务器出错了，请稍后再试',
+  cover_too_large: '图片超过 5 MB',
+  cover_not_image: '请选择 JPEG、PNG 或 WebP 图片',
+  cover_bad_image: '图片已损坏或不完整',
+  cover_bad_dimensions: '图片尺寸不合适（每边 16 到 8192 像素）',
   // Chat REST codes (docs/chat.md).
   too_large: '提交的内容太大',
   muted: '你已被禁言',
@@ -130,7 +134,8 @@ function createApi(options) {
       const hdr = {}
       const t = withToken ? token() : ''
       if (t) hdr.Authorization = `Bearer ${t}`
-      if (data !== undefined) hdr['Content-Type'] = 'application/json'
+      if (data instanceof ArrayBuffer) hdr['Content-Type'] = 'application/octet-stream'
+      else if (data !== undefined) hdr['Content-Type'] = 'application/json'
       w.request({
         url: baseURL + path,
         method,
@@ -244,6 +249,8 @@ function createApi(options) {
     pushURL: id => request('POST', `/api/v1/rooms/${enc(id)}/push-url`),
     addCohost: (id, userId) => request('POST', `/api/v1/rooms/${enc(id)}/cohosts`, { user_id: userId }),
     removeCohost: (id, userId) => request('DELETE', `/api/v1/rooms/${enc(id)}/cohosts/${enc(userId)}`),
+    /** setCover uploads a room cover (the image's bytes, an ArrayBuffer). */
+    setCover: (id, image) => request('PUT', `/api/v1/rooms/${enc(id)}/cover`, image),
     listReplays: (roomId, params = {}) => request('GET', `/api/v1/rooms/${enc(roomId)}/replays${queryString(params)}`),
     getReplay: id => request('GET', `/api/v1/replays/${enc(id)}`),
     deleteReplay: id => request('DELETE', `/api/v1/replays/${enc(id)}`),

@@ -50,8 +50,9 @@ function requireTool(name, p) {
   }
 }
 
-/** Starts roomcast; resolves with its URLs once it printed its banner. */
-export async function startServer({ grace = '2s' } = {}) {
+/** Starts roomcast; resolves with its URLs once it printed its banner.
+ * extra are more serve flags. */
+export async function startServer({ grace = '2s', extra = [] } = {}) {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run make build first`);
   requireTool('ffmpeg');
   const dir = mkdtempSync(path.join(tmpdir(), 'roomcast-web-'));
@@ -60,7 +61,7 @@ export async function startServer({ grace = '2s' } = {}) {
   const add = spawnSync(bin, ['user', 'add', 'root', '--admin', '--password', PASSWORD, ...common], { encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`roomcast user add failed: ${add.stderr}${add.stdout}`);
   const args = ['serve', ...common, '-rtmp-addr', '127.0.0.1:0', '-http-addr', '127.0.0.1:0',
-    '-auth-rate-limit', '1000', '-reconnect-grace', grace, '-hls-segment-duration', '1s', '-log-level', 'info'];
+    '-auth-rate-limit', '1000', '-reconnect-grace', grace, '-hls-segment-duration', '1s', '-log-level', 'info', ...extra];
   const proc = track(spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }), 'roomcast');
   let out = '';
   const logs = [];

@@ -23,9 +23,15 @@ export interface Room {
   viewers: number;
   likes: number;
   owner: { id: string; name: string };
-  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
   /** The host and co-hosts with their own streams (the subscribe list). */
   members?: Member[];
+  play: {
+    rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string;
+    /** The quality ladder's live renditions, tallest first (absent without). */
+    renditions?: Rendition[];
+  } | null;
+  /** JPEG cover: the live cover while live, else the uploaded or last one. */
+  cover_url: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -49,8 +55,22 @@ export interface Replay {
   segments: number;
   recovered: boolean;
   url: string;
+  /** JPEG of a frame from the replay's first seconds, once made. */
+  poster_url: string | null;
   /** Only in the listing across rooms (recentReplays). */
   room?: Room;
+}
+
+/** A rendition of the quality ladder (-abr-ladder). */
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+  rtmp: string;
+  flv: string;
+  ws_flv: string;
+  hls: string;
 }
 
 export interface PushURL {
@@ -131,13 +151,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const headers: Record<string, string> = {};
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'network', String(e));
@@ -179,6 +200,8 @@ export const api = {
   addCohost: (id: string, userID: string) => request<Room>('POST', `/rooms/${encodeURIComponent(id)}/cohosts`, { user_id: userID }),
   removeCohost: (id: string, userID: string) =>
     request<void>('DELETE', `/rooms/${encodeURIComponent(id)}/cohosts/${encodeURIComponent(userID)}`),
+  /** Uploads a room cover (JPEG, PNG or WebP); the server re-encodes it. */
+  setCover: (id: string, image: Blob) => request<Room>('PUT', `/rooms/${encodeURIComponent(id)}/cover`, image),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),
   roomStream: (id: string) => request<StreamStats>('GET', `/rooms/${encodeURIComponent(id)}/stream`),
   recentReplays: (limit = 12) =>

@@ -22,6 +22,10 @@ const byCode: Record<string, Key> = {
   kicked: 'err.kicked',
   too_many_connections: 'err.too_many_connections',
   invalid_signature: 'err.invalid_signature',
+  cover_too_large: 'err.cover_too_large',
+  cover_not_image: 'err.cover_not_image',
+  cover_bad_image: 'err.cover_bad_image',
+  cover_bad_dimensions: 'err.cover_bad_dimensions',
 };
 
 /** A sentence for any error: known codes are translated; validation

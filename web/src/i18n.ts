@@ -43,6 +43,8 @@ const en = {
   'player.unmute': 'Tap to unmute',
   'player.choose': 'Playback protocol',
   'player.auto': 'Auto',
+  'player.quality': 'Quality',
+  'player.source': 'Source',
   'player.back_live': 'Back to live',
   'player.fullscreen': 'Full screen',
 
@@ -131,6 +133,10 @@ const en = {
   'studio.copied': 'Copied.',
   'studio.copy_failed': 'Could not copy; select the text and copy it by hand.',
   'studio.settings': 'Room settings',
+  'studio.cover': 'Cover',
+  'studio.cover_hint': 'Shown while you are not live (JPEG, PNG or WebP, up to 5 MB). While live, the cover is the live picture.',
+  'studio.cover_choose': 'Upload a cover',
+  'studio.cover_saved': 'Cover saved.',
   'studio.delete_room': 'Delete room',
   'studio.delete_confirm': 'Delete “{title}” and all its replays? This cannot be undone.',
   'studio.moderation': 'Chat and moderation',
@@ -221,6 +227,10 @@ const en = {
   'err.too_many_cohosts': 'The room has as many co-hosts as it may.',
   'cohost.side_by_side': 'Members side by side',
   'cohost.programme_only': 'Hide the members',
+  'err.cover_too_large': 'The picture is larger than 5 MB.',
+  'err.cover_not_image': 'That is not a JPEG, PNG or WebP picture.',
+  'err.cover_bad_image': 'The picture is damaged or incomplete.',
+  'err.cover_bad_dimensions': 'The picture must be 16 to 8192 pixels on each side (16 megapixels at most).',
 };
 
 export type Key = keyof typeof en;
@@ -267,6 +277,8 @@ const zh: Record<Key, string> = {
   'player.unmute': '点击开启声音',
   'player.choose': '播放协议',
   'player.auto': '自动',
+  'player.quality': '清晰度',
+  'player.source': '原画',
   'player.back_live': '回到直播',
   'player.fullscreen': '全屏',
 
@@ -355,6 +367,10 @@ const zh: Record<Key, string> = {
   'studio.copied': '已复制。',
   'studio.copy_failed': '复制失败，请手动选中复制。',
   'studio.settings': '直播间设置',
+  'studio.cover': '封面',
+  'studio.cover_hint': '未开播时显示（JPEG、PNG 或 WebP，不超过 5 MB）；直播时封面是直播画面。',
+  'studio.cover_choose': '上传封面',
+  'studio.cover_saved': '封面已保存。',
   'studio.delete_room': '删除直播间',
   'studio.delete_confirm': '确定删除“{title}”及其全部回放？此操作无法撤销。',
   'studio.moderation': '聊天与管理',
@@ -445,6 +461,10 @@ const zh: Record<Key, string> = {
   'err.too_many_cohosts': '连麦人数已满。',
   'cohost.side_by_side': '分屏看连麦成员',
   'cohost.programme_only': '收起连麦成员',
+  'err.cover_too_large': '图片超过 5 MB。',
+  'err.cover_not_image': '这不是 JPEG、PNG 或 WebP 图片。',
+  'err.cover_bad_image': '图片已损坏或不完整。',
+  'err.cover_bad_dimensions': '图片每边须为 16 到 8192 像素（最多 1600 万像素）。',
 };
 
 export type Lang = 'zh-CN' | 'en';

@@ -1,5 +1,6 @@
 // Package vod serves recorded live sessions (replays) as HLS VOD:
-// /vod/ID/index.m3u8 and its segments /vod/ID/N.ts, from the files the
+// /vod/ID/index.m3u8 and its segments /vod/ID/N.ts, and their posters
+// /vod/ID/poster.jpg, from the files the
 // record package wrote. Every request is checked by the app's play rule for
 // the recording's room; ids and file names reach the filesystem only
 // through record.Recorder.Path, which refuses anything outside the
@@ -29,6 +30,8 @@ import (
 const (
 	playlistType  = "application/vnd.apple.mpegurl"
 	segmentType   = "video/mp2t"
+	posterType    = "image/jpeg"
+	posterCache   = "public, max-age=3600"
 	segmentCache  = "public, max-age=31536000, immutable"
 	readyCache    = "public, max-age=60"
 	activeCache   = "no-cache"
@@ -130,11 +133,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.AllowAnyOrigin(w.Header())
-	if strings.HasSuffix(file, ".m3u8") {
+	switch {
+	case strings.HasSuffix(file, ".m3u8"):
 		s.servePlaylist(w, r, rec, name, private)
-		return
+	case strings.HasSuffix(file, ".jpg"):
+		s.serveFile(w, r, name, posterType, posterCache, private)
+	default:
+		s.serveFile(w, r, name, segmentType, segmentCache, private)
 	}
-	s.serveSegment(w, r, name, private)
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -174,25 +180,27 @@ func (s *Server) servePlaylist(w http.ResponseWriter, r *http.Request, rec *stor
 	}
 }
 
-func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request, name string, private bool) {
+// serveFile serves a segment or the poster, files that never change once
+// written.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, name, contentType, cache string, private bool) {
 	f, err := os.Open(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			notFound(w, "no such segment")
+			notFound(w, "no such replay file")
 			return
 		}
-		s.fail(w, r, fmt.Errorf("open segment: %w", err))
+		s.fail(w, r, fmt.Errorf("open replay file: %w", err))
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
-		notFound(w, "no such segment")
+		notFound(w, "no such replay file")
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", segmentType)
-	h.Set("Cache-Control", cachePolicy(segmentCache, private))
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", cachePolicy(cache, private))
 	http.ServeContent(w, r, "", fi.ModTime(), f)
 }
 

@@ -83,6 +83,8 @@ type Store interface {
 	RemoveCohost(ctx context.Context, roomID, userID string) error
 	Cohosts(ctx context.Context, roomID string) ([]store.Member, error)
 	IsCohost(ctx context.Context, roomID, userID string) (bool, error)
+	PutRoomCover(ctx context.Context, c *store.RoomCover) error
+	RoomCover(ctx context.Context, roomID string, withJPEG bool) (*store.RoomCover, error)
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -137,6 +139,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordingBytesOfOwner", testRecordingBytesOfOwner},
 		{"Cohosts", testCohosts},
 		{"CohostsLimitConcurrent", testCohostsLimitConcurrent},
+		{"RoomCovers", testRoomCovers},
 		{"Ping", testPing},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

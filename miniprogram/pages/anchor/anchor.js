@@ -86,6 +86,39 @@ Component({
     onTitleInput(e) {
       this.setData({ newTitle: e.detail.value })
     },
+    // chooseCover uploads a picture from the album or the camera as the
+    // room's cover (shown while not live); the server checks and re-encodes it.
+    chooseCover() {
+      const room = this.data.room
+      if (!room) return Promise.resolve()
+      return new Promise(resolve => {
+        wx.chooseMedia({
+          count: 1,
+          mediaType: ['image'],
+          sourceType: ['album', 'camera'],
+          sizeType: ['compressed'],
+          success: res => {
+            wx.getFileSystemManager().readFile({
+              filePath: res.tempFiles[0].tempFilePath,
+              success: async file => {
+                try {
+                  await getApp().api.setCover(room.id, file.data)
+                  wx.showToast({ title: '封面已更新', icon: 'success' })
+                } catch (e) {
+                  wx.showToast({ title: e.userMessage || e.message, icon: 'none' })
+                }
+                resolve()
+              },
+              fail: () => {
+                wx.showToast({ title: '读取图片失败', icon: 'none' })
+                resolve()
+              },
+            })
+          },
+          fail: () => resolve(), // cancelled
+        })
+      })
+    },
     async createRoom() {
       const title = this.data.newTitle.trim()
       if (!title) {

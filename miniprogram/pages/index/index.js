@@ -3,8 +3,20 @@
 // scroll down for more.
 const format = require('../../utils/format')
 
-function decorate(room, now) {
+// How often live covers are reloaded while the list is shown.
+const COVER_REFRESH_MS = 10000
+
+// coverSrc is a room's cover URL; a live cover gets a stamp that changes
+// every refresh, so that the list shows the current picture.
+function coverSrc(room, stamp) {
+  if (!room.cover_url) return ''
+  if (room.status !== 'live') return room.cover_url
+  return room.cover_url + (room.cover_url.indexOf('?') >= 0 ? '&' : '?') + 't=' + stamp
+}
+
+function decorate(room, now, stamp) {
   return Object.assign({}, room, {
+    coverSrc: coverSrc(room, stamp),
     liveFor: format.liveFor(room, now),
     viewersText: format.count(room.viewers),
     likesText: format.count(room.likes),
@@ -27,9 +39,13 @@ Component({
       return this.load()
     },
     onShow() {
-      // Live durations tick while the list is on screen.
+      // Live durations tick and live covers (a new picture every 10 s on
+      // the server) are reloaded while the list is on screen.
       this.clearTick()
-      this.tick = setInterval(() => this.render(), 30000)
+      this.tick = setInterval(() => {
+        this.coverStamp = Date.now()
+        this.render()
+      }, COVER_REFRESH_MS)
     },
     onHide() {
       this.clearTick()
@@ -54,9 +70,10 @@ Component({
     },
     render() {
       const now = Date.now()
+      if (!this.coverStamp) this.coverStamp = now
       this.setData({
-        live: this.rooms.live.map(r => decorate(r, now)),
-        others: this.rooms.others.map(r => decorate(r, now)),
+        live: this.rooms.live.map(r => decorate(r, now, this.coverStamp)),
+        others: this.rooms.others.map(r => decorate(r, now, this.coverStamp)),
       })
     },
     async load() {

@@ -7,6 +7,7 @@ const { ChatClient, chatErrorMessage } = require('../../utils/chat')
 const { bindChat } = require('../../utils/chat-view')
 const { Backoff } = require('../../utils/backoff')
 const { bindCohost, answerMessage, meId } = require('../../utils/cohost')
+const { QualitySwitcher, qualityLabel } = require('../../utils/quality')
 
 Component({
   data: {
@@ -18,6 +19,7 @@ Component({
     state: 'loading',
     stateText: '加载中…',
     net: '',
+    quality: '',
     ended: false,
     fullscreen: false,
     messages: [],
@@ -38,6 +40,7 @@ Component({
       const cfg = app.globalData.config
       this.roomId = query && query.id
       this.restarts = new Backoff({ min: 1000, max: 15000 })
+      this.quality = new QualitySwitcher()
       this.setData({ protocol: cfg.playProtocol === 'rtmp' ? 'rtmp' : 'flv', minCache: cfg.player.minCache, maxCache: cfg.player.maxCache })
       if (!this.roomId) {
         this.setData({ error: '缺少直播间 id', state: 'error' })
@@ -63,10 +66,12 @@ Component({
     async loadRoom() {
       const room = await getApp().api.getRoom(this.roomId)
       const ended = room.status !== 'live'
+      this.quality.setRoom(ended ? null : room)
       this.setData({
         room,
         ended,
         src: this.playURL(room, this.data.protocol),
+        quality: this.qualityText(),
         state: ended ? 'ended' : 'loading',
         stateText: ended ? (room.status === 'idle' ? '主播还没有开播' : '直播已结束') : '加载中…',
         likes: room.likes,
@@ -75,9 +80,15 @@ Component({
       wx.setNavigationBarTitle({ title: room.title })
       return room
     },
+    // playURL is the URL of the quality played now: the source, or the
+    // rendition a weak network switched to.
     playURL(room, protocol) {
       if (!room || !room.play) return ''
-      return protocol === 'rtmp' ? room.play.rtmp : room.play.flv
+      const level = this.quality.current() || room.play
+      return protocol === 'rtmp' ? level.rtmp : level.flv
+    },
+    qualityText() {
+      return this.quality.levels.length > 1 ? qualityLabel(this.quality.current()) : ''
     },
     startChat() {
       const app = getApp()
@@ -155,8 +166,28 @@ Component({
         this.setData({ stateText: e.userMessage || e.message })
       }
     },
+    // onNetStatus shows the player's figures and, with a quality ladder,
+    // switches to a lower rendition while the network is too weak for the
+    // current one, and back up once it recovers.
     onNetStatus(e) {
-      this.setData({ net: formatNetStatus(e.detail.info) })
+      const data = { net: formatNetStatus(e.detail.info) }
+      const change = this.data.ended ? null : this.quality.onNetStatus(e.detail.info)
+      if (change) {
+        data.src = this.playURL(this.data.room, this.data.protocol)
+        data.quality = this.qualityText()
+        wx.showToast({ title: change === 'down' ? `网络较差，已切换到 ${data.quality}` : `网络恢复，已切换到 ${data.quality}`, icon: 'none' })
+        // The ladder may have gained renditions since the room was loaded.
+        if (change === 'down' && this.quality.levels.length < 2) this.refreshLevels()
+      }
+      this.setData(data)
+    },
+    async refreshLevels() {
+      try {
+        const room = await getApp().api.getRoom(this.roomId)
+        if (room.status === 'live') this.quality.setRoom(room)
+      } catch (e) {
+        // the next loadRoom gets them
+      }
     },
     onFullScreenChange(e) {
       this.setData({ fullscreen: !!e.detail.fullScreen })

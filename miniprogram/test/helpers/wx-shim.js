@@ -4,6 +4,7 @@
 // media-context APIs recorded in `calls` so tests can check what a page did.
 
 const WebSocket = require('ws')
+const fs = require('fs')
 
 function later(fn) {
   setImmediate(fn)
@@ -79,7 +80,8 @@ function createWx(options = {}) {
   const sockets = []
   const players = {}
   const pushers = []
-  const answers = { modal: [], actionSheet: [] }
+  // media: the files wx.chooseMedia "picks" next (paths), one per call.
+  const answers = { modal: [], actionSheet: [], media: [] }
   const record = name => (opts = {}) => {
     calls.push({ api: name, args: opts })
     done(opts, { errMsg: `${name}:ok` })
@@ -99,7 +101,10 @@ function createWx(options = {}) {
       const timer = setTimeout(() => ac.abort(), opts.timeout || 60000)
       const method = (opts.method || 'GET').toUpperCase()
       const init = { method, headers: Object.assign({}, opts.header), signal: ac.signal }
-      if (opts.data !== undefined && method !== 'GET') init.body = typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data)
+      if (opts.data !== undefined && method !== 'GET') {
+        // An ArrayBuffer goes as its bytes, as WeChat sends it.
+        init.body = opts.data instanceof ArrayBuffer ? Buffer.from(opts.data) : typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data)
+      }
       wx.requests.push({ method, url: opts.url, data: opts.data, header: init.headers })
       fetch(opts.url, init).then(async res => {
         const text = await res.text()
@@ -143,6 +148,25 @@ function createWx(options = {}) {
         return
       }
       done(opts, a)
+    },
+    chooseMedia(opts) {
+      calls.push({ api: 'chooseMedia', args: opts })
+      const file = answers.media.shift()
+      if (!file) {
+        later(() => opts.fail && opts.fail({ errMsg: 'chooseMedia:fail cancel' }))
+        return
+      }
+      done(opts, { tempFiles: [{ tempFilePath: file, size: fs.statSync(file).size, fileType: 'image' }], type: 'image' })
+    },
+    getFileSystemManager() {
+      return {
+        readFile(opts) {
+          fs.readFile(opts.filePath, (err, b) => {
+            if (err) return opts.fail && opts.fail({ errMsg: `readFile:fail ${err.message}` })
+            opts.success && opts.success({ data: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) })
+          })
+        },
+      }
     },
     showToast: record('showToast'),
     hideToast: record('hideToast'),

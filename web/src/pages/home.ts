@@ -5,6 +5,7 @@ import { lang, t } from '../i18n';
 import { avatar, dateTime, elapsed, emptyBlock, errorBlock, liveBadge, loadingBlock, poll } from '../ui';
 import type { Page } from '../router';
 import { icon } from '../icons';
+import { coverImage, refreshCovers } from '../covers';
 
 /** Home: live rooms, then recent replays; refreshed every 8 s. */
 export const homePage: Page = (outlet) => {
@@ -38,6 +39,8 @@ export const homePage: Page = (outlet) => {
     }
   }, 8000, stop);
   stop.push(() => tickers.forEach((f) => f()));
+  // Live covers change every -cover-interval (10 s): reload the visible ones.
+  refreshCovers(liveGrid, 10000, stop);
 
   let lastReplays = '';
   poll(async () => {
@@ -68,6 +71,7 @@ function liveCard(r: Room, stop: Array<() => void>): HTMLElement {
   return h('a', { class: 'card', href: `/room/${r.id}`, 'data-room': r.id },
     h('div', { class: 'thumb' },
       cover(r.title),
+      r.cover_url ? coverImage(r.cover_url, r.title, true) : null,
       h('div', { class: 'thumb-top' }, liveBadge(), h('span', { class: 'pill' }, elapsed(r.live_since, stop))),
       h('div', { class: 'thumb-bottom' }, h('span', { class: 'pill' }, icon('eye'), ' ', count(r.viewers, lang()), ' ', t('room.viewers')))),
     h('div', { class: 'card-body' },
@@ -81,6 +85,7 @@ function replayCard(r: Room, rep: Replay): HTMLElement {
   return h('a', { class: 'card', href: `/room/${r.id}?replay=${rep.id}` },
     h('div', { class: 'thumb' },
       cover(r.title),
+      rep.poster_url ? coverImage(rep.poster_url, r.title, false) : null,
       h('div', { class: 'thumb-top' }, h('span', { class: 'badge replay' }, t('room.replay'))),
       h('div', { class: 'thumb-bottom' }, h('span', { class: 'pill' }, clock(rep.duration_ms / 1000)))),
     h('div', { class: 'card-body' },

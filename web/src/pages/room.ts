@@ -16,6 +16,8 @@ const PREF_KEY = 'roomcast.player';
 interface Debug {
   kind: Kind | null;
   url: string;
+  /** 'auto' or the rendition chosen in the quality menu. */
+  quality: string;
   state: string;
   ends: string[];
 }
@@ -26,7 +28,7 @@ type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'un
 export const roomPage: Page = (outlet, params, query) => {
   const id = params.id;
   const stop: Array<() => void> = [];
-  const dbg: Debug = { kind: null, url: '', state: 'loading', ends: [] };
+  const dbg: Debug = { kind: null, url: '', quality: 'auto', state: 'loading', ends: [] };
   (window as unknown as { __roomcast: Debug }).__roomcast = dbg;
 
   let pref: Preference = parsePreference(query.get('player') ?? localStorage.getItem(PREF_KEY));
@@ -56,10 +58,14 @@ export const roomPage: Page = (outlet, params, query) => {
     h('option', { value: 'flv' }, 'HTTP-FLV'),
     h('option', { value: 'hls' }, 'HLS'));
   select.value = pref;
+  // Quality: Auto (the source over FLV; HLS players switch by themselves
+  // over the multivariant playlist) or one rendition of the ladder.
+  let quality = query.get('quality') ?? 'auto';
+  const qualitySelect = h('select', { class: 'player-select', 'aria-label': t('player.quality'), 'data-testid': 'quality', hidden: true });
   const kindLabel = h('span', { class: 'pill kind' });
   const backLive = h('button', { class: 'btn', hidden: true, onclick: () => { replay = null; history.replaceState(null, '', `/room/${id}`); backLive.hidden = true; start(); } }, t('player.back_live'));
   const stage = h('div', { class: 'stage', 'data-state': 'loading' }, video, overlay, unmute,
-    h('div', { class: 'stage-bar' }, kindLabel, select, backLive,
+    h('div', { class: 'stage-bar' }, kindLabel, select, qualitySelect, backLive,
       h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, icon('fullscreen'))));
 
   const info = h('div', { class: 'room-info' }, loadingBlock());
@@ -100,6 +106,23 @@ export const roomPage: Page = (outlet, params, query) => {
     retries = 0;
     start();
   });
+  qualitySelect.addEventListener('change', () => {
+    quality = qualitySelect.value;
+    retries = 0;
+    start();
+  });
+
+  /** Lists the room's renditions in the quality menu (hidden without). */
+  function renderQuality(): void {
+    const rds = (room?.status === 'live' && !replay && room.play?.renditions) || [];
+    if (quality !== 'auto' && !rds.some((r) => r.name === quality)) quality = 'auto';
+    qualitySelect.replaceChildren(
+      h('option', { value: 'auto' }, t('player.auto')),
+      ...rds.map((r) => h('option', { value: r.name }, r.name)));
+    qualitySelect.value = quality;
+    qualitySelect.hidden = rds.length === 0;
+  }
+
   video.addEventListener('volumechange', () => (unmute.hidden = !video.muted));
 
   function show(o: Overlay): void {
@@ -144,6 +167,9 @@ export const roomPage: Page = (outlet, params, query) => {
     stopPlayer();
     if (left || gone || !room) return;
     if (replay) return playReplay(replay);
+    // The room's cover behind the player: the live picture until the
+    // video starts, or the host's (or last) cover while it is not live.
+    video.poster = room.cover_url ? reachable(room.cover_url, location.host) : '';
     if (room.status !== 'live' || !room.play) {
       show(room.status === 'ended' ? 'ended' : 'idle');
       kindLabel.textContent = '';
@@ -153,8 +179,12 @@ export const roomPage: Page = (outlet, params, query) => {
     played = false;
     dbg.kind = kind;
     if (!kind) return show('unsupported');
-    const url = reachable(kind === 'flv' ? room.play.flv : room.play.hls, location.host);
+    renderQuality();
+    const rd = quality === 'auto' ? undefined : room.play.renditions?.find((r) => r.name === quality);
+    const src = rd ?? room.play;
+    const url = reachable(kind === 'flv' ? src.flv : src.hls, location.host);
     dbg.url = url;
+    dbg.quality = rd ? rd.name : 'auto';
     kindLabel.textContent = kind === 'flv' ? 'HTTP-FLV' : kind === 'hls' ? 'HLS' : 'HLS (native)';
     play(new LivePlayer(video, kind, url, {
       state(s) {
@@ -205,6 +235,7 @@ export const roomPage: Page = (outlet, params, query) => {
   function playReplay(r: Replay): void {
     stopPlayer();
     replay = r;
+    video.poster = r.poster_url ? reachable(r.poster_url, location.host) : '';
     backLive.hidden = room?.status !== 'live';
     const caps = detectCaps(video);
     const kind: Kind | null = caps.hlsjs ? 'hls' : caps.native ? 'native' : null;
@@ -249,7 +280,9 @@ export const roomPage: Page = (outlet, params, query) => {
       if (replays.length === 0) return clear(replaysBox, emptyBlock(t('room.no_replays')));
       clear(replaysBox, replays.map((r) => h('button', { class: 'replay-item', type: 'button', disabled: r.status === 'recording',
         onclick: () => { history.replaceState(null, '', `/room/${id}?replay=${r.id}`); playReplay(r); window.scrollTo({ top: 0, behavior: 'smooth' }); } },
-        h('span', { class: 'replay-play' }, icon('play')),
+        r.poster_url
+          ? h('img', { class: 'replay-poster', src: reachable(r.poster_url, location.host), alt: '', loading: 'lazy', 'data-testid': 'replay-poster' })
+          : h('span', { class: 'replay-play' }, icon('play')),
         h('span', null, dateTime(r.started_at)),
         h('span', { class: 'muted' }, r.status === 'recording' ? t('room.recording') : clock(r.duration_ms / 1000)),
         h('span', { class: 'muted' }, bytes(r.bytes)))));
@@ -297,6 +330,15 @@ export const roomPage: Page = (outlet, params, query) => {
   // While idle or ended, look for the host starting again (the chat
   // notice usually comes first).
   watchTimer = setInterval(() => {
+    if (!replay && room && room.status === 'live' && !room.play?.renditions?.length) {
+      // The ladder's renditions start a few seconds after the live.
+      void api.room(id).then((r) => {
+        if (left || !room || r.status !== 'live') return;
+        room = r;
+        renderQuality();
+      }).catch(() => {});
+      return;
+    }
     if (!player && !retryTimer && !replay && room && room.status !== 'live') {
       void api.room(id).then((r) => {
         if (left) return;

@@ -169,8 +169,34 @@ function roomDetail(el: HTMLElement, id: string, go: (href: string) => void, cha
     } }, t('studio.get_push'));
     const push = h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h3', null, t('studio.push')), pushBtn), pushBox);
 
+    // Cover.
+    const coverImg = h('img', { class: 'studio-cover', alt: '', 'data-testid': 'studio-cover', hidden: !room.cover_url });
+    if (room.cover_url) coverImg.src = reachable(room.cover_url, location.host);
+    const coverInput = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', 'data-testid': 'cover-file', hidden: true });
+    coverInput.addEventListener('change', async () => {
+      const file = coverInput.files?.[0];
+      coverInput.value = '';
+      if (!file) return;
+      try {
+        room = await api.setCover(id, file);
+        if (room.cover_url) {
+          coverImg.src = reachable(room.cover_url, location.host);
+          coverImg.hidden = false;
+        }
+        toast(t('studio.cover_saved'));
+        changed();
+      } catch (e) {
+        toastError(e);
+      }
+    });
+    const cover = h('div', { class: 'studio-cover-row' },
+      h('h4', null, t('studio.cover')), coverImg,
+      h('p', { class: 'muted small' }, t('studio.cover_hint')),
+      coverInput,
+      h('button', { class: 'btn', type: 'button', onclick: () => coverInput.click() }, t('studio.cover_choose')));
+
     // Settings.
-    const settings = h('section', { class: 'panel' }, h('h3', null, t('studio.settings')),
+    const settings = h('section', { class: 'panel' }, h('h3', null, t('studio.settings')), cover,
       roomForm(room, async (input) => {
         room = await api.updateRoom(id, input);
         toast(t('studio.saved'));
