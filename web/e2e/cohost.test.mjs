@@ -100,7 +100,7 @@ test('the room page plays the programme and, on request, the members side by sid
   await page.waitForSelector('[data-testid=members-toggle]:visible', { timeout: 20000 });
   await page.click('[data-testid=members-toggle]');
   for (const id of [host.user.id, guest.user.id]) {
-    await page.waitForSelector(`[data-testid=member-grid] .member-tile[data-user="${id}"][data-state=playing]`, { timeout: 30000 });
+    await page.waitForSelector(`[data-testid=member-grid] .member-tile[data-user="${id}"][data-state=playing]`, { timeout: 60000 });
   }
   await page.screenshot({ path: shotPath('room-members-side-by-side'), fullPage: true });
   await page.click('[data-testid=members-toggle]');
