@@ -1,9 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"sort"
 
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
@@ -13,51 +13,64 @@ import (
 )
 
 type streamList struct {
-	Streams []hub.Stats `json:"streams"`
+	Streams []StreamView `json:"streams"`
 }
 
-// listStreams: GET /streams → {streams: [stats…]} (admin).
+// listStreams: GET /streams → {streams: [stats and node…]} (admin); in a
+// cluster, every node's streams.
 func (a *API) listStreams(w http.ResponseWriter, r *http.Request, _ *store.User) error {
-	streams := a.hub.Streams()
-	out := streamList{Streams: make([]hub.Stats, 0, len(streams))}
-	for _, s := range streams {
-		out.Streams = append(out.Streams, s.Stats())
-	}
-	sort.Slice(out.Streams, func(i, j int) bool { return out.Streams[i].Name < out.Streams[j].Name })
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// streamByName returns the named stream or an API error.
-func (a *API) streamByName(name string) (*hub.Stream, error) {
-	if !media.ValidName(name) {
-		return nil, &Error{Status: http.StatusBadRequest, Code: "invalid_stream_name", Message: "stream names are 1-128 characters of A-Z a-z 0-9 _ -"}
-	}
-	s := a.hub.Stream(name)
-	if s == nil {
-		return nil, &Error{Status: http.StatusNotFound, Code: "stream_not_found", Message: "stream " + name + " is not live"}
-	}
-	return s, nil
-}
-
-// getStream: GET /streams/{name} → stats (admin).
-func (a *API) getStream(w http.ResponseWriter, r *http.Request, _ *store.User) error {
-	s, err := a.streamByName(r.PathValue("name"))
+	views, err := a.streamViews(r.Context())
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, s.Stats())
+	httpx.WriteJSON(w, http.StatusOK, streamList{Streams: views})
+	return nil
+}
+
+// streamByName returns the named stream (of the cluster) or an API error.
+func (a *API) streamByName(ctx context.Context, name string) (StreamView, error) {
+	if !media.ValidName(name) {
+		return StreamView{}, &Error{Status: http.StatusBadRequest, Code: "invalid_stream_name", Message: "stream names are 1-128 characters of A-Z a-z 0-9 _ -"}
+	}
+	notFound := &Error{Status: http.StatusNotFound, Code: "stream_not_found", Message: "stream " + name + " is not live"}
+	if a.cluster == nil {
+		s := a.hub.Stream(name)
+		if s == nil {
+			return StreamView{}, notFound
+		}
+		return StreamView{Stats: s.Stats(), Node: a.node}, nil
+	}
+	views, err := a.streamViews(ctx)
+	if err != nil {
+		return StreamView{}, err
+	}
+	for _, v := range views {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	return StreamView{}, notFound
+}
+
+// getStream: GET /streams/{name} → stats and node (admin).
+func (a *API) getStream(w http.ResponseWriter, r *http.Request, _ *store.User) error {
+	v, err := a.streamByName(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
 // kickStream: DELETE /streams/{name} → 204; the publisher is disconnected
-// (admin). Without a push URL of its own it cannot come back.
+// on whichever node holds it (admin). Without a push URL of its own it
+// cannot come back.
 func (a *API) kickStream(w http.ResponseWriter, r *http.Request, _ *store.User) error {
 	name := r.PathValue("name")
-	if _, err := a.streamByName(name); err != nil {
+	if _, err := a.streamByName(r.Context(), name); err != nil {
 		return err
 	}
-	if err := a.hub.Kick(name); err != nil {
+	if err := a.kick(r.Context(), name); err != nil {
 		if errors.Is(err, hub.ErrNotFound) {
 			return &Error{Status: http.StatusNotFound, Code: "stream_not_found", Message: "stream " + name + " has no publisher"}
 		}
@@ -101,7 +114,7 @@ func (a *API) banUser(w http.ResponseWriter, r *http.Request, me *store.User) er
 		return err
 	}
 	for _, s := range append(streams, a.cohostStreamsOf(func(ref room.StreamRef) bool { return ref.UserID == id })...) {
-		if err := a.hub.Kick(s); err != nil && !errors.Is(err, hub.ErrNotFound) {
+		if err := a.kick(r.Context(), s); err != nil && !errors.Is(err, hub.ErrNotFound) {
 			a.log.Warn("kick stream of banned user", "user", id, "stream", s, "err", err)
 		}
 	}

@@ -89,6 +89,11 @@ type Options struct {
 	// (MemberJoined) or removed (MemberLeft) through the API (the chat
 	// tells the room).
 	MemberChanged func(ctx context.Context, event string, r *store.Room, m *room.Member)
+	// Cluster, if set, makes the stream endpoints cluster-wide (streams of
+	// every node, kicks forwarded to the holding node). Node is this
+	// node's id, shown as the streams' node without a cluster.
+	Cluster Cluster
+	Node    string
 	// HasPoster, if set, reports whether a recording has its poster
 	// (record.Recorder.HasPoster): replays then get a poster_url.
 	HasPoster func(roomID, recordingID string) bool
@@ -115,6 +120,8 @@ type API struct {
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
 	memberChanged     func(ctx context.Context, event string, r *store.Room, m *room.Member)
+	cluster           Cluster
+	node              string
 	covers            Covers
 	hasPoster         func(roomID, recordingID string) bool
 	renditions        func(stream string) []Rendition
@@ -143,7 +150,7 @@ func New(o Options) (*API, error) {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
-		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted,
+		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted, cluster: o.Cluster, node: o.Node,
 		memberChanged: o.MemberChanged}
 	a.covers, a.coverSem, a.hasPoster, a.renditions = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster, o.Renditions
 	for _, origin := range o.CORSOrigins {

@@ -127,7 +127,7 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 	}
 	streams := a.cohostStreamsOf(func(ref room.StreamRef) bool { return ref.Room == rm.Stream })
 	for _, s := range append([]string{rm.Stream}, streams...) {
-		if err := a.hub.Kick(s); err != nil && !errors.Is(err, hub.ErrNotFound) {
+		if err := a.kick(r.Context(), s); err != nil && !errors.Is(err, hub.ErrNotFound) {
 			a.log.Warn("kick stream of deleted room", "room", rm.ID, "stream", s, "err", err)
 		}
 	}

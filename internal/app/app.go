@@ -97,6 +97,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	if cfg.PublicRTMP == "" {
 		cfg.PublicRTMP = "rtmp://" + hostPort(rtmpLn.Addr())
 	}
+	cfg.Cluster.NodeAddr = nodeAddr(cfg, rtmpLn.Addr())
 
 	// Viewers' connections live under connCtx; it ends at shutdown.
 	connCtx, cancelConns := context.WithCancel(context.Background())
@@ -106,6 +107,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		return err
 	}
 	defer c.db.Close()
+	defer c.closeBus()
 
 	// The web app answers every path no other route takes.
 	if err := mountWeb(c.mux, cfg, log, "roomcast "+opt.Version+"\n\n"+banner(cfg, rtmpLn.Addr(), httpLn.Addr())); err != nil {
@@ -154,6 +156,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		}
 		go func() { errc <- wrap("debug", serveDebug(bgCtx, cfg.DebugAddr, metricsHandler, log)) }()
 	}
+	c.startCluster(cfg)
 	go func() { errc <- wrap("hls", c.hls.Run(connCtx)) }()
 	go func() { errc <- wrap("rtmp", c.rtmp.Serve(connCtx, rtmpLn)) }()
 	go func() { errc <- wrap("stream events", c.sync.Run(bgCtx, opt.ShutdownGrace/2)) }()
@@ -217,6 +220,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	graceCtx, cancel := context.WithTimeout(context.Background(), opt.ShutdownGrace)
 	defer cancel()
 	_ = rtmpLn.Close()
+	c.cluster.stop()
 	c.hub.Close()
 	// The streams ended: recordings see hub.ErrEnded and finalise as
 	// ready. Cancelling the recorder first would leave them in status

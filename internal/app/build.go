@@ -18,6 +18,7 @@ import (
 	"roomcast/internal/auth"
 	"roomcast/internal/bus"
 	"roomcast/internal/chat"
+	"roomcast/internal/cluster"
 	"roomcast/internal/config"
 	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
@@ -39,13 +40,16 @@ import (
 	"roomcast/internal/transcode"
 	"roomcast/internal/user"
 	"roomcast/internal/webhook"
+
+	"github.com/nats-io/nats.go"
 )
 
 // components are the long-lived parts of a running server.
 type components struct {
 	db    Store
 	hub   *hub.Hub
-	bus   *bus.Memory
+	bus   bus.Bus
+	nats  *nats.Conn // the cluster's NATS connection; nil on a single node
 	chat  *chat.Server
 	rooms *room.Service
 	users *user.Service
@@ -61,6 +65,7 @@ type components struct {
 	tracker    *httpx.Tracker
 	mux        *http.ServeMux
 
+	cluster   *clusterNode       // nil: a single node
 	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
 	covers    *cover.Grabber
 	ladder    *ladder.Ladder
@@ -130,12 +135,19 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 			}
 		},
 	}, log.With("component", "hub"))
-	if c.users, c.rooms, err = services(db, cfg, api.HubViewers(c.hub), c.quotaRefused, c.hub); err != nil {
+	if c.bus, c.nats, err = openBus(ctx, cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if c.cluster, err = joinCluster(ctx, cfg, c.hub, c.nats, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if c.users, c.rooms, err = services(db, cfg, c.cluster.viewers(api.HubViewers(c.hub)), c.quotaRefused, c.hub); err != nil {
 		db.Close()
 		return nil, err
 	}
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
-	c.bus = bus.NewMemory()
 	c.chat, err = chat.New(chat.Config{
 		NoGuests:         !cfg.Chat.Guests,
 		MaxTextLen:       cfg.Chat.MaxTextLen,
@@ -152,8 +164,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		Viewers: c.rooms.StreamViewers,
 		Cohosts: chatCohosts{c},
 		Log:     log, // chat.New adds component=chat
+		Cluster: c.nats != nil,
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, fmt.Errorf("chat: %w", err)
 	}
@@ -164,22 +178,25 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	}
 	c.covers = newCovers(c, cfg, log)
 	c.sync = streamsync.New(c.rooms, c.hooks, c.chat, log.With("component", "streamsync"))
-	c.hub.OnEvent(func(e hub.Event) {
+	c.hub.OnEvent(c.cluster.events(func(e hub.Event) {
 		if !c.isRendition(e.Stream) { // renditions have no room status or webhooks
 			c.sync.Handle(e)
 		}
-	})
-	if err := endStaleRooms(ctx, c.rooms, c.sync); err != nil {
+	}))
+	if err := endStaleRooms(ctx, c.rooms, c.sync, c.cluster); err != nil {
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
 	c.rec = newRecorder(c, cfg, log)
 	c.pgm = newProgramme(c, cfg, mixRunner{c.transcode}, log)
+	c.recordMovedLives()
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
 		WindowSegments: cfg.HLS.WindowSegments,
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
+		PartTarget:     orNegative(cfg.HLS.PartDuration),
+		MaxWaiting:     cfg.HLS.MaxWaiting,
 	}, log.With("component", "hls"))
 	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
 	c.rtmp = rtmpserver.New(rtmpserver.Config{
@@ -191,6 +208,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		ReadTimeout:      cfg.RTMP.ReadTimeout,
 		WriteTimeout:     cfg.RTMP.WriteTimeout,
 		Authorizer:       access,
+		Internal:         access.internalPlayer,
 	}, c.hub, log.With("component", "rtmp"))
 
 	a, err := api.New(api.Options{
@@ -207,11 +225,14 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
 		MemberChanged:     c.memberChanged(log.With("component", "api")),
+		Cluster:           c.cluster.api(),
+		Node:              cfg.Cluster.Node(),
 		Covers:            apiCovers(c),
 		HasPoster:         c.rec.HasPoster,
 		Renditions:        apiRenditions(c.ladder),
 	})
 	if err != nil {
+		c.closeBus()
 		db.Close()
 		return nil, err
 	}
@@ -251,8 +272,9 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
 		// Only the programme is recorded (not the members' own streams,
-		// nor renditions).
-		if !cfg.Record.Enabled || !recordsStream(stream) {
+		// nor renditions); a relayed stream is recorded by the node
+		// holding it.
+		if !cfg.Record.Enabled || !recordsStream(stream) || c.cluster.relayed(stream) {
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -303,13 +325,24 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		}
 	}
 	return record.New(c.hub, record.Config{
-		Dir:            filepath.Join(cfg.DataDir, "recordings"),
+		Dir:            recordDir(cfg),
 		TargetDuration: cfg.HLS.SegmentDuration,
 		Enabled:        enabled,
-		OnReady:        onReady,
-		OnFailed:       onFailed,
-		Poster:         replayPoster(c),
+		// A live that moved to another node is recorded there from then on.
+		Continue:    func(stream string) bool { return !c.cluster.relayed(stream) },
+		Recoverable: c.cluster.recoverable(),
+		OnReady:     onReady,
+		OnFailed:    onFailed,
+		Poster:      replayPoster(c),
 	}, c.db, log)
+}
+
+// recordDir is -record-dir, or DATA/recordings.
+func recordDir(cfg config.Config) string {
+	if cfg.Record.Dir != "" {
+		return cfg.Record.Dir
+	}
+	return filepath.Join(cfg.DataDir, "recordings")
 }
 
 func perMinute(n int) api.RateLimit {
@@ -319,7 +352,12 @@ func perMinute(n int) api.RateLimit {
 // endStaleRooms ends rooms that an earlier run left live (it crashed or
 // was killed): their streams went with that process. They end as any live
 // does, through the stream events, so the room.ended webhook goes out too.
-func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync) error {
+// In a cluster the orphan sweep does this instead, once the lives had time
+// to move to other nodes.
+func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sync, cn *clusterNode) error {
+	if cn != nil {
+		return nil
+	}
 	live, err := rooms.LiveStreams(ctx, "")
 	if err != nil {
 		return err
@@ -335,9 +373,11 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms  *room.Service
-	open   bool
-	ladder *ladder.Ladder // renditions play under their source's rule
+	rooms   *room.Service
+	open    bool
+	ladder  *ladder.Ladder // renditions play under their source's rule
+	cluster *clusterNode   // nil: a single node
+	cred    cluster.Credential
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
@@ -347,23 +387,40 @@ func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) e
 	}
 	if a.open {
 		has, err := a.rooms.HasRoom(ctx, req.Stream)
-		if err != nil || !has {
+		if err != nil {
 			return err
 		}
+		if !has {
+			return a.clusterPublish(ctx, req.Stream)
+		}
 	}
-	return a.rooms.AuthorizePublish(ctx, req.Stream, req.Query)
+	if err := a.rooms.AuthorizePublish(ctx, req.Stream, req.Query); err != nil {
+		return err
+	}
+	return a.clusterPublish(ctx, req.Stream)
 }
 
 // AuthorizePlay implements rtmpserver.Authorizer.
+// A relay from another node is let in by its cluster credential alone.
 func (a *access) AuthorizePlay(ctx context.Context, req rtmpserver.Request) error {
+	if relay, err := a.relayPlay(req); relay {
+		return err
+	}
 	return a.play(ctx, req.Stream, req.Query)
 }
 
+// play applies the room's play rule; in a cluster, an allowed viewer of a
+// stream held by another node waits for this node's relay of it.
 func (a *access) play(ctx context.Context, stream string, q url.Values) error {
+	source := stream
 	if src, ok := a.ladder.SourceOf(stream); ok {
-		stream = src // a rendition plays with its source's signature
+		source = src // a rendition plays with its source's signature
 	}
-	return a.allowOpen(a.rooms.AuthorizePlay(ctx, stream, q))
+	if err := a.allowOpen(a.rooms.AuthorizePlay(ctx, source, q)); err != nil {
+		return err
+	}
+	a.clusterPlay(ctx, stream, source)
+	return nil
 }
 
 // playReplay applies the play rule of a recording's room to its replay; a
@@ -395,17 +452,22 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 		httpx.AllowAnyOrigin(w.Header())
 		httpx.WriteError(w, http.StatusNotFound, "not_found", what)
 	}
-	allowed := func(w http.ResponseWriter, r *http.Request, stream string) bool {
-		if r.Method == http.MethodOptions {
+	allowedBy := func(check func(context.Context, string, url.Values) error) func(http.ResponseWriter, *http.Request, string) bool {
+		return func(w http.ResponseWriter, r *http.Request, stream string) bool {
+			if r.Method == http.MethodOptions {
+				return true
+			}
+			if err := check(r.Context(), stream, r.URL.Query()); err != nil {
+				httpx.AllowAnyOrigin(w.Header())
+				api.WriteAccessError(w, err)
+				return false
+			}
 			return true
 		}
-		if err := acc.play(r.Context(), stream, r.URL.Query()); err != nil {
-			httpx.AllowAnyOrigin(w.Header())
-			api.WriteAccessError(w, err)
-			return false
-		}
-		return true
 	}
+	allowed := allowedBy(acc.play)
+	// HLS asks for every playlist, segment and part: see playCache.
+	allowedHLS := allowedBy(newPlayCache(acc.play, playCacheTTL, time.Now).allow)
 	mux.HandleFunc("/"+app+"/{file}", func(w http.ResponseWriter, r *http.Request) {
 		name, ext, _ := strings.Cut(r.PathValue("file"), ".")
 		if !media.ValidName(name) {
@@ -418,7 +480,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 				flvSrv.ServeFLV(w, r, name)
 			}
 		case "m3u8":
-			if allowed(w, r, name) && !serveMaster(w, r, lad, name) {
+			if allowedHLS(w, r, name) && !serveMaster(w, r, lad, name) {
 				hlsSrv.ServePlaylist(w, r, name)
 			}
 		case "jpg":
@@ -435,7 +497,7 @@ func routeMedia(mux *http.ServeMux, app string, acc *access, flvSrv *httpflv.Ser
 			notFound(w, "invalid stream name")
 			return
 		}
-		if allowed(w, r, name) {
+		if allowedHLS(w, r, name) {
 			hlsSrv.ServeSegment(w, r, name, r.PathValue("segment"))
 		}
 	})

@@ -23,7 +23,8 @@ func newMetrics(c *components, build metrics.Build) *metrics.Metrics {
 		Hub: c.hub,
 		Chat: func() metrics.ChatStats {
 			st := c.chat.Stats()
-			return metrics.ChatStats{Connections: st.Connections, MessagesIn: st.MessagesIn, MessagesDelivered: st.MessagesDelivered}
+			return metrics.ChatStats{Connections: st.Connections, MessagesIn: st.MessagesIn, MessagesDelivered: st.MessagesDelivered,
+				Skips: st.Skips, SkippedMessages: st.SkippedMessages, SlowDisconnects: st.SlowDisconnects}
 		},
 		Webhooks: func() metrics.WebhookStats {
 			st := c.hooks.Stats()
@@ -57,9 +58,13 @@ func handler(c *components, cfg config.Config) http.Handler {
 
 // securityPolicy is what every response promises browsers: pages may reach
 // the public URL besides their own origin, and HTTPS responses carry HSTS
-// (a year) when the TLS listener is configured.
+// (a year) when the TLS listener is configured. Media (the application's
+// streams, replays) gets nosniff and HSTS alone.
 func securityPolicy(cfg config.Config) httpx.SecurityPolicy {
-	p := httpx.SecurityPolicy{Origins: []string{cfg.PublicURL}}
+	p := httpx.SecurityPolicy{
+		Origins:       []string{cfg.PublicURL},
+		MediaPrefixes: []string{"/" + cfg.RTMP.App + "/", "/vod/"},
+	}
 	if cfg.TLS.CertFile != "" && cfg.TLS.KeyFile != "" {
 		p.HSTSMaxAge = 365 * 24 * 3600
 	}

@@ -38,6 +38,7 @@ var (
 	patCanSend  = []byte(`"can_send":true`)
 	patUserID   = []byte(`"user":{"id":"`)
 	patBenchMsg = []byte(`"text":"bench:`)
+	patSkipped  = []byte(`"kind":"skipped","count":`)
 )
 
 // chatClient is one chat WebSocket connection. Its reader goroutine owns
@@ -59,6 +60,7 @@ type chatClient struct {
 	userID   string
 
 	received    int64 // bench messages delivered during the run
+	skipped     int64 // messages the server said it skipped for this client
 	lastLatUS   int64 // latency of the last of them
 	closeCode   int
 	closeReason string
@@ -107,7 +109,11 @@ func (c *chatClient) connect() (net.Conn, []byte, []byte, error) {
 	if c.laddr != nil {
 		d.LocalAddr = c.laddr
 	}
-	conn, err := d.DialContext(r.ctx, "tcp", r.t.hostport)
+	t := r.t
+	if c.sender && t.send != nil {
+		t = t.send
+	}
+	conn, err := d.DialContext(r.ctx, "tcp", t.hostport)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("dial: %w", err)
 	}
@@ -128,7 +134,7 @@ func (c *chatClient) connect() (net.Conn, []byte, []byte, error) {
 		extra += "Authorization: Bearer " + c.token + "\r\n"
 	}
 	_ = conn.SetDeadline(time.Now().Add(r.cfg.JoinTimeout))
-	if _, err := conn.Write(appendGET(nil, r.t.u, extra)); err != nil {
+	if _, err := conn.Write(appendGET(nil, t.u, extra)); err != nil {
 		conn.Close()
 		return nil, nil, nil, fmt.Errorf("request: %w", err)
 	}

@@ -38,6 +38,10 @@ type ChatConfig struct {
 	// URL is the server's base URL (http://host:port or ws://host:port);
 	// the chat path /api/v1/rooms/{Room}/chat is appended to its path.
 	URL string
+	// SendURL, when set, is the base URL the sender clients connect to
+	// instead of URL: another node of a cluster, to measure delivery
+	// across nodes (the other clients stay on URL).
+	SendURL string
 	// Room is the room id.
 	Room string
 	// Clients is the number of clients (1…MaxViewers), senders included.
@@ -87,7 +91,8 @@ type ChatConfig struct {
 type chatTarget struct {
 	u        *url.URL // the chat endpoint
 	hostport string
-	loop4    bool // the host is an IPv4 loopback address
+	loop4    bool        // the host is an IPv4 loopback address
+	send     *chatTarget // the senders' endpoint (SendURL); nil: this one
 }
 
 // SendersNeeded returns how many distinct sender users a total rate of
@@ -163,17 +168,31 @@ func (c *ChatConfig) validate() (*chatTarget, error) {
 			return nil, fmt.Errorf("%d senders needed but only %d clients: %w", senders, c.Clients, ErrConfig)
 		}
 	}
-	u, err := url.Parse(c.URL)
+	t, err := c.target(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	if c.SendURL != "" {
+		if t.send, err = c.target(c.SendURL); err != nil {
+			return nil, fmt.Errorf("send-%w", err)
+		}
+	}
+	return t, nil
+}
+
+// target parses a server base URL into the room's chat endpoint.
+func (c *ChatConfig) target(raw string) (*chatTarget, error) {
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("url: %v: %w", err, ErrConfig)
 	}
 	switch u.Scheme {
 	case "http", "ws":
 	default:
-		return nil, fmt.Errorf("url %q: want http:// or ws:// (no TLS): %w", c.URL, ErrConfig)
+		return nil, fmt.Errorf("url %q: want http:// or ws:// (no TLS): %w", raw, ErrConfig)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("url %q has no host: %w", c.URL, ErrConfig)
+		return nil, fmt.Errorf("url %q has no host: %w", raw, ErrConfig)
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {

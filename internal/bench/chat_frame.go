@@ -121,6 +121,20 @@ func (c *chatClient) message(m []byte) {
 	if bytes.Contains(m, patHistory) {
 		return // old messages, not deliveries
 	}
+	for rest := m; ; {
+		i := bytes.Index(rest, patSkipped)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(patSkipped):]
+		var n int64
+		for k := 0; k < len(rest) && k < 19 && rest[k] >= '0' && rest[k] <= '9'; k++ {
+			n = n*10 + int64(rest[k]-'0')
+		}
+		c.skipped += n
+		c.r.skips.Add(1)
+		c.r.skippedMsgs.Add(n)
+	}
 	start := c.r.sendStart.Load()
 	if start == 0 {
 		return

@@ -43,6 +43,7 @@ func chatFlags(cfg *ChatConfig, tokens *tokenList, tokensFile *string, stderr io
 	fs := flag.NewFlagSet("bench chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.URL, "url", "", "server base `URL`, http://host:port (loopback only unless --allow-remote)")
+	fs.StringVar(&cfg.SendURL, "send-url", "", "base `URL` the senders connect to instead of --url: another node of a cluster, to measure delivery across nodes")
 	fs.StringVar(&cfg.Room, "room", "", "room `id`")
 	fs.IntVar(&cfg.Clients, "clients", 100, "number of chat clients, senders included")
 	fs.Float64Var(&cfg.Rate, "rate", 10, "messages per second, all senders together (0: join and idle only)")

@@ -13,7 +13,9 @@ const IdleKBPerConnTarget = 24
 
 // ChatReport is the result of a chat load test.
 type ChatReport struct {
-	URL     string `json:"url"`
+	URL string `json:"url"`
+	// SendURL is where the senders connected, when not URL.
+	SendURL string `json:"send_url,omitempty"`
 	Room    string `json:"room"`
 	Clients int    `json:"clients"`
 	// Connected clients got a welcome frame; Failed did not.
@@ -50,6 +52,13 @@ type ChatReport struct {
 	// than the threshold; Incomplete those that got fewer than Sent.
 	Behind     int `json:"behind"`
 	Incomplete int `json:"incomplete"`
+	// Skips counts the skipped notices the server sent clients that fell
+	// behind, Skipped the messages they said were skipped; Silent counts
+	// the connected clients for which received + skipped < Sent: messages
+	// lost without a word (the server must never do that).
+	Skips   int64 `json:"skips"`
+	Skipped int64 `json:"skipped"`
+	Silent  int   `json:"silent"`
 	// Disconnected counts clients that joined and then lost the
 	// connection; Disconnects tells why (close code and reason, or error).
 	Disconnected int          `json:"disconnected"`
@@ -107,10 +116,14 @@ func buildChatReport(rep *ChatReport, r *chatRun, clients []*chatClient, proc *p
 		if c.received < rep.Sent {
 			rep.Incomplete++
 		}
+		if c.received+c.skipped < rep.Sent {
+			rep.Silent++
+		}
 		if c.received > 0 && c.lastLatUS > thr {
 			rep.Behind++
 		}
 	}
+	rep.Skips, rep.Skipped = r.skips.Load(), r.skippedMsgs.Load()
 	rep.Failed = rep.Clients - rep.Connected
 	rep.JoinErrors = topErrors(joinErrs, 10)
 	rep.Disconnects = topErrors(discs, 10)
@@ -163,6 +176,9 @@ func (r *ChatReport) Write(w io.Writer, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(k, f string, a ...any) { fmt.Fprintf(tw, k+"\t"+f+"\n", a...) }
 	p("chat", "%s", r.URL)
+	if r.SendURL != "" {
+		p("senders on", "%s", r.SendURL)
+	}
 	p("clients", "%d connected, %d failed of %d (%d guests%s); joined in %.1f s%s", r.Connected, r.Failed, r.Clients, r.Guests,
 		ifStr(r.SourceAddrs > 0, fmt.Sprintf(" over %d source addresses", r.SourceAddrs)), r.JoinSeconds, ifStr(r.JoinTimedOut, " (join timed out)"))
 	for _, e := range r.JoinErrors {
@@ -174,6 +190,7 @@ func (r *ChatReport) Write(w io.Writer, asJSON bool) error {
 	p("latency", "%s", r.Latency)
 	p("arrival", "%s%s", r.Arrival, ifStr(r.ArrivalNote != "", " ("+r.ArrivalNote+")"))
 	p("behind", "%d clients (last delivery over the threshold); %d clients missed messages", r.Behind, r.Incomplete)
+	p("skipped", "%d notices for %d messages; %d clients missed messages without a notice", r.Skips, r.Skipped, r.Silent)
 	p("disconnected", "%d", r.Disconnected)
 	for _, e := range r.Disconnects {
 		p("  reason", "%d× %s", e.Count, e.Message)

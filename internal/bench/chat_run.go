@@ -29,6 +29,8 @@ type chatRun struct {
 
 	sendStart    atomic.Int64 // Unix ns when sending started; 0 before
 	deliveries   atomic.Int64
+	skips        atomic.Int64 // skipped notices received
+	skippedMsgs  atomic.Int64 // messages they said were skipped
 	reads        atomic.Int64
 	stampedReads atomic.Int64
 	latency      latHist
@@ -136,7 +138,7 @@ func RunChat(ctx context.Context, cfg ChatConfig) (*ChatReport, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &chatRun{ctx: ctx, cfg: cfg, t: t, dialSem: make(chan struct{}, maxChatDials), serverErrors: make(map[string]int)}
-	rep := &ChatReport{URL: t.u.String(), Room: cfg.Room, Clients: cfg.Clients, Senders: senders,
+	rep := &ChatReport{URL: t.u.String(), SendURL: sendURL(t), Room: cfg.Room, Clients: cfg.Clients, Senders: senders,
 		SendersNeeded: senders, Rate: cfg.Rate, SourceAddrs: addrs, Duration: cfg.Duration.Seconds()}
 	if proc != nil {
 		rep.Process = &ChatProcessReport{PID: cfg.PID}
@@ -308,4 +310,12 @@ func (h *latHist) dist() Dist {
 		return usToMS(maxUS)
 	}
 	return Dist{Count: int(total), P50: pct(50), P99: pct(99), Max: usToMS(maxUS)}
+}
+
+// sendURL is the senders' endpoint when it is not the others'.
+func sendURL(t *chatTarget) string {
+	if t.send == nil {
+		return ""
+	}
+	return t.send.u.String()
 }

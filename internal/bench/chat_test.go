@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,6 +108,9 @@ func TestRunChat(t *testing.T) {
 			if rep.Latency.Count != 600 || rep.Latency.Max <= 0 || rep.Latency.Max > 1000 || rep.Latency.P50 > rep.Latency.P99 {
 				t.Errorf("latency %+v", rep.Latency)
 			}
+			if rep.Skips != 0 || rep.Skipped != 0 || rep.Silent != 0 {
+				t.Errorf("skips %d (%d messages), silent %d, want none", rep.Skips, rep.Skipped, rep.Silent)
+			}
 			if rep.Guests != 10 {
 				t.Errorf("guests %d, want 10 (4 tokens × 5)", rep.Guests)
 			}
@@ -155,5 +159,49 @@ func TestLatHist(t *testing.T) {
 	}
 	if d := h.dist(); d.Count != 7 || d.Max != 1000 {
 		t.Errorf("dist %+v", d)
+	}
+}
+
+// TestChatSkippedCounted: skipped notices are counted, with the messages
+// they name, for the client and the run.
+func TestChatSkippedCounted(t *testing.T) {
+	r := &chatRun{serverErrors: make(map[string]int)}
+	c := &chatClient{r: r}
+	c.message([]byte(`[{"type":"notice","kind":"skipped","count":12,"last_seq":40},{"type":"likes","total":1}]`))
+	c.message([]byte(`{"type":"notice","kind":"skipped","count":3,"last_seq":50}`))
+	c.message([]byte(`{"type":"notice","kind":"pinned","text":"count"}`))
+	if c.skipped != 15 || r.skips.Load() != 2 || r.skippedMsgs.Load() != 15 {
+		t.Errorf("client skipped %d; run: %d notices, %d messages; want 15, 2, 15", c.skipped, r.skips.Load(), r.skippedMsgs.Load())
+	}
+}
+
+// TestRunChatSendURL: with SendURL the senders connect there (another
+// node) and everyone else to URL; here both are one stub behind two
+// listeners, as two nodes share a bus.
+func TestRunChatSendURL(t *testing.T) {
+	stub := &chatStub{conns: make(map[*websocket.Conn]chan []byte)}
+	srv := httptest.NewServer(stub)
+	defer srv.Close()
+	var onSend atomic.Int32
+	send := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		onSend.Add(1)
+		stub.ServeHTTP(w, r)
+	}))
+	defer send.Close()
+	rep, err := RunChat(context.Background(), ChatConfig{
+		URL: srv.URL, SendURL: send.URL, Room: "r1", Clients: 12, Rate: 20, Duration: time.Second,
+		Drain: 500 * time.Millisecond, Tokens: []string{"a", "b", "c", "d"}, RateMessages: 5, RateWindow: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := onSend.Load(); n != 4 || rep.Senders != 4 {
+		t.Errorf("%d connections on the send URL, %d senders; want 4, 4", n, rep.Senders)
+	}
+	if rep.Deliveries != 20*12 || rep.SendURL == "" {
+		t.Errorf("deliveries %d (want 240), send url %q", rep.Deliveries, rep.SendURL)
+	}
+	if _, err := RunChat(context.Background(), ChatConfig{URL: srv.URL, SendURL: "https://x", Room: "r1", Clients: 1, Duration: time.Second}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "send-url") {
+		t.Errorf("a TLS send URL: %v", err)
 	}
 }

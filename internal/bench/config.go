@@ -61,6 +61,9 @@ type Config struct {
 	BehindThreshold time.Duration
 	// AllowRemote permits targets that are not loopback addresses.
 	AllowRemote bool
+	// LowLatency makes HLS viewers play as LL-HLS players do: blocking
+	// playlist reloads (_HLS_msn/_HLS_part) and every partial segment.
+	LowLatency bool
 	// Out, when not nil, receives the report: a table, or JSON if JSON is set.
 	Out io.Writer
 	// JSON selects JSON output on Out.

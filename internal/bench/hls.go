@@ -123,6 +123,9 @@ func playHLS(v *viewer) error {
 	}
 	v.connected()
 	h.buf = make([]byte, readBufSize)
+	if v.r.cfg.LowLatency {
+		return h.playLL(u, pl)
+	}
 	next := int64(-1) // media sequence number of the next segment to get
 	for {
 		v.r.hlsTarget.observe(pl.targetDuration.Microseconds())

@@ -85,6 +85,7 @@ func playFlags(cfg *Config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.BehindThreshold, "behind", 0, "end lag over which a viewer counts as behind (default 1s; HLS: 1s + 1.5 target durations)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fs.BoolVar(&cfg.LowLatency, "ll", false, "HLS: play Low-Latency HLS (blocking playlist reloads and partial segments)")
 	fs.StringVar(&cfg.Arrival, "arrival", ArrivalKernel, "arrival clock: kernel (socket receive timestamps; Linux, HTTP-FLV and WebSocket-FLV) or user (when the bench's read returns)")
 	return fs
 }

@@ -37,12 +37,19 @@ type roomChannel struct {
 	lastOnline int // online count last broadcast
 	lastViews  int
 
+	// In a cluster: the other nodes' counts of the room's clients, and
+	// this node's count as last announced to them.
+	peers       map[string]peerCount
+	announced   int
+	announcedAt time.Time
+
 	// Broadcasts are coalesced: frames wait in outbox at most
 	// BroadcastInterval after the previous flush, then go out as one
 	// message (a JSON array when several), framed once for every client.
-	outbox    [][]byte
+	outbox    []outFrame
 	lastFlush time.Time
-	timer     *time.Timer // pending flush; nil: none
+	flushGap  time.Duration // from one flush to the next, at least
+	timer     *time.Timer   // pending flush; nil: none
 
 	pingAt  time.Time // when the last keep-alive ping went out
 	pongDue bool      // the clients' answers to it are not checked yet
@@ -96,6 +103,11 @@ func (ch *roomChannel) start(ctx context.Context) error {
 	}
 	ch.mu.Unlock()
 	ch.unsubscribe = unsub
+	if ch.s.cluster {
+		// Learn the other nodes' counts now rather than at their next
+		// heartbeat.
+		ch.publishPresence(event{Kind: evPresence, Node: ch.s.node, Ask: true})
+	}
 	go ch.tick()
 	return nil
 }
@@ -112,12 +124,16 @@ func mergeHistory(a, b []histEntry, size int) []histEntry {
 	return out
 }
 
-// close stops the ticker (which stores the pending likes) and unsubscribes.
+// close stops the ticker (which stores the pending likes) and unsubscribes;
+// in a cluster it tells the other nodes this one has no clients left.
 // Called by the Server when the last client left.
 func (ch *roomChannel) close() {
 	close(ch.stop)
 	<-ch.stopped
 	ch.unsubscribe()
+	if ch.s.cluster {
+		ch.publishPresence(event{Kind: evPresence, Node: ch.s.node})
+	}
 	ch.mu.Lock()
 	if ch.timer != nil {
 		ch.timer.Stop()
@@ -142,39 +158,56 @@ func (ch *roomChannel) closeClientsLocked(status uint16, reason string) {
 	}
 }
 
-// onEvent applies a bus event to the local clients. Called by the bus; calls
-// never overlap.
+// onEvent applies a bus event to the local clients. Called by the bus.
 func (ch *roomChannel) onEvent(data []byte) {
 	e, err := decodeEvent(data)
 	if err != nil {
 		ch.s.log.Warn("chat: dropping bus event", "room", ch.id, "err", err)
 		return
 	}
+	ch.apply(e)
+}
+
+// apply applies an event, from the bus or from a catch-up after a bus
+// outage, to the local clients.
+func (ch *roomChannel) apply(e event) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	switch e.Kind {
 	case evChat:
-		ch.history = append(ch.history, histEntry{e.Seq, e.ID, e.Frame})
-		if len(ch.history) > ch.s.cfg.HistorySize {
-			ch.history = slices.Delete(ch.history, 0, len(ch.history)-ch.s.cfg.HistorySize)
+		if !ch.addHistoryLocked(histEntry{e.Seq, e.ID, e.Frame}) {
+			return // delivered already
 		}
 		ch.lastSeq = max(ch.lastSeq, e.Seq)
-		ch.broadcastLocked(e.Frame)
+		// Counted first: the broadcast may reach the clients at once.
 		ch.s.counters.delivered.Add(uint64(len(ch.clients)))
+		ch.broadcastLocked(outFrame{b: e.Frame, seq: e.Seq, class: classChat})
+	case evLikes:
+		// Nodes publish the totals the store gave them; one may arrive
+		// after a bigger one.
+		if e.Total > ch.likes {
+			ch.likes = e.Total
+			ch.broadcastLocked(outFrame{b: e.Frame, class: classLikes})
+		}
+	case evPresence:
+		ch.peerLocked(e, time.Now())
 	case evDeleted:
 		ch.history = slices.DeleteFunc(ch.history, func(h histEntry) bool { return h.id == e.ID })
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evPin:
 		ch.pinned, ch.pinSeen = e.Text, true
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evFrame:
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evCohostRequest, evCohostAnswer:
 		ch.onCohostEvent(e)
 	case evClosed:
-		ch.broadcastLocked(e.Frame)
+		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 		ch.closeClientsLocked(websocket.CloseNormal, "room deleted")
 	case evMute, evUnmute, evKick:
+		// What was broadcast before the sanction reaches the user
+		// before it (and before the close of a kick).
+		ch.flushLocked()
 		for c := range ch.clients {
 			if c.userID() != e.UserID {
 				continue
@@ -192,14 +225,37 @@ func (ch *roomChannel) onEvent(data []byte) {
 	}
 }
 
+// addHistoryLocked puts a message into the ring, in seq order (messages
+// stored on different nodes may arrive out of order), and reports whether
+// it is new: false when the ring has its seq already. ch.mu must be held.
+func (ch *roomChannel) addHistoryLocked(h histEntry) bool {
+	size := ch.s.cfg.HistorySize
+	n := len(ch.history)
+	if n == 0 || ch.history[n-1].seq < h.seq {
+		ch.history = append(ch.history, h)
+	} else {
+		i, found := slices.BinarySearchFunc(ch.history, h.seq, func(x histEntry, seq int64) int { return cmp.Compare(x.seq, seq) })
+		if found {
+			return false
+		}
+		if i == 0 && n >= size {
+			return true // older than the whole ring: delivered, not kept
+		}
+		ch.history = slices.Insert(ch.history, i, h)
+	}
+	if len(ch.history) > size {
+		ch.history = slices.Delete(ch.history, 0, len(ch.history)-size)
+	}
+	return true
+}
+
 // broadcastLocked queues a JSON frame for every client: at once if the
-// last flush is BroadcastInterval old (or MaxBatch frames wait), else
-// with the frames that follow it, when the interval is over. ch.mu must
-// be held.
-func (ch *roomChannel) broadcastLocked(frame []byte) {
-	ch.outbox = append(ch.outbox, frame)
+// last flush is flushGap old (or MaxBatch frames wait), else with the
+// frames that follow it, when the gap is over. ch.mu must be held.
+func (ch *roomChannel) broadcastLocked(f outFrame) {
+	ch.outbox = append(ch.outbox, f)
 	cfg := &ch.s.cfg
-	wait := cfg.BroadcastInterval - time.Since(ch.lastFlush)
+	wait := max(ch.flushGap, cfg.BroadcastInterval) - time.Since(ch.lastFlush)
 	if wait <= 0 || len(ch.outbox) >= cfg.MaxBatch {
 		ch.flushLocked()
 		return
@@ -216,6 +272,12 @@ func (ch *roomChannel) broadcastLocked(frame []byte) {
 
 // flushLocked sends the waiting broadcast frames to every client as one
 // WebSocket message, framed once and shared. ch.mu must be held.
+//
+// A pass over the clients costs a write per client whatever the frame
+// holds, so when passes get long (a big room on a busy machine) the next
+// one waits at least twice as long as this one took: the frames that come
+// meanwhile go out together, and passes take at most about half of the
+// CPU, rather than one pass per message falling ever further behind.
 func (ch *roomChannel) flushLocked() {
 	if len(ch.outbox) == 0 {
 		return
@@ -224,17 +286,15 @@ func (ch *roomChannel) flushLocked() {
 		ch.timer.Stop()
 		ch.timer = nil
 	}
-	payload := ch.outbox[0]
-	if len(ch.outbox) > 1 {
-		payload = batch(ch.outbox)
-	}
+	now := time.Now()
+	b := newBatch(ch.outbox, now)
 	clear(ch.outbox)
 	ch.outbox = ch.outbox[:0]
-	ch.lastFlush = time.Now()
-	frame := websocket.Frame(websocket.OpText, payload)
+	ch.lastFlush = now
 	for c := range ch.clients {
-		c.deliver(frame)
+		c.deliver(b)
 	}
+	ch.flushGap = 2 * time.Since(now)
 }
 
 // addLocked registers c and queues its welcome and history frames, so that
@@ -245,7 +305,7 @@ func (ch *roomChannel) addLocked(c *client, welcome welcomeFrame, since int64, o
 	// What waits in the outbox is in the history already.
 	ch.flushLocked()
 	ch.clients[c] = struct{}{}
-	welcome.Online = len(ch.clients)
+	welcome.Online = ch.onlineLocked(time.Now())
 	welcome.Viewers = ch.s.viewers(ch.stream)
 	welcome.Likes = max(welcome.Likes, ch.likes)
 	welcome.Pinned = ch.pinned
@@ -352,6 +412,9 @@ func (ch *roomChannel) tick() {
 		}
 		ch.flushLikes(true)
 		now := time.Now()
+		if ch.s.cluster {
+			ch.announce(now)
+		}
 		if now.Sub(lastPresence) >= cfg.PresenceInterval {
 			if ch.presence() {
 				lastPresence = now
@@ -404,25 +467,27 @@ func (ch *roomChannel) flushLikes(publish bool) {
 		ch.s.log.Error("chat: storing likes", "room", ch.id, "likes", n, "err", err)
 		return
 	}
-	ch.mu.Lock()
-	ch.likes = total
-	ch.mu.Unlock()
-	if publish {
-		ch.s.publish(ctx, ch.id, event{Kind: evFrame, Frame: mustJSON(likesFrame{Type: "likes", Total: total})})
+	if !publish {
+		return
+	}
+	// Every node, this one too, takes the total from the event.
+	if err := ch.s.publish(ctx, ch.id, event{Kind: evLikes, Total: total, Frame: mustJSON(likesFrame{Type: "likes", Total: total})}); err != nil {
+		ch.s.log.Warn("chat: likes total not published", "room", ch.id, "err", err)
 	}
 }
 
-// presence broadcasts the online and viewer counts to local clients if they
-// changed since the last broadcast, and reports whether it did.
+// presence broadcasts the online (over all nodes) and viewer counts to
+// local clients if they changed since the last broadcast, and reports
+// whether it did.
 func (ch *roomChannel) presence() bool {
 	viewers := ch.s.viewers(ch.stream)
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	online := len(ch.clients)
+	online := ch.onlineLocked(time.Now())
 	if online == ch.lastOnline && viewers == ch.lastViews {
 		return false
 	}
 	ch.lastOnline, ch.lastViews = online, viewers
-	ch.broadcastLocked(mustJSON(presenceFrame{Type: "presence", Online: online, Viewers: viewers}))
+	ch.broadcastLocked(outFrame{b: mustJSON(presenceFrame{Type: "presence", Online: online, Viewers: viewers}), class: classPresence})
 	return true
 }

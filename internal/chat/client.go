@@ -28,13 +28,18 @@ type client struct {
 	mod          bool            // may moderate the room
 	maxPending   int
 	writeTimeout time.Duration
+	cfg          *Config
+	stats        *counters // the server's; nil in unit tests of the queue
 
 	mu       sync.Mutex
-	pending  [][]byte // whole server frames, oldest first
-	spare    [][]byte // the other pending buffer, reused
-	writing  bool     // a writer goroutine is running
-	closing  bool     // a close frame is queued: nothing more is
-	slow     bool     // closed as too slow: the write deadline stays short
+	pending  [][]byte     // whole server frames, oldest first
+	bcast    []*broadcast // the broadcast of each pending frame; nil: one never skipped
+	behind   time.Time    // when the oldest pending broadcast was sent; zero: none
+	skips    *bucket      // skips allowed (MaxSkips per SkipWindow); nil until the first
+	spare    [][]byte     // the other pending buffer, reused
+	writing  bool         // a writer goroutine is running
+	closing  bool         // a close frame is queued: nothing more is
+	slow     bool         // closed as too slow: the write deadline stays short
 	deadline time.Time
 	status   uint16 // of the close frame; valid once closing
 	reason   string
@@ -47,18 +52,23 @@ type client struct {
 	flood      *bucket      // refused frames; used by the reader only
 }
 
-func newClient(nc net.Conn, u *store.User, mod bool, cfg *Config) *client {
+func newClient(nc net.Conn, u *store.User, mod bool, cfg *Config, stats *counters) *client {
 	c := &client{
 		nc:           nc,
 		user:         u,
 		mod:          mod,
 		maxPending:   cfg.SendQueue,
 		writeTimeout: cfg.WriteTimeout,
+		cfg:          cfg,
+		stats:        stats,
 		flushed:      make(chan struct{}),
 		flood:        newBucket(cfg.FloodLimit, cfg.RateWindow, cfg.Now()),
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
+		if c.raw != nil {
+			limitUnsent(c.raw)
+		}
 	}
 	c.lastSeen.Store(cfg.Now().UnixNano())
 	return c
@@ -67,18 +77,19 @@ func newClient(nc net.Conn, u *store.User, mod bool, cfg *Config) *client {
 // errUnsupported: the connection does not take direct writes.
 var errUnsupported = errors.New("chat: no direct writes on this connection")
 
-// deliver sends a broadcast frame: written at once with one non-blocking
+// deliver sends a room's broadcast: written at once with one non-blocking
 // write when nothing else is pending for the client (the common case, and
-// no goroutine is needed), else queued behind what is. What the socket
+// no goroutine is needed), else queued behind what is (see
+// queueBroadcastLocked: a client too far behind skips). What the socket
 // does not take at once is queued for the writer. Safe to call with the
 // room's lock held.
-func (c *client) deliver(frame []byte) {
+func (c *client) deliver(b *broadcast) {
 	c.mu.Lock()
 	if c.closing || c.writing || len(c.pending) > 0 || c.raw == nil {
-		c.mu.Unlock()
-		c.enqueue(frame)
+		c.queueBroadcastLocked(b)
 		return
 	}
+	frame := b.frame
 	n, err := c.writeNow(frame)
 	switch {
 	case err != nil:
@@ -89,8 +100,10 @@ func (c *client) deliver(frame []byte) {
 	case n == len(frame):
 		c.mu.Unlock()
 	default:
-		// The socket buffer is full: the rest waits for the writer.
+		// The socket buffer is full: the rest waits for the writer, and
+		// is never skipped (the peer has the frame's start).
 		c.pending = append(c.pending, frame[n:])
+		c.bcast = append(c.bcast, nil)
 		c.startLocked()
 		c.mu.Unlock()
 	}
@@ -119,16 +132,11 @@ func (c *client) enqueue(frame []byte) {
 		return
 	}
 	if len(c.pending) >= c.maxPending {
-		clear(c.pending)
-		c.pending = c.pending[:0]
-		c.slow = true
-		// A write in flight to a client that does not read would hold the
-		// close frame back for the whole write time-out.
-		_ = c.setDeadline(time.Now().Add(time.Second))
-		c.closeLocked(websocket.ClosePolicyViolation, "too slow: send queue full")
+		c.closeSlowLocked("too slow: send queue full")
 		return
 	}
 	c.pending = append(c.pending, frame)
+	c.bcast = append(c.bcast, nil)
 	c.startLocked()
 	c.mu.Unlock()
 }
@@ -148,6 +156,7 @@ func (c *client) close(status uint16, reason string) {
 func (c *client) closeLocked(status uint16, reason string) {
 	c.closing, c.status, c.reason = true, status, reason
 	c.pending = append(c.pending, websocket.Frame(websocket.OpClose, websocket.ClosePayload(status, reason)))
+	c.bcast = append(c.bcast, nil)
 	c.startLocked()
 	c.mu.Unlock()
 }
@@ -206,6 +215,8 @@ func (c *client) writeLoop() {
 			return
 		}
 		c.pending, c.spare = c.spare[:0], nil
+		clear(c.bcast)
+		c.bcast, c.behind = c.bcast[:0], time.Time{}
 		last := c.closing
 		err := c.renewDeadline()
 		c.mu.Unlock()
@@ -220,7 +231,7 @@ func (c *client) writeLoop() {
 		if err != nil {
 			c.closing = true
 			c.writing = false
-			c.pending = nil
+			c.pending, c.bcast = nil, nil
 			c.mu.Unlock()
 			_ = c.nc.Close()
 			c.once.Do(func() { close(c.flushed) })

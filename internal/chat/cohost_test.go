@@ -11,6 +11,21 @@ import (
 	"roomcast/internal/store"
 )
 
+// memberDB is the part of the test store the co-host tests use.
+type memberDB interface {
+	AddCohost(ctx context.Context, roomID, userID string, max int, at time.Time) (*store.Member, error)
+	IsCohost(ctx context.Context, roomID, userID string) (bool, error)
+}
+
+// members returns the env's store as a memberDB.
+func (e *env) members() memberDB {
+	db, ok := e.db.(memberDB)
+	if !ok {
+		e.t.Fatalf("the test store %T has no co-host methods", e.db)
+	}
+	return db
+}
+
 // storeCohosts is the app's Cohosts over the store: room managers may add
 // up to max co-hosts, and an added one is announced.
 type storeCohosts struct {
@@ -26,7 +41,7 @@ func (c storeCohosts) Accept(ctx context.Context, actor *store.User, roomID, use
 	if !room.CanManage(actor, rm) {
 		return false, room.ErrForbidden
 	}
-	_, err = c.e.db.AddCohost(ctx, roomID, userID, c.max, time.Now())
+	_, err = c.e.members().AddCohost(ctx, roomID, userID, c.max, time.Now())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return false, nil
@@ -39,7 +54,7 @@ func (c storeCohosts) Accept(ctx context.Context, actor *store.User, roomID, use
 }
 
 func (c storeCohosts) IsCohost(ctx context.Context, roomID, userID string) (bool, error) {
-	return c.e.db.IsCohost(ctx, roomID, userID)
+	return c.e.members().IsCohost(ctx, roomID, userID)
 }
 
 // cohostEnv is a chat env with co-host requests on.
@@ -117,7 +132,7 @@ func TestCohostRequestAccept(t *testing.T) {
 			t.Errorf("member_joined %+v", m)
 		}
 	}
-	if ok, _ := e.db.IsCohost(t.Context(), "r1", "u-alice"); !ok {
+	if ok, _ := e.members().IsCohost(t.Context(), "r1", "u-alice"); !ok {
 		t.Errorf("alice is no co-host after the accept")
 	}
 	// A co-host asks no more.
@@ -192,7 +207,7 @@ func TestCohostRejectCancelExpire(t *testing.T) {
 	if f := owner.expect("error"); f.Code != codeNotFound {
 		t.Errorf("accepting an expired request: %s", f.Raw)
 	}
-	if ok, _ := e.db.IsCohost(t.Context(), "r1", "u-alice"); ok {
+	if ok, _ := e.members().IsCohost(t.Context(), "r1", "u-alice"); ok {
 		t.Errorf("an expired request made alice a co-host")
 	}
 }
@@ -229,7 +244,7 @@ func TestCohostRequestRefused(t *testing.T) {
 		t.Errorf("rejoin: %s", f.Raw)
 	}
 	// The limit: the accept fails with too_many_cohosts.
-	if _, err := e.db.AddCohost(t.Context(), "r1", "u-bob", 1, time.Now()); err != nil {
+	if _, err := e.members().AddCohost(t.Context(), "r1", "u-bob", 1, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	owner.send(map[string]any{"type": "unmute", "user_id": "u-bob"})

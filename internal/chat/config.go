@@ -53,6 +53,15 @@ type Config struct {
 	// SendQueue frames may wait for a client; a client whose queue is
 	// full is disconnected as too slow. Default 256.
 	SendQueue int
+	// MaxLag is how far a client may fall behind the room: when the
+	// oldest broadcast waiting for it is older than MaxLag, the waiting
+	// broadcasts are skipped (a notice "skipped" tells how many messages
+	// it missed). Default 1s.
+	MaxLag time.Duration
+	// MaxSkips skips per SkipWindow are allowed; a client skipped once
+	// more is disconnected as too slow. Defaults 5 and 1m.
+	MaxSkips   int
+	SkipWindow time.Duration
 	// MaxBatch frames at most are written as one JSON array. Default 64.
 	MaxBatch int
 	// BroadcastInterval is how long (at most) a room's broadcast waits
@@ -79,6 +88,11 @@ type Config struct {
 	// PresenceInterval is how often (at most) the online count is
 	// broadcast when it changed. Default 1s.
 	PresenceInterval time.Duration
+	// PresenceTTL is, in a cluster (Deps.Cluster), how long another
+	// node's count of a room's clients counts without being repeated:
+	// nodes repeat theirs every third of it, and a node that died drops
+	// out of `online` after it. Default 15s.
+	PresenceTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// CohostRequestTTL is how long a co-host request waits for an answer.
@@ -112,6 +126,9 @@ func (c *Config) setDefaults() {
 	defD(&c.PongTimeout, 15*time.Second)
 	defD(&c.WriteTimeout, 10*time.Second)
 	def(&c.SendQueue, 256)
+	defD(&c.MaxLag, time.Second)
+	def(&c.MaxSkips, 5)
+	defD(&c.SkipWindow, time.Minute)
 	def(&c.MaxBatch, 64)
 	defD(&c.BroadcastInterval, 100*time.Millisecond)
 	def(&c.MaxConnsPerUser, 5)
@@ -122,6 +139,7 @@ func (c *Config) setDefaults() {
 	defD(&c.LikesInterval, 500*time.Millisecond)
 	defD(&c.PresenceInterval, time.Second)
 	defD(&c.CohostRequestTTL, DefaultCohostRequestTTL)
+	defD(&c.PresenceTTL, 15*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -181,6 +199,12 @@ type Deps struct {
 	Cohosts Cohosts
 	// Log; nil discards.
 	Log *slog.Logger
+	// Cluster tells that Bus reaches other nodes serving the same rooms
+	// (NATS): each node then announces its count of each room's clients,
+	// so that `online` counts every node's. A Bus that reports its
+	// reconnections (OnReconnect) is caught up from the store after an
+	// outage, cluster or not.
+	Cluster bool
 }
 
 func (d *Deps) check() error {

@@ -214,9 +214,11 @@ func TestRawClientBadFrames(t *testing.T) {
 }
 
 // A client that answers no ping is dropped PongTimeout after a ping; one
-// that answers stays.
+// that answers stays. The time-out leaves the answering client most of a
+// second: its reader may wait that long for the CPU on a busy machine.
 func TestKeepAlive(t *testing.T) {
-	e := newEnv(t, Config{PingInterval: 300 * time.Millisecond, PongTimeout: 300 * time.Millisecond})
+	const pongTimeout = 800 * time.Millisecond
+	e := newEnv(t, Config{PingInterval: time.Second, PongTimeout: pongTimeout})
 	alive, _ := e.join("r1", "t-bob") // the library answers pings while it reads
 	go func() {
 		for {
@@ -233,20 +235,44 @@ func TestKeepAlive(t *testing.T) {
 	}
 	waitOnline(t, e, "r1", 1)
 	waitLog(t, e, `msg="chat connection closed"`, `room=r1 user=u-alice`, `reason="closed by the server: 1001 ping timeout"`)
-	time.Sleep(time.Second) // three more pings
+	// Three more rounds of pings, each checked for answers.
+	ch := e.srv.channels.get("r1")
+	pingAt := func() time.Time {
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		return ch.pingAt
+	}
+	for range 3 {
+		last := pingAt()
+		waitFor(t, "the next ping", func() bool { return pingAt().After(last) })
+	}
+	waitFor(t, "the answers to a ping checked", func() bool {
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		return !ch.pongDue
+	})
 	if n := e.srv.Online("r1"); n != 1 {
 		t.Fatalf("online %d after the answering client's pings, want 1", n)
 	}
 }
 
 // Broadcasts within BroadcastInterval of each other go out as one JSON
-// array message; the first after a quiet interval goes out alone.
+// array message; the first after a quiet interval goes out alone. Presence
+// goes out once (PresenceInterval is long), and the test waits until the
+// room is quiet rather than for a time; the interval is long enough for
+// the second and third messages to reach the server within it.
 func TestBroadcastBatched(t *testing.T) {
-	e := newEnv(t, Config{BroadcastInterval: 300 * time.Millisecond, RateMessages: 10})
+	const interval = 2 * time.Second
+	e := newEnv(t, Config{BroadcastInterval: interval, PresenceInterval: time.Hour, RateMessages: 10})
 	sender, _ := e.join("r1", "t-alice")
 	c := e.rawDial("r1", "t-bob", nil)
 	c.until("history", textHas(`"history"`))
-	time.Sleep(400 * time.Millisecond) // the joins' presence goes out
+	ch := e.srv.channels.get("r1")
+	waitFor(t, "a quiet room", func() bool {
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		return len(ch.outbox) == 0 && !ch.lastFlush.IsZero() && time.Since(ch.lastFlush) > max(interval, ch.flushGap)
+	})
 	for _, text := range []string{"one", "two", "three"} {
 		sender.send(map[string]any{"type": "chat", "text": text})
 	}

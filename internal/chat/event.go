@@ -16,6 +16,12 @@ type event struct {
 	UserID string          `json:"u,omitempty"`
 	Until  int64           `json:"until,omitempty"` // Unix ms; 0: none
 	Text   string          `json:"text,omitempty"`
+	Total  int64           `json:"total,omitempty"` // likes: the room's total
+	// Presence: Node's count of the room's clients (Online); Ask asks
+	// the other nodes to announce theirs now.
+	Node   string `json:"n,omitempty"`
+	Online int    `json:"on,omitempty"`
+	Ask    bool   `json:"ask,omitempty"`
 }
 
 // Event kinds.
@@ -28,6 +34,10 @@ const (
 	evUnmute  = "unmute"  // UserID unmuted: Frame to the user
 	evKick    = "kick"    // UserID kicked or banned: Frame, then disconnect
 	evClosed  = "closed"  // the room was deleted: Frame to all, then disconnect
+	evLikes   = "likes"   // the like total: Total, Frame (older totals are dropped)
+	// evPresence is a node's count of the room's clients: Node, Online,
+	// Ask. Only nodes sharing a network bus send it (Deps.Cluster).
+	evPresence = "presence"
 )
 
 func subject(roomID string) string { return "chat." + roomID }

@@ -36,7 +36,16 @@ func (f fakeUsers) Authenticate(_ context.Context, token string) (*store.User, e
 }
 
 // roomsByDB is room.Service.Get over the store.
-type roomsByDB struct{ db *sqlite.DB }
+type roomsByDB struct{ db testDB }
+
+// testDB is the store of the tests: what chat uses, and what sets up the
+// users and rooms. *sqlite.DB and *postgres.DB implement it.
+type testDB interface {
+	Store
+	CreateUser(ctx context.Context, u *store.User) error
+	CreateRoom(ctx context.Context, r *store.Room) error
+	RoomByID(ctx context.Context, id string) (*store.Room, error)
+}
 
 func (r roomsByDB) Get(ctx context.Context, viewer *store.User, id string) (*store.Room, error) {
 	rm, err := r.db.RoomByID(ctx, id)
@@ -54,7 +63,7 @@ func (r roomsByDB) Get(ctx context.Context, viewer *store.User, id string) (*sto
 // room "r1" and private room "r2" of owner.
 type env struct {
 	t   *testing.T
-	db  *sqlite.DB
+	db  testDB
 	srv *Server
 	hs  *httptest.Server
 	log *syncBuffer // the server's logs
@@ -80,11 +89,25 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
+	db, users := newTestStore(t)
+	return newEnvOn(t, cfg, db, users, Deps{Bus: bus.NewMemory()})
+}
+
+// newTestStore opens a SQLite store with the users and rooms newEnv
+// describes.
+func newTestStore(t *testing.T) (testDB, fakeUsers) {
+	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), sqlite.FileName), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return db, seedTestStore(t, db)
+}
+
+// seedTestStore creates the users and rooms newEnv describes in db.
+func seedTestStore(t *testing.T, db testDB) fakeUsers {
+	t.Helper()
 	users := fakeUsers{}
 	for _, name := range []string{"owner", "alice", "bob"} {
 		u := &store.User{ID: "u-" + name, Name: name, Role: store.RoleUser}
@@ -101,6 +124,13 @@ func newEnv(t *testing.T, cfg Config) *env {
 			t.Fatal(err)
 		}
 	}
+	return users
+}
+
+// newEnvOn is a chat server over db with deps.Bus (and deps.Cluster); the
+// other deps are the test's.
+func newEnvOn(t *testing.T, cfg Config, db testDB, users fakeUsers, deps Deps) *env {
+	t.Helper()
 	if cfg.LikesInterval == 0 {
 		cfg.LikesInterval = 50 * time.Millisecond
 	}
@@ -108,8 +138,10 @@ func newEnv(t *testing.T, cfg Config) *env {
 		cfg.PresenceInterval = 50 * time.Millisecond
 	}
 	logs := &syncBuffer{}
-	srv, err := New(cfg, Deps{Store: db, Users: users, Rooms: roomsByDB{db}, Bus: bus.NewMemory(),
-		Viewers: func(stream string) int { return 7 }, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	deps.Store, deps.Users, deps.Rooms = db, users, roomsByDB{db}
+	deps.Viewers = func(stream string) int { return 7 }
+	deps.Log = slog.New(slog.NewTextHandler(logs, nil))
+	srv, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,4 +347,16 @@ func (e *env) post(path, token, body string) *http.Response {
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// waitFor polls cond until it holds, failing t after 10s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

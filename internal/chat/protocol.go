@@ -176,23 +176,6 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// batch joins frames into one JSON array.
-func batch(frames [][]byte) []byte {
-	n := 1
-	for _, f := range frames {
-		n += len(f) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, f := range frames {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, f...)
-	}
-	return append(b, ']')
-}
-
 func unixMilli(t *time.Time) int64 {
 	if t == nil {
 		return 0

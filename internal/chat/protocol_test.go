@@ -1,7 +1,7 @@
 package chat
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"net"
 	"strings"
@@ -79,10 +79,23 @@ func TestTextFilter(t *testing.T) {
 }
 
 func TestBatch(t *testing.T) {
-	got := batch([][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`)})
-	var v []map[string]int
-	if err := json.Unmarshal(got, &v); err != nil || len(v) != 2 {
-		t.Errorf("batch = %s, %v", got, err)
+	b := newBatch([]outFrame{
+		{b: []byte(`{"a":1}`), seq: 7, class: classChat},
+		{b: []byte(`{"b":2}`), class: classKeep},
+		{b: []byte(`{"l":1}`), class: classLikes},
+		{b: []byte(`{"l":2}`), class: classLikes},
+		{b: []byte(`{"c":3}`), seq: 9, class: classChat},
+	}, time.Now())
+	want := `[{"a":1},{"b":2},{"l":1},{"l":2},{"c":3}]`
+	if !bytes.Equal(b.frame, websocket.Frame(websocket.OpText, []byte(want))) {
+		t.Errorf("batch frame %q, want the text frame of %s", b.frame, want)
+	}
+	if b.chats != 2 || b.lastSeq != 9 || len(b.keep) != 1 || string(b.likes) != `{"l":2}` || b.presence != nil {
+		t.Errorf("batch info %+v", b)
+	}
+	one := newBatch([]outFrame{{b: []byte(`{"a":1}`), class: classChat, seq: 1}}, time.Now())
+	if !bytes.Equal(one.frame, websocket.Frame(websocket.OpText, []byte(`{"a":1}`))) {
+		t.Errorf("single frame %q", one.frame)
 	}
 }
 
@@ -91,7 +104,7 @@ func TestSlowClientDisconnected(t *testing.T) {
 	cfg.setDefaults()
 	conn, peer := net.Pipe() // the peer never reads: writes block
 	defer peer.Close()
-	c := newClient(conn, nil, false, &cfg)
+	c := newClient(conn, nil, false, &cfg, nil)
 	// One frame in the writer's hands, two pending, the fourth overflows.
 	for range 4 {
 		c.enqueue(websocket.Frame(websocket.OpText, []byte(`{}`)))
@@ -133,7 +146,7 @@ func BenchmarkBroadcast(b *testing.B) {
 			s := &Server{cfg: cfg}
 			ch := &roomChannel{s: s, id: "r", clients: make(map[*client]struct{})}
 			for range n {
-				c := newClient(discardConn{}, nil, false, &cfg)
+				c := newClient(discardConn{}, nil, false, &cfg, nil)
 				ch.clients[c] = struct{}{}
 			}
 			m := &store.ChatMessage{RoomID: "r", ID: "msg_x", UserID: "u", UserName: "name", Text: strings.Repeat("x", 40)}
@@ -142,6 +155,10 @@ func BenchmarkBroadcast(b *testing.B) {
 			for i := range b.N {
 				m.Seq = int64(i + 1)
 				ev := mustJSON(event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
+				// One pass per message: the adaptive gap would batch them.
+				ch.mu.Lock()
+				ch.flushGap, ch.lastFlush = 0, time.Time{}
+				ch.mu.Unlock()
 				ch.onEvent(ev)
 			}
 			b.StopTimer()

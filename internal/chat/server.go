@@ -34,6 +34,12 @@ type Server struct {
 	log       *slog.Logger
 	filter    *textFilter
 
+	// cluster: the bus reaches other nodes (Deps.Cluster); node names
+	// this Server in their presence counts.
+	cluster    bool
+	node       string
+	stopResync func() // ends the bus's reconnect calls; nil: none
+
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	conns  sync.WaitGroup // ServeWS calls with an accepted connection
@@ -53,8 +59,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
+	node, err := auth.NewID("node_")
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		cfg:       cfg,
 		st:        deps.Store,
 		users:     deps.Users,
@@ -68,7 +78,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 		pingFrame: websocket.Frame(websocket.OpPing, nil),
-	}, nil
+		cluster:   deps.Cluster,
+		node:      node,
+	}
+	if r, ok := deps.Bus.(reconnecter); ok {
+		s.stopResync = r.OnReconnect(s.resync)
+	}
+	return s, nil
 }
 
 // Close disconnects every client (close status 1001, "server shutting
@@ -76,6 +92,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // ctx to be done.
 func (s *Server) Close(ctx context.Context) error {
 	s.cancel()
+	if s.stopResync != nil {
+		s.stopResync()
+	}
 	for _, ch := range s.channels.all() {
 		ch.closeClients(websocket.CloseGoingAway, "server shutting down")
 	}
@@ -92,7 +111,8 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 }
 
-// Online returns the number of chat clients of the room on this node.
+// Online returns the number of chat clients of the room on this node (the
+// presence frames count those of every node).
 func (s *Server) Online(roomID string) int {
 	ch := s.channels.get(roomID)
 	if ch == nil {
@@ -199,9 +219,8 @@ func (s *Server) send(ctx context.Context, ch *roomChannel, c *client, text stri
 	if err := s.st.AppendChatMessage(ctx, m); err != nil {
 		return fmt.Errorf("chat: send: %w", err)
 	}
-	if err := s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)}); err != nil {
-		return err
-	}
+	// Counted before it is published: the in-process bus delivers it to
+	// the clients before Publish returns.
 	s.counters.messagesIn.Add(1)
-	return nil
+	return s.publish(ctx, ch.id, event{Kind: evChat, Seq: m.Seq, ID: m.ID, Frame: encodeChat(m)})
 }

@@ -1,9 +1,6 @@
 package chat
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 func TestStats(t *testing.T) {
 	e := newEnv(t, Config{})
@@ -19,10 +16,12 @@ func TestStats(t *testing.T) {
 	a.send(map[string]any{"type": "chat", "text": "hello"})
 	a.expect("chat")
 	b.expect("chat")
-	st := e.srv.Stats()
-	if st.MessagesIn != 1 || st.MessagesDelivered != 3 {
-		t.Fatalf("after one message to three clients: %+v", st)
-	}
+	// Counted before the clients get it; waited for all the same, as the
+	// figures are read from another goroutine.
+	waitFor(t, "one message in, three deliveries", func() bool {
+		st := e.srv.Stats()
+		return st.MessagesIn == 1 && st.MessagesDelivered == 3
+	})
 	// A refused message counts nowhere.
 	a.send(map[string]any{"type": "chat", "text": "   "})
 	a.expect("error")
@@ -30,11 +29,5 @@ func TestStats(t *testing.T) {
 		t.Fatalf("refused message counted: %+v", st)
 	}
 	b.conn.CloseNow()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.srv.Stats().Connections != 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("connections after a close: %+v", e.srv.Stats())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "two connections after a close", func() bool { return e.srv.Stats().Connections == 2 })
 }

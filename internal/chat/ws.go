@@ -185,7 +185,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, br *bufio.Reader, j
 		defer s.dropGuest(j.ip)
 	}
 	mod := u != nil && s.canManage(u, rm)
-	c := newClient(nc, u, mod, &s.cfg)
+	c := newClient(nc, u, mod, &s.cfg, &s.counters)
 	defer c.finish()
 
 	ch, err := s.acquire(ctx, rm)

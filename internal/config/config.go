@@ -58,6 +58,10 @@ type Config struct {
 	// the last X-Forwarded-For entry; set it only behind a reverse proxy
 	// that sets that header.
 	TrustProxy bool
+	// NATSURL, when set, is the NATS server (nats://HOST:PORT, several
+	// comma-separated) that carries chat and events between the nodes of
+	// a cluster; empty keeps the in-process bus of a single node.
+	NATSURL string
 
 	RTMP    RTMP
 	Hub     Hub
@@ -72,6 +76,7 @@ type Config struct {
 	Limits  Limits
 	Quotas  Quotas
 	Cohost  Cohost
+	Cluster Cluster
 
 	Transcode Transcode
 }
@@ -111,6 +116,9 @@ type Record struct {
 	// MaxBytes bounds the total size of the replays; the oldest are
 	// deleted first (0: unlimited).
 	MaxBytes int64
+	// Dir holds the replays; empty means DATA/recordings. In a cluster all
+	// nodes share it.
+	Dir string
 }
 
 // Chat configures live-room chat.
@@ -195,6 +203,12 @@ type Hub struct {
 type HLS struct {
 	SegmentDuration time.Duration
 	WindowSegments  int
+	// PartDuration is the LL-HLS partial segment duration; 0 turns LL-HLS
+	// off.
+	PartDuration time.Duration
+	// MaxWaiting bounds the LL-HLS requests (blocking playlist reloads,
+	// preload-hinted parts) waiting at once.
+	MaxWaiting int
 }
 
 // HTTP configures the HTTP server.
@@ -228,7 +242,7 @@ func Default() Config {
 			FlushInterval:  20 * time.Millisecond,
 			ReconnectGrace: 10 * time.Second,
 		},
-		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6},
+		HLS:  HLS{SegmentDuration: 2 * time.Second, WindowSegments: 6, PartDuration: 250 * time.Millisecond, MaxWaiting: 10000},
 		HTTP: HTTP{WriteTimeout: 10 * time.Second},
 		Auth: Auth{
 			PushURLTTL:   24 * time.Hour,
@@ -245,6 +259,7 @@ func Default() Config {
 		TLS:           TLS{Addr: ":8443"},
 		Quotas:        defaultQuotas(),
 		Cohost:        defaultCohost(),
+		Cluster:       defaultCluster(),
 		Transcode:     defaultTranscode(),
 	}
 }
@@ -289,6 +304,8 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 
 	fs.DurationVar(&c.HLS.SegmentDuration, "hls-segment-duration", c.HLS.SegmentDuration, "HLS target segment duration")
 	fs.IntVar(&c.HLS.WindowSegments, "hls-window", c.HLS.WindowSegments, "segments in the live HLS playlist")
+	fs.DurationVar(&c.HLS.PartDuration, "hls-part-duration", c.HLS.PartDuration, "Low-Latency HLS partial segment duration (0: LL-HLS off)")
+	fs.IntVar(&c.HLS.MaxWaiting, "hls-max-waiting", c.HLS.MaxWaiting, "LL-HLS blocking playlist reloads and part requests waiting at once; more are refused with 503")
 	fs.DurationVar(&c.HTTP.WriteTimeout, "http-write-timeout", c.HTTP.WriteTimeout, "close HTTP viewers whose writes block this long")
 
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base of HTTP URLs given to clients, e.g. https://live.example.com (default: http://127.0.0.1:PORT)")
@@ -326,9 +343,11 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Limits.MaxPublishers, "max-publishers", c.Limits.MaxPublishers, "streams published at once (0: no limit)")
 	fs.IntVar(&c.Limits.MaxViewers, "max-viewers", c.Limits.MaxViewers, "RTMP, HTTP-FLV and WebSocket-FLV viewers of all streams together (0: no limit)")
 	fs.IntVar(&c.Limits.MaxChatConnections, "max-chat-connections", c.Limits.MaxChatConnections, "chat WebSocket connections (0: no limit)")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server(s) of a cluster, nats://HOST:PORT[,nats://…] (default: in-process bus, one node)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
 	c.Cohost.flags(fs)
+	c.clusterFlags(fs)
 	c.transcodeFlags(fs)
 	return fs
 }
@@ -443,6 +462,8 @@ func (c *Config) Validate() error {
 	check(c.Hub.MaxViewers >= 0, "max-viewers-per-stream", "must not be negative")
 	check(c.HLS.SegmentDuration >= 500*time.Millisecond && c.HLS.SegmentDuration <= time.Minute, "hls-segment-duration", "%v is outside 500ms..1m", c.HLS.SegmentDuration)
 	check(c.HLS.WindowSegments >= 2 && c.HLS.WindowSegments <= 100, "hls-window", "%d is outside 2..100", c.HLS.WindowSegments)
+	check(c.HLS.PartDuration == 0 || c.HLS.PartDuration >= 100*time.Millisecond && c.HLS.PartDuration <= c.HLS.SegmentDuration/2, "hls-part-duration", "%v is neither 0 (off) nor within 100ms..half of -hls-segment-duration", c.HLS.PartDuration)
+	check(c.HLS.MaxWaiting > 0, "hls-max-waiting", "must be positive")
 	check(c.HTTP.WriteTimeout > 0, "http-write-timeout", "must be positive")
 	check(validBase(c.PublicURL, "http", "https"), "public-url", "%q is not an http(s):// URL without a path", c.PublicURL)
 	check(validBase(c.PublicRTMP, "rtmp", "rtmps"), "public-rtmp", "%q is not an rtmp:// URL without a path", c.PublicRTMP)
@@ -465,6 +486,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	c.Quotas.validate(check)
 	c.Cohost.validate(check)
+	c.validateCluster(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	c.validateTranscode(check)
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
@@ -473,6 +495,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("tls-cert, tls-key: %w", err))
 		}
 	}
+	check(validNATSURL(c.NATSURL), "nats-url", "%q is not a comma-separated list of nats://HOST:PORT URLs", redactURL(c.NATSURL))
 	for _, u := range c.Webhook.URLs {
 		check(validBase(u, "http", "https") || validURL(u), "webhook-urls", "%q is not an http(s) URL", u)
 	}
@@ -496,6 +519,32 @@ func validBase(s string, schemes ...string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && oneOf(u.Scheme, schemes...) && u.Host != "" && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
+}
+
+// validNATSURL reports whether s is empty or comma-separated nats:// (or
+// tls://) URLs with a host.
+func validNATSURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	for one := range strings.SplitSeq(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || !oneOf(u.Scheme, "nats", "tls") || u.Host == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// redactURL hides the passwords in a URL list for error messages.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // validURL reports whether s is an absolute http(s) URL.

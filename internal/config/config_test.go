@@ -26,6 +26,9 @@ func TestLoadPrecedence(t *testing.T) {
 		{"env overrides default", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000", "ROOMCAST_RECONNECT_GRACE": "3s"}, nil, func(c Config) bool {
 			return c.HTTPAddr == "127.0.0.1:9000" && c.Hub.ReconnectGrace == 3*time.Second
 		}},
+		{"nats url from env", map[string]string{"ROOMCAST_NATS_URL": "nats://n1:4222, nats://n2:4222", "ROOMCAST_CLUSTER_KEY": "0123456789abcdef"}, nil, func(c Config) bool {
+			return c.NATSURL == "nats://n1:4222, nats://n2:4222"
+		}},
 		{"flag overrides env", map[string]string{"ROOMCAST_HTTP_ADDR": "127.0.0.1:9000"}, []string{"-http-addr", "127.0.0.1:9001"}, func(c Config) bool {
 			return c.HTTPAddr == "127.0.0.1:9001"
 		}},
@@ -60,7 +63,12 @@ func TestLoadErrors(t *testing.T) {
 		{"flush too long", nil, []string{"-flush-interval", "2s"}, "flush-interval"},
 		{"hls segment too short", nil, []string{"-hls-segment-duration", "100ms"}, "hls-segment-duration"},
 		{"hls window", nil, []string{"-hls-window", "1"}, "hls-window"},
+		{"hls part too short", nil, []string{"-hls-part-duration", "50ms"}, "hls-part-duration"},
+		{"hls part past half a segment", nil, []string{"-hls-segment-duration", "1s", "-hls-part-duration", "600ms"}, "hls-part-duration"},
+		{"hls max waiting", nil, []string{"-hls-max-waiting", "0"}, "hls-max-waiting"},
 		{"unknown flag", nil, []string{"-nope"}, "nope"},
+		{"nats url scheme", nil, []string{"-nats-url", "http://127.0.0.1:4222"}, "nats-url"},
+		{"nats url host", map[string]string{"ROOMCAST_NATS_URL": "nats://a:4222,nats://"}, nil, "nats-url"},
 		{"stray argument", nil, []string{"extra"}, "extra"},
 	}
 	for _, tt := range tests {

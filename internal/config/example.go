@@ -25,14 +25,15 @@ func exampleSections() []exampleSection {
 		{"Publishing and signatures (empty keys are generated into the data directory)", []string{"open-publish", "push-key", "play-key", "push-url-ttl", "play-url-ttl", "publish-takeover", "reconnect-grace"}},
 		{"RTMP", []string{"rtmp-app", "rtmp-chunk-size", "rtmp-max-message-size", "rtmp-handshake-timeout", "rtmp-read-timeout", "rtmp-write-timeout"}},
 		{"Fan-out to viewers", []string{"gop-max-frames", "gop-max-bytes", "queue-frames", "queue-bytes", "flush-interval", "http-write-timeout"}},
-		{"Live HLS", []string{"hls-segment-duration", "hls-window"}},
+		{"Live HLS", []string{"hls-segment-duration", "hls-window", "hls-part-duration", "hls-max-waiting"}},
 		{"Accounts and browsers", []string{"session-ttl", "password-cost", "cors-origins", "wechat-appid", "wechat-secret", "wechat-base-url"}},
 		{"Webhooks (the secret is generated when empty)", []string{"webhook-urls", "webhook-secret"}},
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
-		{"Recording", []string{"record", "record-max-age", "record-max-bytes"}},
+		{"Recording", []string{"record", "record-max-age", "record-max-bytes", "record-dir"}},
 		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
 		{"Co-hosts (连麦)", []string{"max-cohosts", "cohost-request-ttl", "cohost-mix", "cohost-layout"}},
 		{"Covers and transcoding (ffmpeg; off without it)", []string{"ffmpeg", "max-transcodes", "cover-interval", "abr-ladder"}},
+		{"Cluster (several nodes; empty: one node; see docs/cluster.md)", []string{"nats-url", "node-id", "node-addr", "cluster-key", "relay-linger"}},
 	}
 }
 
@@ -41,7 +42,7 @@ func exampleSections() []exampleSection {
 // settings whose empty default cannot be written as a working value.
 func commentedOut(key string) bool {
 	switch key {
-	case "database-url", "push-key", "play-key", "webhook-secret", "wechat-appid", "wechat-secret", "tls-cert", "tls-key", "debug-addr":
+	case "database-url", "push-key", "play-key", "webhook-secret", "cluster-key", "wechat-appid", "wechat-secret", "tls-cert", "tls-key", "debug-addr":
 		return true
 	}
 	return false

@@ -76,3 +76,44 @@ func TestSecurityHeadersNoHSTSWhenOff(t *testing.T) {
 		t.Fatalf("HSTS %q without a max age", v)
 	}
 }
+
+// TestSecurityHeadersMedia: media paths get nosniff and HSTS alone; a
+// handler adding to a shared header does not change the next response's.
+func TestSecurityHeadersMedia(t *testing.T) {
+	h := SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Referrer-Policy", "no-referrer")
+	}), SecurityPolicy{MediaPrefixes: []string{"/live/", "/vod/"}, HSTSMaxAge: 60})
+	tests := []struct {
+		path  string
+		media bool
+	}{
+		{"/live/s.m3u8", true},
+		{"/live/s/tok-1.0.ts", true},
+		{"/vod/rec_1/index.m3u8", true},
+		{"/livex", false},
+		{"/api/v1/rooms", false},
+		{"/", false},
+	}
+	for range 2 {
+		for _, tt := range tests {
+			r := httptest.NewRequest("GET", tt.path, nil)
+			r.TLS = &tls.ConnectionState{}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			got := w.Result().Header
+			if got.Get("X-Content-Type-Options") != "nosniff" || got.Get("Strict-Transport-Security") != "max-age=60; includeSubDomains" {
+				t.Errorf("%s: nosniff %q, HSTS %q", tt.path, got.Get("X-Content-Type-Options"), got.Get("Strict-Transport-Security"))
+			}
+			if hasCSP := got.Get("Content-Security-Policy") != ""; hasCSP == tt.media {
+				t.Errorf("%s: CSP present %v, want %v", tt.path, hasCSP, !tt.media)
+			}
+			want := []string{"same-origin", "no-referrer"}
+			if tt.media {
+				want = []string{"no-referrer"}
+			}
+			if v := got.Values("Referrer-Policy"); strings.Join(v, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: Referrer-Policy %v, want %v", tt.path, v, want)
+			}
+		}
+	}
+}

@@ -139,3 +139,64 @@ func BenchmarkWakeUp(b *testing.B) {
 		})
 	}
 }
+
+// countDirect is a DirectWriter that takes everything and signals done
+// when the target number of buffers was delivered.
+type countDirect struct{ countBatch }
+
+func (c countDirect) TryWriteBatch(b [][]byte) (int, bool, error) {
+	n := 0
+	for _, p := range b {
+		n += len(p)
+	}
+	_, err := c.WriteBatch(b)
+	return n, true, err
+}
+
+// BenchmarkDeliver is BenchmarkWakeUp for delivered viewers: one packet is
+// broadcast and the stream's delivery loop writes it to every viewer; no
+// goroutine per viewer wakes up. Run it with -cpu 1.
+func BenchmarkDeliver(b *testing.B) {
+	for _, viewers := range []int{100, 1000, 3000} {
+		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
+			h := benchHub()
+			p, _ := h.Publish("s", PublisherInfo{})
+			body := make([]byte, 1000)
+			body[0], body[1] = 0x17, 1
+			pkt, _ := media.NewPacket(media.TagVideo, 0, append([]byte(nil), body...))
+			if err := p.Write(pkt); err != nil {
+				b.Fatal(err)
+			}
+			var delivered, target atomic.Int64
+			target.Store(int64(viewers))
+			done := make(chan struct{}, 1)
+			subs := make([]*Subscriber, viewers)
+			for i := range subs {
+				sub, err := h.Subscribe("s", "flv")
+				if err != nil {
+					b.Fatal(err)
+				}
+				subs[i] = sub
+				sub.Deliver(Delivery{Writer: countDirect{countBatch{&delivered, &target, done}}, Format: FormatFLV, Encode: encodeCopy})
+			}
+			<-done // every viewer has the keyframe
+			body[0] = 0x27
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				delivered.Store(0)
+				pkt, _ := media.NewPacket(media.TagVideo, int64(i+1), body)
+				if err := p.Write(pkt); err != nil {
+					b.Fatal(err)
+				}
+				<-done
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(viewers), "ns/viewer")
+			for _, sub := range subs {
+				sub.Close()
+			}
+			p.Close(nil)
+		})
+	}
+}

@@ -240,6 +240,20 @@ func (h *Hub) Kick(name string) error {
 	return nil
 }
 
+// End ends the named stream at once, as the end of its reconnect grace
+// would: a publisher is detached and viewers get ErrEnded after the frames
+// already queued for them. It returns ErrNotFound when there is no such
+// stream. (A cluster edge ends a relayed stream so when its origin ended
+// it.)
+func (h *Hub) End(name string) error {
+	s := h.Stream(name)
+	if s == nil {
+		return fmt.Errorf("end %q: %w", name, ErrNotFound)
+	}
+	s.end()
+	return nil
+}
+
 // remove drops s from the registry if it is still the registered stream.
 func (h *Hub) remove(s *Stream) {
 	h.mu.Lock()

@@ -331,6 +331,31 @@ func TestKick(t *testing.T) {
 	}
 }
 
+func TestEnd(t *testing.T) {
+	h := testHub(t, Config{ReconnectGrace: time.Hour})
+	p, _ := h.Publish("s", PublisherInfo{})
+	p.Close(nil) // waiting for the publisher to come back
+	sub, err := h.Subscribe("s", "flv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := h.End("s"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := sub.Next(ctx, nil); !errors.Is(err, ErrEnded) {
+		t.Fatalf("viewer after End: %v, want ErrEnded", err)
+	}
+	if h.Stream("s") != nil {
+		t.Error("ended stream still registered")
+	}
+	if err := h.End("s"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second End: %v", err)
+	}
+}
+
 func TestTimestampRebase(t *testing.T) {
 	tests := []struct {
 		name string
@@ -474,6 +499,35 @@ func TestFlushLeadingEdge(t *testing.T) {
 	}
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Fatalf("second wake-up after %v, before the interval", d)
+	}
+}
+
+// A batch wakes a waiting viewer once, with all its packets: none of them
+// waits for the next flush interval.
+func TestWriteBatch(t *testing.T) {
+	h := testHub(t, Config{FlushInterval: time.Hour})
+	p, _ := h.Publish("s", PublisherInfo{})
+	sub, _ := h.Subscribe("s", "flv")
+	defer sub.Close()
+	batch := func(dts ...int64) []*media.Packet {
+		var out []*media.Packet
+		for _, d := range dts {
+			out = append(out, pkt(t, media.TagAudio, d, aacRaw))
+		}
+		return out
+	}
+	if err := p.WriteBatch(batch(0, 20, 40)); err != nil {
+		t.Fatal(err)
+	}
+	if fs := next(t, sub); len(fs) != 3 {
+		t.Fatalf("first batch: %d frames in one wake-up, want 3", len(fs))
+	}
+	if err := p.WriteBatch(nil); err != nil {
+		t.Fatal(err)
+	}
+	p.Close(ErrKicked)
+	if err := p.WriteBatch(batch(60)); err == nil {
+		t.Fatal("WriteBatch after Close succeeded")
 	}
 }
 

@@ -48,6 +48,26 @@ func (p *Publisher) Write(pkt *media.Packet) error {
 	return p.stream.append(p, pkt)
 }
 
+// WriteBatch is Write for packets that arrived together, such as a relay
+// forwarding the batches its origin sends: viewers are woken once, after
+// the last packet, rather than after the first with the others waiting for
+// the next flush interval.
+func (p *Publisher) WriteBatch(pkts []*media.Packet) error {
+	if len(pkts) == 0 {
+		return nil
+	}
+	now := time.Now()
+	for _, pkt := range pkts {
+		p.rebase(pkt)
+		p.bytes += uint64(len(pkt.Data))
+		if err := p.stream.add(p, pkt, now); err != nil {
+			return err
+		}
+	}
+	p.stream.scheduleFlush(now)
+	return nil
+}
+
 // Close detaches the publisher; viewers wait for the reconnect grace.
 // reason (may be nil) is reported in the unpublished event.
 func (p *Publisher) Close(reason error) {

@@ -46,6 +46,12 @@ type Stream struct {
 	bcastMu sync.Mutex
 	spare   []*Subscriber
 
+	// Delivery loops (deliver.go), made on the first Deliver.
+	loopsMu  sync.Mutex
+	loops    []*deliveryLoop
+	nextLoop int
+	scratch  sync.Pool // *scratch of catch-ups
+
 	flushPending atomic.Bool
 	lastFlush    atomic.Int64 // Unix nanoseconds of the last broadcast
 	flushTimer   *time.Timer
@@ -252,6 +258,15 @@ func (s *Stream) end() {
 // append adds a packet from publisher p. It never blocks on viewers.
 func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	now := time.Now()
+	if err := s.add(p, pkt, now); err != nil {
+		return err
+	}
+	s.scheduleFlush(now)
+	return nil
+}
+
+// add adds a packet from publisher p without waking viewers.
+func (s *Stream) add(p *Publisher, pkt *media.Packet, now time.Time) error {
 	s.mu.Lock()
 	if s.pub != p {
 		s.mu.Unlock()
@@ -268,8 +283,6 @@ func (s *Stream) append(p *Publisher, pkt *media.Packet) error {
 	s.head.Store(seq)
 	s.release(seq)
 	s.mu.Unlock()
-
-	s.scheduleFlush(now)
 	return nil
 }
 
@@ -376,6 +389,7 @@ func (s *Stream) broadcast() {
 	}
 	clear(ws)
 	s.spare = ws
+	s.kickLoops()
 }
 
 // await registers sub to be woken by the next broadcast. mu is not held.

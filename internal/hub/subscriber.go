@@ -34,6 +34,9 @@ type Subscriber struct {
 	// and by the end of a Pump's context: a pumping viewer waits on this
 	// one channel alone.
 	wake chan struct{}
+	// dl is set when the subscriber is delivered by its stream's delivery
+	// loop (Deliver).
+	dl atomic.Pointer[deliverer]
 }
 
 func (s *Stream) subscribe(protocol string) (*Subscriber, error) {
@@ -66,6 +69,9 @@ func (sub *Subscriber) Close() {
 	sub.closeOnce.Do(func() {
 		sub.closed.Store(true)
 		sub.wakeUp()
+		if dl := sub.dl.Load(); dl != nil {
+			dl.loop.wake()
+		}
 		sub.stream.unawait(sub)
 		if sub.protocol == "" {
 			return

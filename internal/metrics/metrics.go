@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"roomcast/internal/cluster"
 	"roomcast/internal/hub"
 )
 
@@ -30,6 +31,10 @@ type Hub interface {
 type ChatStats struct {
 	Connections                   int
 	MessagesIn, MessagesDelivered uint64
+	// Skips, SkippedMessages: skipped notices to clients that fell
+	// behind, and the messages they missed; SlowDisconnects: clients
+	// closed as too slow.
+	Skips, SkippedMessages, SlowDisconnects uint64
 }
 
 // WebhookStats are the webhook dispatcher's counters (webhook.Stats).
@@ -135,9 +140,11 @@ type collector struct {
 	src Sources
 
 	streams, publishers, viewers, rtmpConns    *prometheus.Desc
+	relays                                     *prometheus.Desc
 	streamsEnded, bytesIn, bytesOut            *prometheus.Desc
 	dropped, slow                              *prometheus.Desc
 	chatConns, chatIn, chatDelivered           *prometheus.Desc
+	chatSkips, chatSkipped, chatSlow           *prometheus.Desc
 	recordingsActive                           *prometheus.Desc
 	webhookEvents, webhookDeliveries, webhookF *prometheus.Desc
 }
@@ -149,7 +156,8 @@ func newCollector(src Sources) *collector {
 	return &collector{
 		src:               src,
 		streams:           d("streams", "Streams in the registry (live or waiting for their publisher to come back)."),
-		publishers:        d("publishers", "Streams with a publisher now."),
+		publishers:        d("publishers", "Streams with a publisher on this node now (relays from other nodes not counted)."),
+		relays:            d("relays", "Streams relayed now from the node of the cluster holding them."),
 		viewers:           d("viewers", "Viewers now, by protocol (rtmp, flv, ws-flv, hls).", "protocol"),
 		rtmpConns:         d("rtmp_connections", "Open RTMP connections (publishers, players and connections still handshaking)."),
 		streamsEnded:      d("streams_ended_total", "Streams that ended."),
@@ -160,6 +168,9 @@ func newCollector(src Sources) *collector {
 		chatConns:         d("chat_connections", "Chat WebSocket clients on this node."),
 		chatIn:            d("chat_messages_received_total", "Chat messages accepted from this node's clients."),
 		chatDelivered:     d("chat_messages_delivered_total", "Chat messages queued to this node's clients (one per message and client)."),
+		chatSkips:         d("chat_skips_total", "Skipped notices sent to chat clients that fell behind the room (their waiting messages were dropped)."),
+		chatSkipped:       d("chat_skipped_messages_total", "Chat messages dropped for clients that fell behind (counted in their skipped notices)."),
+		chatSlow:          d("chat_slow_disconnects_total", "Chat clients disconnected as too slow (send queue full, or skipped too often)."),
 		recordingsActive:  d("recordings_active", "Recordings in progress."),
 		webhookEvents:     d("webhook_events_total", "Webhook events queued in the outbox."),
 		webhookDeliveries: d("webhook_deliveries_total", "Webhook deliveries, by result: delivered (2xx) or abandoned (gave up).", "result"),
@@ -170,8 +181,8 @@ func newCollector(src Sources) *collector {
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.streams, c.publishers, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
-		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.recordingsActive,
+		c.streams, c.publishers, c.relays, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
+		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.chatSkips, c.chatSkipped, c.chatSlow, c.recordingsActive,
 		c.webhookEvents, c.webhookDeliveries, c.webhookF,
 	} {
 		ch <- d
@@ -188,13 +199,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if h := c.src.Hub; h != nil {
 		streams := h.Streams()
-		publishers := 0
+		publishers, relays := 0, 0
 		// Every protocol is always exported, so that a dashboard's series
 		// exist before the first viewer.
 		viewers := map[string]int{"rtmp": 0, "flv": 0, "ws-flv": 0, "hls": 0}
 		for _, s := range streams {
 			st := s.Stats()
-			if st.Live {
+			switch {
+			case st.Live && st.Publisher != nil && st.Publisher.Protocol == cluster.RelayProtocol:
+				relays++
+			case st.Live:
 				publishers++
 			}
 			for p, n := range st.ViewersByProtocol {
@@ -203,6 +217,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.streams, float64(len(streams)))
 		gauge(c.publishers, float64(publishers))
+		gauge(c.relays, float64(relays))
 		protocols := make([]string, 0, len(viewers))
 		for p := range viewers {
 			protocols = append(protocols, p)
@@ -226,6 +241,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.chatConns, float64(st.Connections))
 		counter(c.chatIn, st.MessagesIn)
 		counter(c.chatDelivered, st.MessagesDelivered)
+		counter(c.chatSkips, st.Skips)
+		counter(c.chatSkipped, st.SkippedMessages)
+		counter(c.chatSlow, st.SlowDisconnects)
 	}
 	if f := c.src.RecordingsActive; f != nil {
 		gauge(c.recordingsActive, float64(f()))

@@ -30,7 +30,7 @@ func scrape(t *testing.T, m *Metrics) string {
 func TestCollector(t *testing.T) {
 	h := hub.New(hub.Config{ReconnectGrace: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer h.Close()
-	chat := ChatStats{Connections: 2, MessagesIn: 5, MessagesDelivered: 9}
+	chat := ChatStats{Connections: 2, MessagesIn: 5, MessagesDelivered: 9, Skips: 3, SkippedMessages: 40, SlowDisconnects: 6}
 	m := New(Sources{
 		Hub:              h,
 		Chat:             func() ChatStats { return chat },
@@ -43,6 +43,7 @@ func TestCollector(t *testing.T) {
 		"roomcast_streams 0", "roomcast_publishers 0", `roomcast_viewers{protocol="hls"} 0`,
 		"roomcast_media_received_bytes_total 0", "roomcast_chat_connections 2",
 		"roomcast_chat_messages_received_total 5", "roomcast_chat_messages_delivered_total 9",
+		"roomcast_chat_skips_total 3", "roomcast_chat_skipped_messages_total 40", "roomcast_chat_slow_disconnects_total 6",
 		"roomcast_recordings_active 1", "roomcast_rtmp_connections 7",
 		"roomcast_webhook_events_total 4", `roomcast_webhook_deliveries_total{result="delivered"} 3`,
 		`roomcast_webhook_deliveries_total{result="abandoned"} 1`, "roomcast_webhook_delivery_failures_total 2",
@@ -70,17 +71,23 @@ func TestCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Stream("s").AddBytesOut(1000)
+	// A stream relayed from another node of a cluster is not published here.
+	relay, err := h.Publish("r", hub.PublisherInfo{Protocol: "relay"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out = scrape(t, m)
-	for _, want := range []string{"roomcast_streams 1", "roomcast_publishers 1", `roomcast_viewers{protocol="flv"} 1`,
+	for _, want := range []string{"roomcast_streams 2", "roomcast_publishers 1", "roomcast_relays 1", `roomcast_viewers{protocol="flv"} 1`,
 		"roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("live scrape lacks %q", want)
 		}
 	}
 	sub.Close()
-	p.Close(nil) // no grace: the stream ends, the counters stay
+	relay.Close(nil)
+	p.Close(nil) // no grace: the streams end, the counters stay
 	out = scrape(t, m)
-	for _, want := range []string{"roomcast_streams 0", "roomcast_streams_ended_total 1", "roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
+	for _, want := range []string{"roomcast_streams 0", "roomcast_streams_ended_total 2", "roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("scrape after the end lacks %q", want)
 		}

@@ -38,6 +38,18 @@ type Config struct {
 	// for which room. It is called from the recorder's goroutine (it may
 	// query the store). Nil records nothing.
 	Enabled func(stream string) (roomID string, record bool)
+	// Recoverable, if set, says whether Recover may finish an unfinished
+	// recording now, given when its files last changed; in a cluster,
+	// sharing the store and the directory, a recording another node may
+	// still be writing (or recovering) is left alone. Nil: every
+	// unfinished recording is finished (one node).
+	Recoverable func(rec store.Recording, lastWrite time.Time) bool
+	// Continue, if set, is asked when the stream's publisher changes
+	// within the reconnect grace whether the recording goes on; false
+	// finishes it there (a cluster node whose live moved to another node,
+	// which records the rest). It is called from the recording's
+	// goroutine.
+	Continue func(stream string) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnReady is called, from the recording's goroutine (or Recover's
@@ -86,6 +98,15 @@ func New(h *hub.Hub, cfg Config, st Store, log *slog.Logger) *Recorder {
 	r := &Recorder{hub: h, cfg: cfg, store: st, log: log.With("component", "record"), fs: osFS{}, wake: make(chan struct{}, 1)}
 	h.OnEvent(r.onEvent)
 	return r
+}
+
+// Start records a stream that was published before as a new live session
+// (if Enabled says so), as if the hub had reported a new live: a cluster
+// node that relayed a live calls it when the live's publisher moves to it.
+// It never blocks.
+func (r *Recorder) Start(e hub.Event) {
+	e.Type, e.Resumed = hub.EventPublished, false
+	r.onEvent(e)
 }
 
 // onEvent queues a hub event for Run; it never blocks the hub.

@@ -103,6 +103,45 @@ func TestRecordReconnectWithinGrace(t *testing.T) {
 	}
 }
 
+// A recording whose live moved to another node of a cluster finishes at
+// the move (Continue says no), and Start records the stream anew.
+func TestRecordHandedOn(t *testing.T) {
+	e := newEnv(t, hub.Config{ReconnectGrace: 5 * time.Second}, nil)
+	var asked atomic.Int32
+	e.rec.cfg.Continue = func(stream string) bool {
+		asked.Add(1)
+		return stream != "s1"
+	}
+	p := e.publish(t, "s1", 1)
+	p.headers()
+	p.media(4000, 2000)
+	p.p.Close(nil)
+
+	p2, err := e.hub.Publish("s1", hub.PublisherInfo{Protocol: "relay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &publisher{t: t, p: p2, dts: p.dts, audio: p.audio}
+	q.headers()
+	q.media(4000, 2000)
+	rec := waitRec(t, e.ready) // before the stream ends
+	if asked.Load() != 1 {
+		t.Errorf("Continue asked %d times, want once", asked.Load())
+	}
+	if segs := checkSegments(t, e.rec, rec); len(segs) != 2 {
+		t.Fatalf("segments %+v: want the 2 of the first publisher only", segs)
+	}
+
+	e.rec.Start(hub.Event{Stream: "s1", Publisher: hub.PublisherInfo{Protocol: "rtmp"}})
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.store.all()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("Start did not start a second recording")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestRecordReconnectAfterGrace(t *testing.T) {
 	e := newEnv(t, hub.Config{ReconnectGrace: 50 * time.Millisecond}, nil)
 	p := e.publish(t, "s1", 1)
@@ -244,6 +283,46 @@ func TestRecover(t *testing.T) {
 	}
 	if !failed[empty.ID] || !failed[bad.ID] {
 		t.Errorf("OnFailed got %v, want %s and %s", failed, empty.ID, bad.ID)
+	}
+}
+
+// In a cluster, Recover leaves alone the recordings Recoverable refuses,
+// such as one another node is writing; it is told when their files changed.
+func TestRecoverLeavesRecordingsInUse(t *testing.T) {
+	e := newEnv(t, hub.Config{ReconnectGrace: -1}, nil)
+	p := e.publish(t, "s1", 1)
+	p.headers()
+	p.media(4100, 2000)
+	rec := e.store.all()[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if pl, _ := e.rec.Path(rec.RoomID, rec.ID, playlistName); pl != "" {
+			if b, _ := os.ReadFile(pl); bytes.Count(b, []byte("#EXTINF")) == 2 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("segments not written")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cfg := e.rec.cfg
+	var last time.Time
+	cfg.Recoverable = func(r store.Recording, lastWrite time.Time) bool {
+		if r.ID == rec.ID {
+			last = lastWrite
+		}
+		return false
+	}
+	r2 := New(hub.New(hub.Config{}, nil), cfg, e.store, nil)
+	if err := r2.Recover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.all()[0]; got.Status != store.RecordingActive {
+		t.Fatalf("recording in use was finished: %+v", got)
+	}
+	if last.Before(rec.StartedAt) || time.Since(last) > time.Minute {
+		t.Errorf("last write %v, want after the start %v and recent", last, rec.StartedAt)
 	}
 }
 

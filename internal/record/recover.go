@@ -30,6 +30,9 @@ func (r *Recorder) Recover(ctx context.Context) error {
 	}
 	var errs []error
 	for _, rec := range recs {
+		if f := r.cfg.Recoverable; f != nil && !f(rec, r.lastWrite(rec)) {
+			continue
+		}
 		if err := r.recoverOne(ctx, rec); err != nil {
 			errs = append(errs, err)
 		}
@@ -72,6 +75,22 @@ func (r *Recorder) recoverOne(ctx context.Context, rec store.Recording) error {
 		r.cfg.OnFailed(*done, cause)
 	}
 	return nil
+}
+
+// lastWrite returns when a recording's files last changed: its playlist,
+// else its directory, else its start.
+func (r *Recorder) lastWrite(rec store.Recording) time.Time {
+	last := rec.StartedAt
+	dir, err := r.recordingDir(rec.RoomID, rec.ID)
+	if err != nil {
+		return last
+	}
+	for _, name := range []string{filepath.Join(dir, playlistName), dir} {
+		if fi, err := os.Stat(name); err == nil && fi.ModTime().After(last) {
+			last = fi.ModTime()
+		}
+	}
+	return last
 }
 
 // salvage rewrites a recording's playlist as VOD from what is on disk. It

@@ -32,6 +32,7 @@ type session struct {
 
 	epoch     uint32
 	haveMedia bool
+	handedOn  bool // Continue said no: the live goes on elsewhere
 	lastDTS   int64
 	skip      bool // after resubscribing: media up to lastDTS was written
 
@@ -73,6 +74,11 @@ func (r *Recorder) record(ctx context.Context, sub *hub.Subscriber, roomID strin
 		case err == nil:
 			s.feed(frames)
 			clear(frames) // let the hub's ring release old frames
+			if s.handedOn {
+				s.log.Info("recording finished: the live moved to another node")
+				s.finish(ctx)
+				return
+			}
 		case ctx.Err() != nil:
 			// Shutting down: the playlist on disk is a playable prefix;
 			// Recover finalises it at the next start.
@@ -113,6 +119,10 @@ func (s *session) feed(frames []*hub.Frame) {
 				continue
 			}
 			if s.haveMedia && f.Epoch != s.epoch {
+				if c := s.r.cfg.Continue; c != nil && !c(s.rec.Stream) {
+					s.handedOn = true
+					return
+				}
 				s.check(s.seg.Discontinuity())
 			}
 			s.epoch, s.haveMedia = f.Epoch, true

@@ -220,3 +220,66 @@ test('deleting the room closes its chat for good: notice room_deleted, no reconn
   await new Promise(res => setTimeout(res, 300))
   assert.equal(c.connects, 1, 'no reconnect after the room was deleted')
 })
+
+test('a skipped notice: the gap is fetched from the server and put in its place', async () => {
+  const { bindChat } = require('../utils/chat-view')
+  const a = client(host)
+  const b = client(viewer, { gapDelay: () => 20 })
+  ;['skipped', 'missed'].forEach(t => b.on(t, p => b.log.push({ t, p })))
+  const page = { data: {}, setData(d) { Object.assign(this.data, d) } }
+  const unbind = bindChat(page, b)
+  await opened(a)
+  await opened(b)
+  // b falls behind as the server sees it: gap 2 and gap 3 never reach it,
+  // a skipped notice comes before gap 4 instead.
+  const dropped = []
+  const handle = b.handleFrame.bind(b)
+  b.handleFrame = f => {
+    if (f.type === 'chat' && (f.text === 'gap 2' || f.text === 'gap 3')) return void dropped.push(f.seq)
+    if (f.type === 'chat' && f.text === 'gap 4') handle({ type: 'notice', kind: 'skipped', count: 2, last_seq: dropped[1] })
+    handle(f)
+  }
+  const texts = ['gap 1', 'gap 2', 'gap 3', 'gap 4']
+  texts.forEach(t => assert.ok(a.send(t)))
+  await waitFor(() => b.events('message').find(m => m.text === 'gap 4'), 5000, 'the messages at b')
+  assert.deepEqual(b.events('message').filter(m => texts.includes(m.text)).map(m => m.text), ['gap 1', 'gap 4'])
+  assert.deepEqual(b.events('skipped'), [{ count: 2, lastSeq: dropped[1] }])
+  const missed = await waitFor(() => b.events('missed')[0], 5000, 'the fetched gap')
+  assert.deepEqual(missed.messages.map(m => m.text), ['gap 2', 'gap 3'])
+  // On the page they are back in seq order, each once.
+  await waitFor(() => page.data.messages.filter(m => texts.includes(m.text)).length === 4, 2000, 'the page filled')
+  assert.deepEqual(page.data.messages.filter(m => texts.includes(m.text)).map(m => m.text), texts)
+  unbind()
+  a.close()
+  b.close()
+})
+
+test('a skipped notice: close gaps are fetched once; a failed fetch is reported', async () => {
+  const fetched = []
+  let fail = false
+  const api = {
+    chatURL: () => 'ws://127.0.0.1:1/never',
+    messages: (roomId, params) => {
+      fetched.push(params)
+      return fail ? Promise.reject(new Error('offline')) : Promise.resolve({ messages: [] })
+    },
+  }
+  const c = new ChatClient({ api, roomId: 'room_x', wx: {}, gapDelay: () => 10 })
+  c.stopped = false
+  const errors = []
+  c.on('error', e => errors.push(e.code))
+  c.handleData(JSON.stringify({ type: 'notice', kind: 'skipped', count: 3, last_seq: 10 }))
+  c.handleData(JSON.stringify({ type: 'notice', kind: 'skipped', count: 900, last_seq: 1000 }))
+  c.handleData(JSON.stringify({ type: 'notice', kind: 'skipped', count: 'x' }))
+  await waitFor(() => fetched.length === 1, 2000, 'one fetch')
+  assert.deepEqual(fetched[0], { before: 1001, limit: 500 })
+  assert.equal(c.lastSeq, 1000)
+  fail = true
+  c.handleData(JSON.stringify({ type: 'notice', kind: 'skipped', count: 1, last_seq: 1001 }))
+  await waitFor(() => errors.length === 1, 2000, 'the failure reported')
+  assert.deepEqual(errors, ['skipped_fetch_failed'])
+  c.handleData(JSON.stringify({ type: 'notice', kind: 'skipped', count: 1, last_seq: 1002 }))
+  c.close()
+  await new Promise(r => setTimeout(r, 50))
+  assert.equal(fetched.length, 2, 'no fetch after close')
+})

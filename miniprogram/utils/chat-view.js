@@ -52,6 +52,15 @@ function bindChat(page, client, options) {
       push(h.messages)
     }),
     client.on('message', m => push([m])),
+    // Messages fetched after a skip: put in their places by seq.
+    client.on('missed', g => {
+      const have = new Set(messages.map(m => m.id))
+      const add = g.messages.filter(m => !have.has(m.id)).map(m => view(m, client.user))
+      if (!add.length) return
+      messages = messages.concat(add).sort((a, b) => a.seq - b.seq)
+      if (messages.length > max) messages = messages.slice(messages.length - max)
+      set({ messages, lastMessageId: `m${messages[messages.length - 1].seq}` })
+    }),
     client.on('deleted', d => {
       messages = messages.filter(m => m.id !== d.id)
       set({ messages })

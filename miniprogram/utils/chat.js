@@ -30,7 +30,11 @@ const CHAT_ERRORS = {
   room_deleted: '直播间已被删除',
   too_many_cohosts: '连麦人数已满',
   user_banned: '该用户已被封禁，不能连麦',
+  skipped_fetch_failed: '部分略过的消息未能补取',
 }
+
+// The most messages one gap fetch asks for (the API's page limit).
+const MAX_GAP_FETCH = 500
 
 /** chatErrorMessage returns a message for people for a chat error code. */
 function chatErrorMessage(code, fallback) {
@@ -49,11 +53,17 @@ function chatErrorMessage(code, fallback) {
  *   notice     {kind, text?}; also 'started' and 'ended' for stream_started/stream_ended;
  *              after room_deleted the client closes for good (state closed, reason room_deleted)
  *   deleted    {id, seq}
+ *   skipped    {count, lastSeq}: the server skipped count messages (the newest
+ *              being lastSeq) because this client fell behind; they are
+ *              fetched a moment later and come as
+ *   missed     {messages}: the fetched ones, oldest first, to insert by seq
  *   muted, unmuted, kicked, banned, error ({code, message, userMessage}), pong
  *
  * options: api (from createApi), roomId, wx, likeFlushMs (500),
  * pingInterval (20000, 0 = off), pongTimeout (10000), backoff (a Backoff or
- * its options).
+ * its options), gapDelay (a function giving the ms to wait after a skipped
+ * notice before fetching; default 250–1000 at random, so that close skips
+ * are fetched at once and a room's clients do not all ask together).
  */
 class ChatClient {
   constructor(options) {
@@ -84,6 +94,8 @@ class ChatClient {
     this.connects = 0
     this.stopped = true
     this.timers = {}
+    this.gapDelay = typeof o.gapDelay === 'function' ? o.gapDelay : () => 250 + Math.random() * 750
+    this.gap = null
   }
 
   /** on registers fn for events of type; it returns a function that removes it. */
@@ -191,6 +203,7 @@ class ChatClient {
   /** close ends the connection and stops reconnecting. */
   close() {
     this.stopped = true
+    this.gap = null
     this.flushLikes()
     Object.keys(this.timers).forEach(k => this.clearTimer(k))
     const task = this.task
@@ -284,6 +297,10 @@ class ChatClient {
         this.emit('presence', { online: this.online, viewers: this.viewers })
         break
       case 'notice':
+        if (f.kind === 'skipped') {
+          this.skipped(Number(f.count), Number(f.last_seq))
+          break
+        }
         if (f.kind === 'pinned') this.pinned = f.text || ''
         if (f.kind === 'unpinned') this.pinned = ''
         // The room is gone; the server closes the connection next.
@@ -322,6 +339,36 @@ class ChatClient {
 
   seen(m) {
     if (m.seq > this.lastSeq) this.lastSeq = m.seq
+  }
+
+  // skipped handles a skipped notice: the server dropped count messages up
+  // to lastSeq for this client. Live messages (and a resume) go on after
+  // lastSeq; the gap is fetched over REST a moment later, together with
+  // any gap that follows meanwhile.
+  skipped(count, lastSeq) {
+    if (!(count > 0) || !(lastSeq > 0)) return
+    if (lastSeq > this.lastSeq) this.lastSeq = lastSeq
+    const gap = this.gap || { count: 0, last: 0 }
+    this.gap = { count: gap.count + count, last: Math.max(gap.last, lastSeq) }
+    this.emit('skipped', { count, lastSeq })
+    if (!this.timers.gap) this.setTimer('gap', this.gapDelay(), () => this.fetchGap())
+  }
+
+  // fetchGap fetches the skipped messages and emits them as missed.
+  fetchGap() {
+    const gap = this.gap
+    this.gap = null
+    if (!gap || this.stopped) return Promise.resolve()
+    const params = { before: gap.last + 1, limit: Math.min(gap.count, MAX_GAP_FETCH) }
+    return this.api.messages(this.roomId, params).then(page => {
+      if (this.stopped) return
+      const messages = ((page && page.messages) || []).filter(m => m && m.seq <= gap.last)
+      this.emit('missed', { messages })
+    }, e => {
+      if (this.stopped) return
+      const message = (e && e.message) || String(e)
+      this.emit('error', { code: 'skipped_fetch_failed', message, userMessage: chatErrorMessage('skipped_fetch_failed') })
+    })
   }
 
   sendFrame(obj) {
@@ -397,4 +444,4 @@ class ChatClient {
   }
 }
 
-module.exports = { ChatClient, chatErrorMessage, CHAT_ERRORS }
+module.exports = { ChatClient, chatErrorMessage, CHAT_ERRORS, MAX_GAP_FETCH }

@@ -1,6 +1,8 @@
 // The REST client (docs/api.md). Errors become ApiError with the server's
 // stable code, which errors.ts turns into words.
 
+import type { ChatMessage } from './chat';
+
 export interface User {
   id: string;
   name: string;
@@ -209,6 +211,10 @@ export const api = {
   replays: (id: string, limit = 20) =>
     request<{ replays: Replay[]; next_cursor: string }>('GET', `/rooms/${encodeURIComponent(id)}/replays?limit=${limit}`),
   deleteReplay: (id: string) => request<void>('DELETE', `/replays/${encodeURIComponent(id)}`),
+  /** A page of the room's chat history before seq before, oldest first. */
+  messages: (roomID: string, before: number, limit: number) =>
+    request<{ messages: ChatMessage[]; next_before?: number }>('GET',
+      `/rooms/${encodeURIComponent(roomID)}/messages?before=${before}&limit=${limit}`),
   moderate: (roomID: string, action: string, body: Record<string, unknown>) =>
     request<void>('POST', `/rooms/${encodeURIComponent(roomID)}/moderation/${action}`, body),
 

@@ -42,6 +42,13 @@ export interface ChatHandlers {
   likes?(total: number): void;
   presence?(online: number, viewers: number): void;
   notice?(kind: string, text?: string): void;
+  /**
+   * The server skipped count messages (the newest being lastSeq) because
+   * this client fell behind; missed follows once they are fetched.
+   */
+  skipped?(count: number, lastSeq: number): void;
+  /** Messages fetched to fill a skip, oldest first: insert them by seq. */
+  missed?(messages: ChatMessage[]): void;
   muted?(until: number): void;
   unmuted?(): void;
   /** The user was kicked or banned from the room; the client stops. */
@@ -111,7 +118,23 @@ export interface ChatOptions {
   rand?: () => number;
   setTimer?: (f: () => void, ms: number) => unknown;
   clearTimer?: (t: unknown) => void;
+  /**
+   * Fetches the messages before seq `before`, at most limit, oldest first
+   * (GET /api/v1/rooms/{id}/messages): fills the gaps the server skipped.
+   * Absent: skips are only reported.
+   */
+  fetchMissed?: (before: number, limit: number) => Promise<ChatMessage[]>;
+  /**
+   * Milliseconds to wait after a skipped notice before fetching (default
+   * 250–1000, random): skips that come close together are fetched at once,
+   * and the clients of a room that fell behind together do not all ask at
+   * the same moment.
+   */
+  gapDelay?: () => number;
 }
+
+/** The most messages one gap fetch asks for (the API's page limit). */
+export const MAX_GAP_FETCH = 500;
 
 export class ChatClient {
   /** The seq of the newest message received; resume starts after it. */
@@ -122,7 +145,10 @@ export class ChatClient {
   private stopped = false;
   private finalReason = '';
   private timer: unknown = null;
-  private readonly o: Required<Omit<ChatOptions, 'handlers'>> & { handlers: ChatHandlers };
+  /** The skipped messages not yet fetched: their count and newest seq. */
+  private gap: { count: number; last: number } | null = null;
+  private gapTimer: unknown = null;
+  private readonly o: Required<Omit<ChatOptions, 'handlers' | 'fetchMissed'>> & Pick<ChatOptions, 'fetchMissed'> & { handlers: ChatHandlers };
 
   constructor(o: ChatOptions) {
     this.o = {
@@ -132,6 +158,7 @@ export class ChatClient {
       rand: Math.random,
       setTimer: (f, ms) => setTimeout(f, ms),
       clearTimer: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+      gapDelay: () => 250 + Math.random() * 750,
       ...o,
     };
   }
@@ -146,6 +173,9 @@ export class ChatClient {
     this.stopped = true;
     if (this.timer !== null) this.o.clearTimer(this.timer);
     this.timer = null;
+    if (this.gapTimer !== null) this.o.clearTimer(this.gapTimer);
+    this.gapTimer = null;
+    this.gap = null;
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -232,7 +262,8 @@ export class ChatClient {
         h.presence?.(Number(f.online), Number(f.viewers));
         break;
       case 'notice':
-        h.notice?.(String(f.kind), typeof f.text === 'string' ? f.text : undefined);
+        if (f.kind === 'skipped') this.skipped(Number(f.count), Number(f.last_seq));
+        else h.notice?.(String(f.kind), typeof f.text === 'string' ? f.text : undefined);
         break;
       case 'muted':
         h.muted?.(Number(f.until));
@@ -256,5 +287,38 @@ export class ChatClient {
         h.other?.(f); // pong, co-host frames, frames this client does not know
         break;
     }
+  }
+
+  /**
+   * A skipped notice: the server dropped count messages up to lastSeq for
+   * this client. Live messages go on after lastSeq (a resume too); the gap
+   * is fetched over REST a moment later, together with any gap that
+   * follows meanwhile.
+   */
+  private skipped(count: number, lastSeq: number): void {
+    if (!(count > 0) || !(lastSeq > 0)) return;
+    if (lastSeq > this.lastSeq) this.lastSeq = lastSeq;
+    this.gap = { count: (this.gap?.count ?? 0) + count, last: Math.max(this.gap?.last ?? 0, lastSeq) };
+    this.o.handlers.skipped?.(count, lastSeq);
+    if (!this.o.fetchMissed || this.gapTimer !== null) return;
+    this.gapTimer = this.o.setTimer(() => {
+      this.gapTimer = null;
+      void this.fetchGap();
+    }, this.o.gapDelay());
+  }
+
+  private async fetchGap(): Promise<void> {
+    const gap = this.gap;
+    this.gap = null;
+    if (!gap || this.stopped || !this.o.fetchMissed) return;
+    let msgs: ChatMessage[];
+    try {
+      msgs = await this.o.fetchMissed(gap.last + 1, Math.min(gap.count, MAX_GAP_FETCH));
+    } catch (e) {
+      if (!this.stopped) this.o.handlers.error?.('skipped_fetch_failed', e instanceof Error ? e.message : String(e));
+      return;
+    }
+    if (this.stopped) return;
+    this.o.handlers.missed?.(msgs.filter((m) => typeof m.seq === 'number' && m.seq <= gap.last));
   }
 }

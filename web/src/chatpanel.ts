@@ -125,6 +125,22 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
     if (stick || me?.id === m.user.id) scroll(true);
   }
 
+  /** Puts a fetched older message in its place by seq (a skipped gap). */
+  function insert(m: ChatMessage): void {
+    if (items.has(m.id)) return;
+    const row = renderMessage(m);
+    let after: HTMLElement | null = null;
+    for (const r of items.values()) {
+      if (Number(r.dataset.seq) > m.seq) {
+        after = r;
+        break;
+      }
+    }
+    items.set(m.id, row);
+    if (after) list.insertBefore(row, after);
+    else list.append(row);
+  }
+
   function showPinned(text?: string): void {
     pinned.hidden = !text;
     pinned.replaceChildren(h('span', { class: 'pin-icon' }, icon('pin')), text ?? '');
@@ -144,6 +160,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
   }
 
   const client = new ChatClient({
+    fetchMissed: async (before, limit) => (await api.messages(roomID, before, limit)).messages,
     url: (since) => {
       const u = new URL(`/api/v1/rooms/${encodeURIComponent(roomID)}/chat`, location.href);
       u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -186,6 +203,14 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
         scroll(true);
       },
       message: add,
+      skipped(n) {
+        system(t('chat.skipped', { n: count(n, lang()) }), 'warn');
+      },
+      missed(msgs) {
+        const stick = atBottom();
+        msgs.forEach(insert);
+        if (stick) scroll(true);
+      },
       deleted(id) {
         items.get(id)?.remove();
         items.delete(id);
@@ -217,6 +242,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
       },
       error(code, message) {
         if (code === 'banned' || code === 'kicked') return; // told by removed
+        if (code === 'skipped_fetch_failed') return void system(t('chat.skipped_fetch_failed'), 'warn');
         system(describeChat(code, message), 'error');
       },
     },

@@ -43,6 +43,10 @@ export function detectCaps(video: HTMLVideoElement): Caps {
   };
 }
 
+/** Seconds past hls.js's target latency after which the HLS player jumps
+ * back to the live edge (after 2 s that far behind). */
+const CATCH_UP_AFTER = 2;
+
 export type PlayerState = 'loading' | 'playing' | 'buffering';
 
 export interface PlayerEvents {
@@ -53,6 +57,10 @@ export interface PlayerEvents {
 
 interface Engine {
   destroy(): void;
+  /** Seconds behind live, or null when unknown (see LivePlayer.latency). */
+  latency(): number | null;
+  /** The engine plays Low-Latency HLS partial segments. */
+  lowLatency?(): boolean;
 }
 
 /** Plays one URL in a video element until destroyed. */
@@ -127,7 +135,10 @@ export class LivePlayer {
     p.on(mpegts.Events.LOADING_COMPLETE, () => this.fail('ended'));
     p.attachMediaElement(this.video);
     p.load();
+    const v = this.video;
     this.engine = {
+      // FLV carries no wall clock: what is received but not yet shown.
+      latency: () => (v.buffered.length ? Math.max(0, v.buffered.end(v.buffered.length - 1) - v.currentTime) : null),
       destroy: () => {
         try {
           p.pause();
@@ -144,17 +155,59 @@ export class LivePlayer {
   private async startHLS(): Promise<void> {
     const Hls = (await import('hls.js')).default;
     if (this.destroyed) return;
+    // Low-latency mode plays LL-HLS partial segments PART-HOLD-BACK behind
+    // the live edge (the server's playlists say 3 parts); a classic playlist
+    // plays its default 3 segments behind. No liveSync* setting: it would
+    // override PART-HOLD-BACK.
     const hls = new Hls(
       this.live
-        ? { lowLatencyMode: true, liveSyncDurationCount: 2, manifestLoadingMaxRetry: 4, levelLoadingMaxRetry: 4 }
+        ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, manifestLoadingMaxRetry: 4, levelLoadingMaxRetry: 4 }
         : {},
     );
+    let parts = false;
+    hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => {
+      parts = !!data.details.partList?.length;
+    });
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (data.fatal) this.fail(`hls ${data.type}: ${data.details}`);
     });
+    // hls.js speeds up only when close to its target latency: after a long
+    // stall (a busy device, a network hiccup) jump back to the live edge
+    // instead of staying seconds behind.
+    const v = this.video;
+    let behindSince = 0;
+    const catchUp = this.live
+      ? setInterval(() => {
+          const target = hls.targetLatency ?? 0;
+          const edge = hls.liveSyncPosition;
+          if (v.paused || !target || edge === null || edge === undefined || hls.latency <= target + CATCH_UP_AFTER) {
+            behindSince = 0;
+            return;
+          }
+          if (!behindSince) behindSince = Date.now();
+          else if (Date.now() - behindSince > 2000) {
+            behindSince = 0;
+            v.currentTime = edge;
+          }
+        }, 500)
+      : null;
     hls.loadSource(this.url);
     hls.attachMedia(this.video);
-    this.engine = { destroy: () => hls.destroy() };
+    this.engine = {
+      destroy: () => {
+        if (catchUp) clearInterval(catchUp);
+        hls.destroy();
+      },
+      // The playing media's wall-clock time comes from the playlist's
+      // EXT-X-PROGRAM-DATE-TIME (the server's clock when the media
+      // arrived); without it, hls.js's distance to the playlist's edge.
+      latency: () => {
+        const at = hls.playingDate;
+        if (at && at.getTime() > 0) return Math.max(0, (Date.now() - at.getTime()) / 1000);
+        return Number.isFinite(hls.latency) && hls.latency > 0 ? hls.latency : null;
+      },
+      lowLatency: () => parts,
+    };
   }
 
   private startNative(): void {
@@ -164,11 +217,27 @@ export class LivePlayer {
     this.off.push(() => v.removeEventListener('error', onErr));
     v.src = this.url;
     this.engine = {
+      latency: () => {
+        // Safari maps EXT-X-PROGRAM-DATE-TIME to getStartDate().
+        const start = (v as unknown as { getStartDate?(): Date }).getStartDate?.();
+        const t = start?.getTime();
+        return t && Number.isFinite(t) ? Math.max(0, (Date.now() - t) / 1000 - v.currentTime) : null;
+      },
       destroy: () => {
         v.removeAttribute('src');
         v.load();
       },
     };
+  }
+
+  /** Seconds the picture is behind live, or null when not known yet. */
+  latency(): number | null {
+    return this.engine?.latency() ?? null;
+  }
+
+  /** The player plays Low-Latency HLS partial segments. */
+  lowLatency(): boolean {
+    return this.engine?.lowLatency?.() ?? false;
   }
 
   private fail(reason: string): void {

@@ -201,4 +201,107 @@ describe('ChatClient', () => {
     expect(events).toContain('deleted msg_1');
     expect(events).toContain('likes 42');
   });
+
+  it('fetches what a skipped notice says was missed, once for close skips', async () => {
+    const fetches: Array<[number, number]> = [];
+    const missed: number[][] = [];
+    const skips: string[] = [];
+    const timers: Array<{ f: () => void; ms: number }> = [];
+    const sockets: FakeSocket[] = [];
+    const shown: number[] = [];
+    const c = new ChatClient({
+      url: (since) => 'ws://h/chat' + (since !== undefined ? '?since=' + since : ''),
+      socket: (u) => {
+        const s = new FakeSocket(u);
+        sockets.push(s);
+        return s;
+      },
+      setTimer: (f, ms) => {
+        timers.push({ f, ms });
+        return timers.length;
+      },
+      clearTimer: () => {},
+      gapDelay: () => 300,
+      fetchMissed: async (before, limit) => {
+        fetches.push([before, limit]);
+        // The server's page: the newest `limit` before `before`, oldest first.
+        return Array.from({ length: limit }, (_, i) => msg(before - limit + i));
+      },
+      handlers: {
+        message: (m) => shown.push(m.seq),
+        skipped: (n, last) => skips.push(`${n}@${last}`),
+        missed: (ms) => missed.push(ms.map((m) => m.seq)),
+      },
+    });
+    c.start();
+    sockets[0].open();
+    sockets[0].frame([msg(1), msg(2)]);
+    sockets[0].frame([{ type: 'notice', kind: 'skipped', count: 3, last_seq: 5 }, msg(6)]);
+    sockets[0].frame([{ type: 'notice', kind: 'skipped', count: 2, last_seq: 8 }, msg(9)]);
+    expect(skips).toEqual(['3@5', '2@8']);
+    expect(shown).toEqual([1, 2, 6, 9]);
+    expect(c.lastSeq).toBe(9);
+    // One fetch for both gaps, after the delay.
+    expect(timers.map((t) => t.ms)).toEqual([300]);
+    expect(fetches).toEqual([]);
+    timers[0].f();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(fetches).toEqual([[9, 5]]);
+    expect(missed).toEqual([[4, 5, 6, 7, 8]]);
+
+    // A reconnect resumes after the newest message, skipped ones included.
+    sockets[0].drop(1006);
+    timers[1].f();
+    expect(sockets[1].url).toBe('ws://h/chat?since=9');
+  });
+
+  it('caps a gap fetch, reports a failed one, and stops fetching after stop', async () => {
+    const errors: string[] = [];
+    const timers: Array<() => void> = [];
+    const sockets: FakeSocket[] = [];
+    let fail = true;
+    const fetches: Array<[number, number]> = [];
+    const c = new ChatClient({
+      url: () => 'ws://h/chat',
+      socket: (u) => {
+        const s = new FakeSocket(u);
+        sockets.push(s);
+        return s;
+      },
+      setTimer: (f) => timers.push(f),
+      clearTimer: () => {},
+      gapDelay: () => 0,
+      fetchMissed: async (before, limit) => {
+        fetches.push([before, limit]);
+        if (fail) throw new Error('offline');
+        return [];
+      },
+      handlers: { error: (code) => errors.push(code), missed: () => errors.push('missed after stop') },
+    });
+    c.start();
+    sockets[0].frame({ type: 'notice', kind: 'skipped', count: 9000, last_seq: 9100 });
+    timers[0]();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(fetches).toEqual([[9101, 500]]);
+    expect(errors).toEqual(['skipped_fetch_failed']);
+
+    fail = false;
+    sockets[0].frame({ type: 'notice', kind: 'skipped', count: 1, last_seq: 9200 });
+    c.stop();
+    timers[1]();
+    await Promise.resolve();
+    expect(fetches).toHaveLength(1);
+    expect(errors).toEqual(['skipped_fetch_failed']);
+  });
+
+  it('ignores a malformed skipped notice', () => {
+    const { c, sockets, events } = setup();
+    c.start();
+    sockets[0].frame({ type: 'notice', kind: 'skipped', count: 'x' });
+    sockets[0].frame({ type: 'notice', kind: 'skipped', count: 2, last_seq: -1 });
+    expect(c.lastSeq).toBe(0);
+    expect(events.filter((e) => e.startsWith('error'))).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -68,7 +69,9 @@ func FuzzSegmenter(f *testing.F) {
 
 func fuzzBody(t *testing.T, in []byte) {
 	var segs []*Segment
-	s := NewSegmenter(SegmenterConfig{TargetDuration: 500 * time.Millisecond, FirstSeq: 3}, func(seg *Segment) {
+	parts := map[uint64][]*Part{}
+	s := NewSegmenter(SegmenterConfig{TargetDuration: 500 * time.Millisecond, FirstSeq: 3, PartTarget: 100 * time.Millisecond,
+		OnPart: func(p *Part) { parts[p.Seq] = append(parts[p.Seq], p) }}, func(seg *Segment) {
 		segs = append(segs, seg)
 	})
 	var dts int64
@@ -115,5 +118,25 @@ func fuzzBody(t *testing.T, in []byte) {
 		if i > 0 && seg.DiscontinuitySeq < segs[i-1].DiscontinuitySeq {
 			t.Fatalf("segment %d: discontinuity sequence went back", seg.Seq)
 		}
+		// Parts: numbered from 0, whole TS packets starting with PAT, and
+		// joined, the segment.
+		var joined []byte
+		var sum time.Duration
+		for j, p := range parts[seg.Seq] {
+			if p.Index != j || len(p.Data) == 0 || len(p.Data)%188 != 0 || p.Data[0] != 0x47 || p.Data[1]&0x1f != 0 || p.Data[2] != 0 {
+				t.Fatalf("segment %d part %d: index %d, %d bytes", seg.Seq, j, p.Index, len(p.Data))
+			}
+			joined = append(joined, p.Data...)
+			sum += p.Duration
+		}
+		if !bytes.Equal(joined, seg.Data) {
+			t.Fatalf("segment %d: %d parts joined are %d bytes, the segment %d", seg.Seq, len(parts[seg.Seq]), len(joined), len(seg.Data))
+		}
+		if sum != seg.Duration {
+			t.Fatalf("segment %d: parts last %v, the segment %v", seg.Seq, sum, seg.Duration)
+		}
+	}
+	if len(parts) > len(segs) {
+		t.Fatalf("parts of %d segments, %d segments", len(parts), len(segs))
 	}
 }

@@ -36,6 +36,9 @@ type MediaPlaylist struct {
 	// Ended adds EXT-X-ENDLIST: no more segments will be added (always set
 	// for VOD).
 	Ended bool
+	// LowLatency, when set, adds the Low-Latency HLS tags (partial
+	// segments, preload hint, server control); see LowLatency.
+	LowLatency *LowLatency
 }
 
 // Render returns the playlist text.
@@ -68,10 +71,10 @@ func (p *MediaPlaylist) Render() []byte {
 		b = append(b, p.Type...)
 		b = append(b, '\n')
 	}
+	b = p.LowLatency.appendHeader(b)
 	for _, s := range p.Segments {
-		if s.Discontinuity {
-			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
-		}
+		b = appendSegmentTags(b, s)
+		b = p.LowLatency.appendParts(b, s.Seq)
 		b = append(b, "#EXTINF:"...)
 		b = strconv.AppendFloat(b, s.Duration.Seconds(), 'f', 3, 64)
 		b = append(b, ",\n"...)
@@ -80,6 +83,22 @@ func (p *MediaPlaylist) Render() []byte {
 	}
 	if p.Ended || p.Type == PlaylistVOD {
 		b = append(b, "#EXT-X-ENDLIST\n"...)
+	} else {
+		b = p.LowLatency.appendOpen(b)
+	}
+	return b
+}
+
+// appendSegmentTags appends the tags that precede a segment's parts and
+// EXTINF: EXT-X-DISCONTINUITY and EXT-X-PROGRAM-DATE-TIME.
+func appendSegmentTags(b []byte, s SegmentInfo) []byte {
+	if s.Discontinuity {
+		b = append(b, "#EXT-X-DISCONTINUITY\n"...)
+	}
+	if !s.ProgramDateTime.IsZero() {
+		b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
+		b = s.ProgramDateTime.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, '\n')
 	}
 	return b
 }

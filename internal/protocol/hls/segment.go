@@ -24,6 +24,11 @@ type SegmentInfo struct {
 	// Start is the decode timestamp of the segment's first sample, in
 	// stream time.
 	Start time.Duration
+	// ProgramDateTime, when set, is the wall-clock time of the segment's
+	// first sample: the playlist gives it as EXT-X-PROGRAM-DATE-TIME, from
+	// which players tell how far behind live they play. The segmenter
+	// leaves it zero; the live server sets it.
+	ProgramDateTime time.Time
 }
 
 // Segment is one complete MPEG-TS segment. It starts with PAT and PMT and,

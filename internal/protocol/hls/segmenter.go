@@ -51,6 +51,13 @@ type SegmenterConfig struct {
 	TargetDuration time.Duration
 	// FirstSeq is the sequence number of the first segment.
 	FirstSeq uint64
+	// PartTarget, with OnPart, makes the segmenter also cut each segment
+	// into partial segments (Low-Latency HLS) of at most this duration.
+	PartTarget time.Duration
+	// OnPart receives each partial segment as soon as it is complete, in
+	// order; a segment's last part comes just before the segment itself.
+	// It is called synchronously like emit and must not call back.
+	OnPart func(*Part)
 }
 
 // Segmenter cuts a stream of packets into MPEG-TS segments. It takes H.264
@@ -99,6 +106,8 @@ type Segmenter struct {
 	haveLast bool
 	pending  []sample // probing, or audio waiting for a keyframe
 	batch    audioBatch
+
+	parts partState
 }
 
 // segState is the open segment.
@@ -130,6 +139,7 @@ func NewSegmenter(cfg SegmenterConfig, emit func(*Segment)) *Segmenter {
 		tolerance: ms / 20,
 		maxDur:    max(ms*maxSegmentTargets, minMaxSegmentMs),
 		seq:       cfg.FirstSeq,
+		parts:     newPartState(cfg),
 	}
 }
 
@@ -291,6 +301,10 @@ func (s *Segmenter) push(smp sample) error {
 			return err
 		}
 		s.openSegment(smp.dts)
+	} else if s.timeToCutPart(smp) {
+		if err := s.cutPart(smp); err != nil {
+			return err
+		}
 	}
 	if smp.video {
 		return s.writeVideo(smp)
@@ -393,6 +407,7 @@ func (s *Segmenter) openSegment(dts int64) {
 	}
 	s.open = true
 	s.cur = segState{start: dts, end: dts, disc: s.disc, needTables: true}
+	s.parts.open(dts)
 	if s.disc {
 		s.discSeq++
 		s.disc = false
@@ -406,6 +421,7 @@ func (s *Segmenter) cut(end int64) error {
 	}
 	err := s.flushAudio()
 	s.open = false
+	s.emitPart(end)
 	seg := &Segment{
 		SegmentInfo: SegmentInfo{
 			Seq:              s.seq,

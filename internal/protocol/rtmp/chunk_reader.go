@@ -83,6 +83,9 @@ type ChunkReader struct {
 	hdr       [16]byte
 }
 
+// Buffered returns the number of bytes received and not yet read.
+func (cr *ChunkReader) Buffered() int { return cr.r.Buffered() }
+
 // NewChunkReader returns a ChunkReader reading from r with chunk size 128.
 // It buffers r unless r is already a *bufio.Reader.
 func NewChunkReader(r io.Reader, lim Limits) *ChunkReader {

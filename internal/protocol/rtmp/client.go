@@ -264,6 +264,12 @@ func (c *Client) ReadMessage() (*Message, error) {
 	}
 }
 
+// Buffered reports whether received data is waiting to be read:
+// ReadMessage may then return without waiting for the network (unless
+// what waits is only part of a message). A relay uses it to forward the
+// messages that arrived together as one batch.
+func (c *Client) Buffered() bool { return len(c.queue) > 0 || c.cr.Buffered() > 0 }
+
 // Close sends deleteStream for a published or played stream (best effort,
 // bounded by a short deadline) and closes the connection.
 func (c *Client) Close() error {

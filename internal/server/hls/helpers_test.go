@@ -189,6 +189,33 @@ type playlist struct {
 	durations  []float64
 	discBefore []bool
 	ended      bool
+
+	// Low-Latency HLS.
+	serverControl string
+	partTarget    float64
+	parts         []llPart // every EXT-X-PART, in order
+	hint          string   // EXT-X-PRELOAD-HINT URI
+	dates         int      // EXT-X-PROGRAM-DATE-TIME tags
+}
+
+// llPart is an EXT-X-PART tag.
+type llPart struct {
+	uri         string
+	duration    float64
+	independent bool
+	segment     int // index in uris of its segment; len(uris) for the open one
+}
+
+var attrRE = regexp.MustCompile(`([A-Z-]+)=("[^"]*"|[^",]*)`)
+
+// attrs parses an attribute list.
+func attrs(t *testing.T, list string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, kv := range attrRE.FindAllStringSubmatch(list, -1) {
+		m[kv[1]] = strings.Trim(kv[2], `"`)
+	}
+	return m
 }
 
 var tagRE = regexp.MustCompile(`^#(EXT[A-Z0-9-]*)(?::(.*))?$`)
@@ -229,6 +256,26 @@ func parsePlaylist(t *testing.T, text string) playlist {
 			pl.durations = append(pl.durations, d)
 		case "EXT-X-ENDLIST":
 			pl.ended = true
+		case "EXT-X-SERVER-CONTROL":
+			pl.serverControl = m[2]
+		case "EXT-X-PART-INF":
+			pl.partTarget, _ = strconv.ParseFloat(attrs(t, m[2])["PART-TARGET"], 64)
+		case "EXT-X-PART":
+			a := attrs(t, m[2])
+			d, err := strconv.ParseFloat(a["DURATION"], 64)
+			if err != nil || a["URI"] == "" {
+				t.Fatalf("bad part %q", l)
+			}
+			pl.parts = append(pl.parts, llPart{uri: a["URI"], duration: d, independent: a["INDEPENDENT"] == "YES", segment: len(pl.uris)})
+		case "EXT-X-PRELOAD-HINT":
+			if a := attrs(t, m[2]); a["TYPE"] == "PART" {
+				pl.hint = a["URI"]
+			}
+		case "EXT-X-PROGRAM-DATE-TIME":
+			if _, err := time.Parse(time.RFC3339Nano, m[2]); err != nil {
+				t.Fatalf("bad %q: %v", l, err)
+			}
+			pl.dates++
 		case "EXT-X-VERSION":
 		default:
 			t.Fatalf("unexpected tag %q", l)

@@ -2,6 +2,7 @@ package hls
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"hash/maphash"
 	"net"
@@ -73,7 +74,7 @@ func handle(w http.ResponseWriter, r *http.Request, fn func() error) {
 		writeError(w, errMethod)
 		return
 	}
-	if err := fn(); err != nil {
+	if err := fn(); err != nil && !errors.Is(err, context.Canceled) { // canceled: the client left
 		writeError(w, err)
 	}
 }
@@ -95,22 +96,21 @@ func (s *Server) servePlaylist(w http.ResponseWriter, r *http.Request, stream st
 	if ls == nil {
 		return errStreamNotFound
 	}
-	body := ls.waitPlaylist(r.Context(), s.cfg.TargetDuration*3/2)
-	if body == nil {
-		if ls.isEnded() {
-			return errStreamNotFound
-		}
-		return errNotReady
+	pr, err := s.playlistFor(r, ls)
+	if err != nil {
+		return err
 	}
+	body, length := pr.body, pr.length
 	if q := signatureQuery(r); q != "" {
 		body = withQuery(body, q)
+		length = []string{strconv.Itoa(len(body))}
 	}
 	now := time.Now()
 	ls.seen(s.clientKey(r), now)
 	h := w.Header()
-	h.Set("Content-Type", playlistType)
-	h.Set("Cache-Control", playlistCache)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = playlistTypeHdr
+	h["Cache-Control"] = playlistCacheHdr
+	h["Content-Length"] = length
 	s.setWriteDeadline(w, now)
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
@@ -135,7 +135,7 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request, stream, se
 	}
 	token, seq, ok := parseSegmentName(segment)
 	if !ok {
-		return errBadName
+		return s.serveNamedPart(w, r, stream, segment)
 	}
 	ls := s.lookup(stream)
 	if ls == nil {
@@ -145,18 +145,7 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request, stream, se
 	if seg == nil {
 		return errSegmentNotFound
 	}
-	now := time.Now()
-	ls.seen(s.clientKey(r), now)
-	h := w.Header()
-	h.Set("Content-Type", segmentType)
-	h.Set("Cache-Control", segmentCache)
-	h.Set("ETag", `"`+strings.TrimSuffix(segment, ".ts")+`"`)
-	s.setWriteDeadline(w, now)
-	cw := &countingWriter{ResponseWriter: w}
-	http.ServeContent(cw, r, "", time.Time{}, bytes.NewReader(seg.Data))
-	if hs := ls.stream(); hs != nil {
-		hs.AddBytesOut(cw.n)
-	}
+	s.writeBody(w, r, ls, seg.hdr, seg.Data)
 	return nil
 }
 
@@ -256,15 +245,20 @@ func signatureQuery(r *http.Request) string {
 	return url.Values{"txSecret": {secret}, "txTime": {txTime}}.Encode()
 }
 
-// withQuery appends query to every URI line of a playlist, so that a private
-// room's segments are fetched with the signature the playlist was fetched
-// with.
+// withQuery appends query to every URI of a playlist (URI lines and the
+// URI="…" attributes of EXT-X-PART and EXT-X-PRELOAD-HINT), so that a
+// private room's segments and parts are fetched with the signature the
+// playlist was fetched with.
 func withQuery(body []byte, query string) []byte {
-	out := make([]byte, 0, len(body)+64*bytes.Count(body, []byte(".ts")))
+	out := make([]byte, 0, len(body)+(len(query)+1)*(bytes.Count(body, []byte(".ts"))+1))
 	for line := range bytes.Lines(body) {
 		trimmed := bytes.TrimRight(line, "\r\n")
-		if len(trimmed) == 0 || trimmed[0] == '#' {
+		if len(trimmed) == 0 {
 			out = append(out, line...)
+			continue
+		}
+		if trimmed[0] == '#' {
+			out = appendAttrQuery(out, line, query)
 			continue
 		}
 		out = append(out, trimmed...)
@@ -273,4 +267,24 @@ func withQuery(body []byte, query string) []byte {
 		out = append(out, line[len(trimmed):]...)
 	}
 	return out
+}
+
+// appendAttrQuery appends a tag line with query added to its URI="…"
+// attribute, if it has one.
+func appendAttrQuery(out, line []byte, query string) []byte {
+	const attr = `URI="`
+	i := bytes.Index(line, []byte(attr))
+	if i < 0 {
+		return append(out, line...)
+	}
+	i += len(attr)
+	j := bytes.IndexByte(line[i:], '"')
+	if j < 0 {
+		return append(out, line...)
+	}
+	j += i
+	out = append(out, line[:j]...)
+	out = append(out, '?')
+	out = append(out, query...)
+	return append(out, line[j:]...)
 }

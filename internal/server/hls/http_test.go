@@ -12,6 +12,10 @@ func TestWithQuery(t *testing.T) {
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
+	ll := []byte("#EXT-X-PART:DURATION=0.240,URI=\"s/t-3.0.ts\",INDEPENDENT=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s/t-3.1.ts\"\n")
+	if got, want := string(withQuery(ll, "txSecret=ab")), "#EXT-X-PART:DURATION=0.240,URI=\"s/t-3.0.ts?txSecret=ab\",INDEPENDENT=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s/t-3.1.ts?txSecret=ab\"\n"; got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
 	for url, want := range map[string]string{
 		"/live/s.m3u8":                           "",
 		"/live/s.m3u8?x=1":                       "",

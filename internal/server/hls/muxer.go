@@ -30,7 +30,7 @@ func (s *Server) mux(ctx context.Context, ls *liveStream) {
 
 	m := muxer{
 		log: log,
-		seg: hlsproto.NewSegmenter(hlsproto.SegmenterConfig{TargetDuration: s.cfg.TargetDuration}, ls.add),
+		seg: hlsproto.NewSegmenter(ls.segmenterConfig(s.cfg), ls.add),
 	}
 	var frames []*hub.Frame
 	for {

@@ -53,6 +53,15 @@ type Config struct {
 	KeepEndedFor time.Duration
 	// WriteTimeout bounds writing one response.
 	WriteTimeout time.Duration
+	// PartTarget is the duration of Low-Latency HLS partial segments;
+	// negative turns LL-HLS off (a classic playlist only).
+	PartTarget time.Duration
+	// PartHoldBack is the playlist's PART-HOLD-BACK; zero means three
+	// part targets.
+	PartHoldBack time.Duration
+	// MaxWaiting bounds the blocking playlist reloads and preload-hinted
+	// part requests waiting at once; past it they are refused with 503.
+	MaxWaiting int
 }
 
 func (c Config) withDefaults() Config {
@@ -65,7 +74,7 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
-	return c
+	return c.llDefaults()
 }
 
 // Server muxes every live stream of a hub to HLS and serves the playlists
@@ -82,6 +91,7 @@ type Server struct {
 	ctx       context.Context // Run's context; nil when not running
 	streams   map[string]*liveStream
 	lastToken int64
+	waiting   waitLimit
 	wg        sync.WaitGroup
 	running   chan struct{} // closed once Run listens to the hub (tests)
 }

@@ -3,7 +3,6 @@ package hls
 import (
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -400,7 +399,11 @@ func TestMuxerTooSlow(t *testing.T) {
 	snapshot := func() []*hlsproto.Segment {
 		ls.mu.Lock()
 		defer ls.mu.Unlock()
-		return slices.Clone(ls.segs)
+		out := make([]*hlsproto.Segment, len(ls.segs))
+		for i, e := range ls.segs {
+			out[i] = e.Segment
+		}
+		return out
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	var segs []*hlsproto.Segment

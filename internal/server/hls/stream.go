@@ -26,8 +26,10 @@ type liveStream struct {
 
 	mu       sync.Mutex
 	hs       *hub.Stream // set once subscribed
-	segs     []*hlsproto.Segment
-	playlist []byte // rendered for segs, nil before the first segment
+	segs     []*segEntry
+	ll       llState
+	playlist []byte   // rendered for segs, nil before the first segment
+	plLength []string // Content-Length of playlist
 	maxDur   time.Duration
 	ended    bool
 	changed  chan struct{} // closed and replaced on every change
@@ -41,6 +43,7 @@ type liveStream struct {
 
 func newLiveStream(name, token string, cfg Config, cancel context.CancelFunc) *liveStream {
 	return &liveStream{
+		ll:      newLLState(cfg),
 		name:    name,
 		token:   token,
 		window:  cfg.WindowSegments,
@@ -68,13 +71,17 @@ func (ls *liveStream) stream() *hub.Stream {
 // Segments that left the playlist stay fetchable for about the playlist's
 // duration plus their own, as RFC 8216 6.2.2 requires.
 func (ls *liveStream) add(seg *hlsproto.Segment) {
+	now := time.Now()
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	ls.segs = append(ls.segs, seg)
+	seg.ProgramDateTime = ls.ll.stamp(seg.Seq, seg.Duration, now)
+	ls.ll.ended(seg.Seq, seg.ProgramDateTime, seg.Duration)
+	ls.segs = append(ls.segs, newSegEntry(seg, ls.token))
 	if n := len(ls.segs) - ls.keep; n > 0 {
 		clear(ls.segs[:n])
 		ls.segs = append(ls.segs[:0], ls.segs[n:]...)
 	}
+	ls.ll.trim(ls.segs[0].Seq)
 	ls.maxDur = max(ls.maxDur, seg.Duration)
 	ls.changedLocked()
 }
@@ -110,8 +117,10 @@ func (ls *liveStream) changedLocked() {
 			Segments:       infos,
 			URI:            ls.uri,
 			Ended:          ls.ended,
+			LowLatency:     ls.ll.playlist(ls.name, ls.token, infos, ls.ended),
 		}
 		ls.playlist = pl.Render()
+		ls.plLength = []string{strconv.Itoa(len(ls.playlist))}
 	}
 	close(ls.changed)
 	ls.changed = make(chan struct{})
@@ -150,7 +159,7 @@ func (ls *liveStream) waitPlaylist(ctx context.Context, wait time.Duration) []by
 }
 
 // segment returns the segment named by token and seq, or nil.
-func (ls *liveStream) segment(token string, seq uint64) *hlsproto.Segment {
+func (ls *liveStream) segment(token string, seq uint64) *segEntry {
 	if token != ls.token {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
 	"roomcast/internal/protocol/flv"
+	"roomcast/internal/sockio"
 )
 
 // Protocol names used for viewer statistics.
@@ -71,22 +72,42 @@ func (s *Server) ServeFLV(w http.ResponseWriter, r *http.Request, stream string)
 		httpx.WriteError(w, http.StatusInternalServerError, "internal", err.Error())
 		return
 	}
-	defer sub.Close()
-	defer s.tracker.Add()()
-	ctx, cancel := context.WithCancel(s.base)
-	defer cancel()
-	stop := context.AfterFunc(r.Context(), cancel)
-	defer stop()
-
-	log := s.log.With("stream", stream, "protocol", proto, "remote", r.RemoteAddr)
+	log := &viewerLog{log: s.log, stream: stream, proto: proto, remote: r.RemoteAddr}
 	start := time.Now()
-	log.Info("viewer connected")
+	log.log.Info("viewer connected", log.attrs()...)
+	done := s.tracker.Add()
+	ctx, cancel := context.WithCancel(s.base)
+	stop := context.AfterFunc(r.Context(), cancel)
+	var handedOff bool
 	if ws {
-		err = s.serveWS(ctx, w, r, sub)
+		handedOff, err = s.serveWS(ctx, w, r, sub, log, done)
 	} else {
-		err = s.serveHTTP(ctx, w, sub)
+		handedOff, err = s.serveHTTP(ctx, w, sub, log, done)
 	}
-	log.Info("viewer disconnected", "reason", reason(err), "duration", time.Since(start).Round(time.Millisecond))
+	stop()
+	cancel()
+	if handedOff {
+		// The stream's delivery loop has the viewer now.
+		return
+	}
+	sub.Close()
+	log.disconnected(err, start)
+	done()
+}
+
+// viewerLog logs a viewer's start and end. It holds the attributes, not a
+// logger made With them, which would keep a copy of the handler per viewer.
+type viewerLog struct {
+	log                   *slog.Logger
+	stream, proto, remote string
+}
+
+func (l *viewerLog) attrs() []any {
+	return []any{"stream", l.stream, "protocol", l.proto, "remote", l.remote}
+}
+
+func (l *viewerLog) disconnected(err error, start time.Time) {
+	l.log.Info("viewer disconnected", append(l.attrs(), "reason", reason(err), "duration", time.Since(start).Round(time.Millisecond))...)
 }
 
 func reason(err error) string {
@@ -123,26 +144,33 @@ func header(frames []*hub.Frame) []byte {
 }
 
 // serveHTTP takes the connection over from net/http when it can, so that
-// batches go out with writev and without chunked encoding.
-func (s *Server) serveHTTP(ctx context.Context, w http.ResponseWriter, sub *hub.Subscriber) error {
+// batches go out with writev and without chunked encoding. A plain socket
+// is handed to the stream's delivery loop (handedOff: the handler returns
+// and done is called when the viewer goes); a TLS connection, or one that
+// cannot be hijacked, is pumped from this goroutine.
+func (s *Server) serveHTTP(ctx context.Context, w http.ResponseWriter, sub *hub.Subscriber, log *viewerLog, done func()) (handedOff bool, err error) {
 	rc := http.NewResponseController(w)
 	conn, brw, err := rc.Hijack()
 	if err != nil {
 		// HTTP/2 or a wrapped writer: stream through the ResponseWriter.
 		setHeaders(w.Header())
 		w.WriteHeader(http.StatusOK)
-		return sub.Pump(ctx, &responseWriter{w: w, rc: rc, timeout: s.writeTimeout}, hub.FormatFLV, flv.EncodeTag, header)
+		return false, sub.Pump(ctx, &responseWriter{w: w, rc: rc, timeout: s.writeTimeout}, hub.FormatFLV, flv.EncodeTag, header)
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
 	if brw.Reader.Buffered() > 0 {
 		// A pipelined request would be answered by nobody; ignore it.
 		_, _ = brw.Reader.Discard(brw.Reader.Buffered())
 	}
+	if sock := sockio.New(conn); sock != nil {
+		s.deliverFLV(conn, sock, sub, log, done)
+		return true, nil
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	cw := &connWriter{conn: conn, timeout: s.writeTimeout}
 	cw.pending = []byte(responseHead)
-	return sub.Pump(ctx, cw, hub.FormatFLV, flv.EncodeTag, header)
+	return false, sub.Pump(ctx, cw, hub.FormatFLV, flv.EncodeTag, header)
 }
 
 const responseHead = "HTTP/1.1 200 OK\r\n" +

@@ -29,23 +29,33 @@ var (
 )
 
 type fixture struct {
-	hub *hub.Hub
-	pub *hub.Publisher
-	srv *httptest.Server
-	dts int64
+	hub     *hub.Hub
+	pub     *hub.Publisher
+	srv     *httptest.Server
+	dts     int64
+	cancel  context.CancelFunc // the server's base context: shutdown
+	tracker *httpx.Tracker
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureTLS(t, false) }
+
+// newFixtureTLS is newFixture, serving over TLS when useTLS.
+func newFixtureTLS(t *testing.T, useTLS bool) *fixture {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := hub.New(hub.Config{ReconnectGrace: -1, FlushInterval: -1}, log)
 	ctx, cancel := context.WithCancel(context.Background())
-	var tracker httpx.Tracker
-	s := New(ctx, h, 5*time.Second, &tracker, log)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	tracker := &httpx.Tracker{}
+	s := New(ctx, h, 5*time.Second, tracker, log)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/live/"), ".flv")
 		s.ServeFLV(w, r, name)
 	}))
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(func() {
 		cancel()
 		h.Close()
@@ -56,7 +66,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{hub: h, pub: p, srv: srv}
+	f := &fixture{hub: h, pub: p, srv: srv, cancel: cancel, tracker: tracker}
 	f.write(t, media.TagVideo, avcSeq)
 	f.write(t, media.TagAudio, aacSeq)
 	f.write(t, media.TagVideo, key)

@@ -216,7 +216,11 @@ func (c *conn) onPlay(ctx context.Context, cmd *rtmp.Command, streamID uint32) e
 			return c.refuse(streamID, codePlayFailed, err.Error())
 		}
 	}
-	sub, err := c.srv.hub.Subscribe(req.Stream, "rtmp")
+	protocol := "rtmp"
+	if f := c.srv.cfg.Internal; f != nil && f(req) {
+		protocol = "" // another node's relay
+	}
+	sub, err := c.srv.hub.Subscribe(req.Stream, protocol)
 	switch {
 	case errors.Is(err, hub.ErrNotFound):
 		return c.refuse(streamID, codePlayNotFound, fmt.Sprintf("stream %q is not live", req.Stream))

@@ -45,8 +45,10 @@ type conn struct {
 	rd *deadlineReader
 	cr *rtmp.ChunkReader
 
-	wmu sync.Mutex
-	cw  *rtmp.ChunkWriter
+	wmu       sync.Mutex
+	cw        *rtmp.ChunkWriter
+	wdeadline time.Time // write deadline in effect; zero: none (wmu)
+	kept      [][]byte  // play data the socket did not take yet (wmu)
 
 	connected bool
 	tcURL     string
@@ -180,9 +182,30 @@ func (c *conn) handle(ctx context.Context, m *rtmp.Message) error {
 func (c *conn) write(m *rtmp.Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	c.wdeadline = time.Now().Add(c.srv.cfg.WriteTimeout)
+	_ = c.nc.SetWriteDeadline(c.wdeadline)
+	if len(c.kept) > 0 {
+		// The rest of a play message goes first: messages stay whole.
+		bufs := net.Buffers(c.kept)
+		_, err := bufs.WriteTo(c.nc)
+		c.kept = nil
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
 	if err := c.cw.WriteMessage(m); err != nil {
 		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
+
+// renewDeadlineLocked extends the write deadline at most every quarter of
+// the time-out. wmu held.
+func (c *conn) renewDeadlineLocked() error {
+	timeout := c.srv.cfg.WriteTimeout
+	if now := time.Now(); c.wdeadline.Sub(now) < timeout*3/4 {
+		c.wdeadline = now.Add(timeout)
+		return c.nc.SetWriteDeadline(c.wdeadline)
 	}
 	return nil
 }

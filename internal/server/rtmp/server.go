@@ -38,6 +38,10 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Authorizer, if set, decides who may publish and play.
 	Authorizer Authorizer
+	// Internal, if set, reports whether an authorized play request comes
+	// from another roomcast node (an edge relay): such players are
+	// internal hub subscribers, not counted as viewers.
+	Internal func(Request) bool
 }
 
 // Request describes a publish or play request for an Authorizer.

@@ -101,6 +101,7 @@ Component({
         if (n.kind === 'room_deleted') this.liveEnded(chatErrorMessage('room_deleted'))
       })
       this.chat.on('error', e => wx.showToast({ title: e.userMessage, icon: 'none' }))
+      this.chat.on('skipped', s => wx.showToast({ title: `网络没跟上，已略过 ${s.count} 条消息，正在补取`, icon: 'none' }))
       this.chat.on('kicked', () => wx.showToast({ title: chatErrorMessage('kicked'), icon: 'none' }))
       this.chat.on('banned', () => wx.showToast({ title: chatErrorMessage('banned'), icon: 'none' }))
       this.chat.connect()

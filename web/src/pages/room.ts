@@ -20,6 +20,10 @@ interface Debug {
   quality: string;
   state: string;
   ends: string[];
+  /** Seconds behind live, as shown (null: unknown). */
+  latency: number | null;
+  /** Playing LL-HLS partial segments. */
+  lowLatency: boolean;
 }
 
 type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'unsupported' | 'deleted' | 'muted' | null;
@@ -28,7 +32,7 @@ type Overlay = 'loading' | 'buffering' | 'reconnecting' | 'ended' | 'idle' | 'un
 export const roomPage: Page = (outlet, params, query) => {
   const id = params.id;
   const stop: Array<() => void> = [];
-  const dbg: Debug = { kind: null, url: '', quality: 'auto', state: 'loading', ends: [] };
+  const dbg: Debug = { kind: null, url: '', quality: 'auto', state: 'loading', ends: [], latency: null, lowLatency: false };
   (window as unknown as { __roomcast: Debug }).__roomcast = dbg;
 
   let pref: Preference = parsePreference(query.get('player') ?? localStorage.getItem(PREF_KEY));
@@ -63,9 +67,10 @@ export const roomPage: Page = (outlet, params, query) => {
   let quality = query.get('quality') ?? 'auto';
   const qualitySelect = h('select', { class: 'player-select', 'aria-label': t('player.quality'), 'data-testid': 'quality', hidden: true });
   const kindLabel = h('span', { class: 'pill kind' });
+  const latencyLabel = h('span', { class: 'pill latency', hidden: true, 'data-testid': 'latency', title: t('player.latency_title') });
   const backLive = h('button', { class: 'btn', hidden: true, onclick: () => { replay = null; history.replaceState(null, '', `/room/${id}`); backLive.hidden = true; start(); } }, t('player.back_live'));
   const stage = h('div', { class: 'stage', 'data-state': 'loading' }, video, overlay, unmute,
-    h('div', { class: 'stage-bar' }, kindLabel, select, qualitySelect, backLive,
+    h('div', { class: 'stage-bar' }, kindLabel, latencyLabel, select, qualitySelect, backLive,
       h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, icon('fullscreen'))));
 
   const info = h('div', { class: 'room-info' }, loadingBlock());
@@ -203,6 +208,18 @@ export const roomPage: Page = (outlet, params, query) => {
       },
     }));
   }
+
+  // The protocol in use and how far behind live it plays, once a second.
+  const latencyTimer = setInterval(() => {
+    const p = player;
+    const lat = p && !replay ? p.latency() : null;
+    dbg.latency = lat;
+    dbg.lowLatency = !!p && p.lowLatency();
+    latencyLabel.hidden = lat === null || stage.dataset.state !== 'playing';
+    if (lat !== null) latencyLabel.textContent = t('player.latency', { s: lat.toFixed(1) });
+    if (p && !replay && p.kind === 'hls') kindLabel.textContent = dbg.lowLatency ? 'LL-HLS' : 'HLS';
+  }, 1000);
+  stop.push(() => clearInterval(latencyTimer));
 
   function play(p: LivePlayer): void {
     player = p;
