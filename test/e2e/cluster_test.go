@@ -517,6 +517,15 @@ func TestClusterPrivateRoomRelay(t *testing.T) {
 	}
 	viewer := startFLVViewer(t, n2.flvURL(room.Stream)+"?"+signed)
 	viewer.waitFrames(t, time.Time{}, 10, 15*time.Second)
+
+	// With node 2 relaying, every other protocol there still refuses the
+	// unsigned: WebSocket-FLV, the HLS playlist, its segments and the live
+	// cover.
+	checkWSRefused(ctx, t, n2.wsURL(room.Stream))
+	expectMediaError(ctx, t, n2.hlsURL(room.Stream), http.StatusForbidden, "invalid_signature")
+	pl := waitSegments(t, n2.hlsURL(room.Stream)+"?"+signed, 1)
+	expectMediaError(ctx, t, stripQuery(t, pl.Segments[len(pl.Segments)-1]), http.StatusForbidden, "invalid_signature")
+	expectMediaError(ctx, t, n2.httpURL("/live/"+room.Stream+".jpg"), http.StatusForbidden, "invalid_signature")
 }
 
 // TestClusterOrphanEnded kills the node holding a live whose host does not
