@@ -22,5 +22,5 @@ echo "== web unit tests" >&2
 npx --no-install vitest run
 echo "== web browser tests (Chromium)" >&2
 rm -rf ../test-results/web
-timeout 1200 node --test --test-concurrency=1 --test-reporter=spec e2e/browser.test.mjs e2e/covers.test.mjs e2e/llhls.test.mjs e2e/webrtc.test.mjs
+timeout 1200 node --test --test-concurrency=1 --test-reporter=spec e2e/browser.test.mjs e2e/covers.test.mjs e2e/llhls.test.mjs e2e/cohost.test.mjs e2e/webrtc.test.mjs
 echo "test-web: screenshots in test-results/web/" >&2

@@ -8,6 +8,7 @@ import (
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
+	"roomcast/internal/room"
 	"roomcast/internal/store"
 )
 
@@ -112,7 +113,7 @@ func (a *API) banUser(w http.ResponseWriter, r *http.Request, me *store.User) er
 	if err != nil {
 		return err
 	}
-	for _, s := range streams {
+	for _, s := range append(streams, a.cohostStreamsOf(func(ref room.StreamRef) bool { return ref.UserID == id })...) {
 		if err := a.kick(r.Context(), s); err != nil && !errors.Is(err, hub.ErrNotFound) {
 			a.log.Warn("kick stream of banned user", "user", id, "stream", s, "err", err)
 		}

@@ -85,6 +85,10 @@ type Options struct {
 	// RoomDeleted, if set, is called after a room was deleted (the chat
 	// closes the room's connections).
 	RoomDeleted func(ctx context.Context, roomID string) error
+	// MemberChanged, if set, is called after a co-host was added
+	// (MemberJoined) or removed (MemberLeft) through the API (the chat
+	// tells the room).
+	MemberChanged func(ctx context.Context, event string, r *store.Room, m *room.Member)
 	// Cluster, if set, makes the stream endpoints cluster-wide (streams of
 	// every node, kicks forwarded to the holding node). Node is this
 	// node's id, shown as the streams' node without a cluster.
@@ -115,6 +119,7 @@ type API struct {
 	removeReplay      func(store.Recording) error
 	removeRoomReplays func(roomID string) error
 	roomDeleted       func(ctx context.Context, roomID string) error
+	memberChanged     func(ctx context.Context, event string, r *store.Room, m *room.Member)
 	cluster           Cluster
 	node              string
 	covers            Covers
@@ -145,7 +150,8 @@ func New(o Options) (*API, error) {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	a := &API{hub: o.Hub, users: o.Users, rooms: o.Rooms, log: o.Log, maxBody: o.MaxBodyBytes,
-		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted, cluster: o.Cluster, node: o.Node}
+		origins: make(map[string]bool), proxy: o.TrustProxy, replays: o.Replays, removeReplay: o.RemoveReplay, removeRoomReplays: o.RemoveRoomReplays, roomDeleted: o.RoomDeleted, cluster: o.Cluster, node: o.Node,
+		memberChanged: o.MemberChanged}
 	a.covers, a.coverSem, a.hasPoster, a.renditions = o.Covers, make(chan struct{}, coverDecodes), o.HasPoster, o.Renditions
 	for _, origin := range o.CORSOrigins {
 		norm, err := normalizeOrigin(origin)
@@ -245,6 +251,8 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/rooms/{id}/push-url", loggedIn, nil, a.pushURL},
 		{"GET", "/api/v1/rooms/{id}/replays", optional, nil, a.listReplays},
 		{"GET", "/api/v1/rooms/{id}/stream", loggedIn, nil, a.roomStream},
+		{"POST", "/api/v1/rooms/{id}/cohosts", loggedIn, nil, a.addCohost},
+		{"DELETE", "/api/v1/rooms/{id}/cohosts/{user_id}", loggedIn, nil, a.removeCohost},
 		{"PUT", "/api/v1/rooms/{id}/cover", loggedIn, nil, a.putCover},
 		{"GET", "/api/v1/rooms/{id}/cover", optional, nil, a.getCover},
 

@@ -203,18 +203,19 @@ func (e *env) admin(name string) (token, id string) {
 
 // roomAnswer is the JSON of a room as the tests read it.
 type roomAnswer struct {
-	ID          string     `json:"id"`
-	Title       string     `json:"title"`
-	Description string     `json:"description"`
-	Private     bool       `json:"private"`
-	Record      bool       `json:"record"`
-	Stream      string     `json:"stream"`
-	Status      string     `json:"status"`
-	LiveSince   *time.Time `json:"live_since"`
-	Viewers     int        `json:"viewers"`
-	Likes       int64      `json:"likes"`
-	Owner       ownerView  `json:"owner"`
-	Play        *playView  `json:"play"`
+	ID          string       `json:"id"`
+	Title       string       `json:"title"`
+	Description string       `json:"description"`
+	Private     bool         `json:"private"`
+	Record      bool         `json:"record"`
+	Stream      string       `json:"stream"`
+	Status      string       `json:"status"`
+	LiveSince   *time.Time   `json:"live_since"`
+	Viewers     int          `json:"viewers"`
+	Likes       int64        `json:"likes"`
+	Owner       ownerView    `json:"owner"`
+	Play        *playView    `json:"play"`
+	Members     []memberView `json:"members"`
 }
 
 // createRoom creates a room through the API.

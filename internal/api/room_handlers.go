@@ -125,8 +125,11 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, u *store.User) 
 	if err != nil {
 		return roomNotFound(err)
 	}
-	if err := a.kick(r.Context(), rm.Stream); err != nil && !errors.Is(err, hub.ErrNotFound) {
-		a.log.Warn("kick stream of deleted room", "room", rm.ID, "stream", rm.Stream, "err", err)
+	streams := a.cohostStreamsOf(func(ref room.StreamRef) bool { return ref.Room == rm.Stream })
+	for _, s := range append([]string{rm.Stream}, streams...) {
+		if err := a.kick(r.Context(), s); err != nil && !errors.Is(err, hub.ErrNotFound) {
+			a.log.Warn("kick stream of deleted room", "room", rm.ID, "stream", s, "err", err)
+		}
 	}
 	if a.removeRoomReplays != nil {
 		if err := a.removeRoomReplays(rm.ID); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"roomcast/internal/auth"
 	"roomcast/internal/hub"
+	"roomcast/internal/room"
 	"roomcast/internal/store"
 )
 
@@ -224,12 +225,13 @@ func TestPlayURLs(t *testing.T) {
 	pub := e.createRoom(alice, "public", false)
 	priv := e.createRoom(alice, "private", true)
 
+	pgm := room.ProgrammeStream(pub.Stream) // the play URLs carry the programme
 	wantPublic := playView{
-		RTMP:  "rtmp://live.test:1935/live/" + pub.Stream,
-		FLV:   "http://live.test:8080/live/" + pub.Stream + ".flv",
-		WSFLV: "ws://live.test:8080/live/" + pub.Stream + ".flv",
-		HLS:   "http://live.test:8080/live/" + pub.Stream + ".m3u8",
-		WHEP:  "http://live.test:8080/live/" + pub.Stream + "/whep",
+		RTMP:  "rtmp://live.test:1935/live/" + pgm,
+		FLV:   "http://live.test:8080/live/" + pgm + ".flv",
+		WSFLV: "ws://live.test:8080/live/" + pgm + ".flv",
+		HLS:   "http://live.test:8080/live/" + pgm + ".m3u8",
+		WHEP:  "http://live.test:8080/live/" + pgm + "/whep",
 	}
 	var got roomAnswer
 	e.request("GET", "/api/v1/rooms/"+pub.ID, "", nil).decode(t, &got)

@@ -84,9 +84,12 @@ type roomView struct {
 	Likes       int64      `json:"likes"`
 	Owner       ownerView  `json:"owner"`
 	Play        *playView  `json:"play"`
-	CoverURL    *string    `json:"cover_url"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	// Members are the host and co-hosts with their streams: the subscribe
+	// list.
+	Members   []memberView `json:"members"`
+	CoverURL  *string      `json:"cover_url"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // ownerNames looks up owners' names once per request.
@@ -117,7 +120,8 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 	if p := a.rooms.PlayURLs(viewer, r); p != nil {
 		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, WHEP: p.WHEP, ExpiresAt: p.ExpiresAt}
 		if a.renditions != nil && r.Status == store.StatusLive {
-			for _, rd := range a.renditions(r.Stream) {
+			// The ladder of the programme: what the room's play URLs carry.
+			for _, rd := range a.renditions(room.ProgrammeStream(r.Stream)) {
 				u := a.rooms.RenditionURLs(viewer, r, rd.Name)
 				v.Play.Renditions = append(v.Play.Renditions, renditionView{Name: rd.Name, Width: rd.Width, Height: rd.Height,
 					Bandwidth: rd.Bandwidth, RTMP: u.RTMP, FLV: u.FLV, WSFLV: u.WSFLV, HLS: u.HLS})
@@ -126,6 +130,9 @@ func (a *API) roomView(ctx context.Context, viewer *store.User, r *store.Room, n
 	}
 	var err error
 	if v.CoverURL, err = a.coverURL(ctx, viewer, r); err != nil {
+		return nil, err
+	}
+	if v.Members, err = a.members(ctx, viewer, r); err != nil {
 		return nil, err
 	}
 	return v, nil

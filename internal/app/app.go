@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// recordings were finalised (see the shutdown below).
 	recCtx, stopRecorder := context.WithCancel(context.Background())
 	defer stopRecorder()
-	components := 8
+	components := 9
 	if cfg.DebugAddr != "" {
 		components++
 	}
@@ -162,6 +162,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	go func() { errc <- wrap("stream events", c.sync.Run(bgCtx, opt.ShutdownGrace/2)) }()
 	go func() { errc <- wrap("webhooks", c.hooks.Run(bgCtx)) }()
 	go func() { errc <- wrap("recorder", c.rec.Run(recCtx)) }()
+	go func() { errc <- wrap("programme", c.pgm.Run(bgCtx)) }()
 	go func() {
 		ret := record.Retention{MaxAge: cfg.Record.MaxAge, MaxBytes: cfg.Record.MaxBytes}
 		errc <- wrap("retention", c.rec.SweepEvery(bgCtx, c.db, ret, retentionInterval))

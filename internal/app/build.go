@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"roomcast/internal/api"
 	"roomcast/internal/auth"
 	"roomcast/internal/bus"
@@ -24,6 +26,7 @@ import (
 	"roomcast/internal/ladder"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
+	"roomcast/internal/programme"
 	"roomcast/internal/quota"
 	"roomcast/internal/record"
 	"roomcast/internal/retention"
@@ -44,22 +47,25 @@ import (
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db      Store
-	hub     *hub.Hub
-	bus     bus.Bus
-	nats    *nats.Conn // the cluster's NATS connection; nil on a single node
-	chat    *chat.Server
-	rooms   *room.Service
-	users   *user.Service
-	hooks   *webhook.Dispatcher
-	sync    *streamsync.Sync
-	hls     *hls.Server
-	flv     *httpflv.Server
-	rtmp    *rtmpserver.Server
-	webrtc  *webrtcserver.Server // nil when WebRTC is off
-	rec     *record.Recorder
-	tracker *httpx.Tracker
-	mux     *http.ServeMux
+	db     Store
+	hub    *hub.Hub
+	bus    bus.Bus
+	nats   *nats.Conn // the cluster's NATS connection; nil on a single node
+	chat   *chat.Server
+	rooms  *room.Service
+	users  *user.Service
+	hooks  *webhook.Dispatcher
+	sync   *streamsync.Sync
+	hls    *hls.Server
+	flv    *httpflv.Server
+	rtmp   *rtmpserver.Server
+	rec    *record.Recorder
+	webrtc *webrtcserver.Server // nil when WebRTC is off
+	pgm    *programme.Manager
+	// mixLatency is roomcast_mix_latency_seconds (newProgramme).
+	mixLatency prometheus.Histogram
+	tracker    *httpx.Tracker
+	mux        *http.ServeMux
 
 	cluster   *clusterNode       // nil: a single node
 	transcode *transcode.Manager // ffmpeg jobs: covers, ladder, mix, WebRTC audio
@@ -72,7 +78,7 @@ type components struct {
 }
 
 // services builds the account and room services over db.
-func services(db Store, cfg config.Config, viewers func(string) int, quotaRefused func(string)) (*user.Service, *room.Service, error) {
+func services(db Store, cfg config.Config, viewers func(string) int, quotaRefused func(string), h *hub.Hub) (*user.Service, *room.Service, error) {
 	var wc user.WeChatClient
 	if cfg.WeChat.AppID != "" {
 		wc = &auth.WeChat{BaseURL: cfg.WeChat.BaseURL, AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret}
@@ -85,7 +91,7 @@ func services(db Store, cfg config.Config, viewers func(string) int, quotaRefuse
 	if err != nil {
 		return nil, nil, fmt.Errorf("users: %w", err)
 	}
-	rooms, err := room.New(db, room.Config{
+	rc := room.Config{
 		PushKey:    cfg.Auth.PushKey,
 		PlayKey:    cfg.Auth.PlayKey,
 		PushTTL:    cfg.Auth.PushURLTTL,
@@ -97,7 +103,9 @@ func services(db Store, cfg config.Config, viewers func(string) int, quotaRefuse
 
 		MaxRoomsPerUser: noLimit(cfg.Quotas.RoomsPerUser),
 		QuotaRefused:    quotaRefused,
-	})
+	}
+	cohostRoomConfig(&rc, cfg, h)
+	rooms, err := room.New(db, rc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rooms: %w", err)
 	}
@@ -137,24 +145,26 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		db.Close()
 		return nil, err
 	}
-	if c.users, c.rooms, err = services(db, cfg, c.cluster.viewers(api.HubViewers(c.hub)), c.quotaRefused); err != nil {
+	if c.users, c.rooms, err = services(db, cfg, c.cluster.viewers(api.HubViewers(c.hub)), c.quotaRefused, c.hub); err != nil {
 		db.Close()
 		return nil, err
 	}
 	c.hooks = webhook.New(db, webhook.Config{URLs: cfg.Webhook.URLs, Secret: cfg.Webhook.Secret, Retention: orNegative(cfg.Quotas.OutboxAge), Claimer: webhookClaimer(cfg)}, log.With("component", "webhook"))
 	c.chat, err = chat.New(chat.Config{
-		NoGuests:       !cfg.Chat.Guests,
-		MaxTextLen:     cfg.Chat.MaxTextLen,
-		SensitiveWords: cfg.Chat.SensitiveWords,
-		RateMessages:   cfg.Chat.RateMessages,
-		RateWindow:     cfg.Chat.RateWindow,
-		ClientIP:       func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustProxy) },
+		NoGuests:         !cfg.Chat.Guests,
+		MaxTextLen:       cfg.Chat.MaxTextLen,
+		SensitiveWords:   cfg.Chat.SensitiveWords,
+		RateMessages:     cfg.Chat.RateMessages,
+		RateWindow:       cfg.Chat.RateWindow,
+		CohostRequestTTL: cfg.Cohost.RequestTTL,
+		ClientIP:         func(r *http.Request) string { return httpx.ClientIP(r, cfg.TrustProxy) },
 	}, chat.Deps{
 		Store:   db,
 		Users:   c.users,
 		Rooms:   c.rooms,
 		Bus:     c.bus,
-		Viewers: api.HubViewers(c.hub),
+		Viewers: c.rooms.StreamViewers,
+		Cohosts: chatCohosts{c},
 		Log:     log, // chat.New adds component=chat
 		Cluster: c.nats != nil,
 	})
@@ -181,6 +191,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 
 	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
 	c.rec = newRecorder(c, cfg, log)
+	c.pgm = newProgramme(c, cfg, mixRunner{c.transcode}, log)
 	c.recordMovedLives()
 	c.hls = hls.New(c.hub, hls.Config{
 		TargetDuration: cfg.HLS.SegmentDuration,
@@ -215,6 +226,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		RemoveReplay:      c.rec.Remove,
 		RemoveRoomReplays: c.rec.RemoveRoom,
 		RoomDeleted:       c.chat.RoomDeleted,
+		MemberChanged:     c.memberChanged(log.With("component", "api")),
 		Cluster:           c.cluster.api(),
 		Node:              cfg.Cluster.Node(),
 		Covers:            apiCovers(c),
@@ -253,6 +265,7 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 	// Read at scrape time; the recorder's callbacks use it only once Run
 	// has started.
 	c.metrics = newMetrics(c, bi)
+	c.metrics.Registry().MustRegister(c.mixLatency)
 	watchTranscodes(c)
 	c.registerWebRTCMetrics()
 	return c, nil
@@ -265,8 +278,10 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Recorder {
 	log = log.With("component", "record")
 	enabled := func(stream string) (string, bool) {
-		if !cfg.Record.Enabled || c.isRendition(stream) || c.cluster.relayed(stream) {
-			// A relayed stream is recorded by the node holding it.
+		// Only the programme is recorded (not the members' own streams,
+		// nor renditions); a relayed stream is recorded by the node
+		// holding it.
+		if !cfg.Record.Enabled || !recordsStream(stream) || c.cluster.relayed(stream) {
 			return "", false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -288,7 +303,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		c.metrics.RecordingFinished(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordReady, Room: rec.RoomID, Stream: rec.Stream,
+		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordReady, Room: rec.RoomID, Stream: roomStreamOf(rec.Stream),
 			Data: map[string]any{
 				"recording":   rec.ID,
 				"url":         publicURL + api.VODPath(rec.ID),
@@ -304,7 +319,7 @@ func newRecorder(c *components, cfg config.Config, log *slog.Logger) *record.Rec
 		c.metrics.RecordingFinished(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordFailed, Room: rec.RoomID, Stream: rec.Stream,
+		err := c.hooks.Emit(ctx, webhook.Event{Type: webhook.TypeRecordFailed, Room: rec.RoomID, Stream: roomStreamOf(rec.Stream),
 			Data: map[string]any{
 				"recording":   rec.ID,
 				"error":       cause.Error(),

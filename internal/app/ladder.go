@@ -10,6 +10,7 @@ import (
 	"roomcast/internal/api"
 	"roomcast/internal/config"
 	"roomcast/internal/httpx"
+	"roomcast/internal/hub"
 	"roomcast/internal/ladder"
 )
 
@@ -20,7 +21,11 @@ func newLadder(c *components, cfg config.Config, log *slog.Logger) (*ladder.Ladd
 		return nil, fmt.Errorf("abr-ladder: %w", err)
 	}
 	l := ladder.New(c.hub, c.transcode, rungs, log.With("component", "ladder"))
-	c.hub.OnEvent(l.Handle)
+	c.hub.OnEvent(func(e hub.Event) {
+		if !ladderSkips(e.Stream) {
+			l.Handle(e)
+		}
+	})
 	if len(rungs) > 0 && c.transcode.Available() {
 		log.Info("quality ladder on", "renditions", cfg.Transcode.ABRLadder)
 	}

@@ -199,6 +199,8 @@ func (ch *roomChannel) apply(e event) {
 		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 	case evFrame:
 		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
+	case evCohostRequest, evCohostAnswer:
+		ch.onCohostEvent(e)
 	case evClosed:
 		ch.broadcastLocked(outFrame{b: e.Frame, class: classKeep})
 		ch.closeClientsLocked(websocket.CloseNormal, "room deleted")

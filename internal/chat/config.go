@@ -95,6 +95,9 @@ type Config struct {
 	PresenceTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// CohostRequestTTL is how long a co-host request waits for an answer.
+	// Default DefaultCohostRequestTTL.
+	CohostRequestTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -135,6 +138,7 @@ func (c *Config) setDefaults() {
 	}
 	defD(&c.LikesInterval, 500*time.Millisecond)
 	defD(&c.PresenceInterval, time.Second)
+	defD(&c.CohostRequestTTL, DefaultCohostRequestTTL)
 	defD(&c.PresenceTTL, 15*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -191,6 +195,8 @@ type Deps struct {
 	Viewers func(stream string) int
 	// CanManage reports whether u may moderate r; nil: room.CanManage.
 	CanManage func(u *store.User, r *store.Room) bool
+	// Cohosts, if set, turns the co-host requests on.
+	Cohosts Cohosts
 	// Log; nil discards.
 	Log *slog.Logger
 	// Cluster tells that Bus reaches other nodes serving the same rooms

@@ -29,6 +29,8 @@ type Server struct {
 	bus       bus.Bus
 	viewers   func(stream string) int
 	canManage func(*store.User, *store.Room) bool
+	cohosts   Cohosts        // nil: no co-host requests
+	requests  cohostRequests // pending co-host requests
 	log       *slog.Logger
 	filter    *textFilter
 
@@ -70,6 +72,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		bus:       deps.Bus,
 		viewers:   deps.Viewers,
 		canManage: deps.CanManage,
+		cohosts:   deps.Cohosts,
 		log:       deps.Log.With("component", "chat"),
 		filter:    newTextFilter(cfg.MaxTextLen, cfg.SensitiveWords),
 		ctx:       ctx,

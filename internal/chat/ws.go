@@ -330,6 +330,8 @@ func (s *Server) handle(ctx context.Context, ch *roomChannel, c *client, f inFra
 		c.sendJSON([]byte(`{"type":"pong"}`))
 	case typeMute, typeUnmute, typeKick, typeBan, typeUnban, typeDelete, typePin, typeUnpin:
 		err = s.Moderate(ctx, c.user, ch.id, Command{Action: f.Type, UserID: f.UserID, Seconds: f.Seconds, MessageID: f.MessageID, Text: f.Text})
+	case typeCohostRequest, typeCohostAccept, typeCohostReject, typeCohostCancel:
+		err = s.cohost(ctx, ch, c, f)
 	default:
 		err = invalid(codeBadRequest, "unknown frame type %q", f.Type)
 	}

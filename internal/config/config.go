@@ -76,6 +76,7 @@ type Config struct {
 	Limits  Limits
 	WebRTC  WebRTC
 	Quotas  Quotas
+	Cohost  Cohost
 	Cluster Cluster
 
 	Transcode Transcode
@@ -259,6 +260,7 @@ func Default() Config {
 		TLS:           TLS{Addr: ":8443"},
 		WebRTC:        defaultWebRTC(),
 		Quotas:        defaultQuotas(),
+		Cohost:        defaultCohost(),
 		Cluster:       defaultCluster(),
 		Transcode:     defaultTranscode(),
 	}
@@ -347,6 +349,7 @@ func (c *Config) FlagSet(name string, output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server(s) of a cluster, nats://HOST:PORT[,nats://…] (default: in-process bus, one node)")
 	fs.IntVar(&c.Limits.APIRate, "api-rate-limit", c.Limits.APIRate, "REST API requests per client IP per second, burst twice that (0: no limit)")
 	c.Quotas.flags(fs)
+	c.Cohost.flags(fs)
 	c.clusterFlags(fs)
 	c.transcodeFlags(fs)
 	return fs
@@ -485,6 +488,7 @@ func (c *Config) Validate() error {
 	check(c.Limits.MaxChatConnections >= 0, "max-chat-connections", "must not be negative")
 	check(c.Limits.APIRate >= 0, "api-rate-limit", "must not be negative")
 	c.Quotas.validate(check)
+	c.Cohost.validate(check)
 	c.validateCluster(check)
 	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls-cert", "tls-cert and tls-key go together")
 	c.validateTranscode(check)

@@ -56,4 +56,7 @@ type PublisherInfo struct {
 	RemoteAddr string
 	// Query is the query string the publisher used (signatures and so on).
 	Query string
+	// Internal marks a publisher inside the server (a room's programme,
+	// a co-host mix): Config.MaxPublishers neither bounds nor counts it.
+	Internal bool
 }

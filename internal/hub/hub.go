@@ -161,7 +161,7 @@ func (h *Hub) emit(e Event) {
 // a live publisher is refused with ErrStreamBusy, or taken over if the hub is
 // configured so.
 func (h *Hub) Publish(name string, info PublisherInfo) (*Publisher, error) {
-	release, err := h.admitPublisher(name)
+	release, err := h.admitPublisher(name, info.Internal)
 	if err != nil {
 		return nil, fmt.Errorf("publish %q: %w", name, err)
 	}

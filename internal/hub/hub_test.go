@@ -716,3 +716,62 @@ func (f batchFunc) WriteBatch(b [][]byte) (int, error) {
 	f(b)
 	return 0, nil
 }
+
+// TestReconnect replaces a publisher at once: the stream never ends (even
+// without a reconnect grace), viewers see a new epoch, and timestamps go
+// on.
+func TestReconnect(t *testing.T) {
+	h := New(Config{ReconnectGrace: -1, FlushInterval: -1}, slog.New(slog.DiscardHandler))
+	defer h.Close()
+	var events []Event
+	var mu sync.Mutex
+	h.OnEvent(func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
+	p, err := h.Publish("s", PublisherInfo{Protocol: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := h.Subscribe("s", "flv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(p *Publisher, dts int64) {
+		t.Helper()
+		pkt, _ := media.NewPacket(media.TagAudio, dts, []byte{0xaf, 1, 0})
+		if err := p.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(p, 1000)
+	np, err := p.Reconnect(PublisherInfo{Protocol: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Write(&media.Packet{Type: media.TagAudio, Data: []byte{0xaf, 1}}) == nil {
+		t.Error("the old publisher still writes")
+	}
+	if _, err := p.Reconnect(PublisherInfo{}); err == nil {
+		t.Error("a replaced publisher reconnects again")
+	}
+	write(np, 5) // a new clock: continues after 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var frames []*Frame
+	for len(frames) < 2 {
+		fs, err := sub.Next(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, fs...)
+	}
+	if frames[0].Epoch == frames[1].Epoch || frames[1].Packet.DTS <= frames[0].Packet.DTS {
+		t.Errorf("frames %d@%d then %d@%d: want a new epoch and later timestamps", frames[0].Packet.DTS, frames[0].Epoch, frames[1].Packet.DTS, frames[1].Epoch)
+	}
+	if s := h.Stream("s"); s == nil || !s.Live() {
+		t.Error("the stream ended or lost its publisher")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 3 || events[1].Type != EventUnpublished || events[2].Type != EventPublished || !events[2].Resumed {
+		t.Errorf("events %+v", events)
+	}
+}

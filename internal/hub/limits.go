@@ -13,14 +13,14 @@ type limits struct {
 // admitPublisher refuses a publisher of name with ErrTooManyPublishers when
 // MaxPublishers other streams have one. On success the caller attaches the
 // publisher, then calls release.
-func (h *Hub) admitPublisher(name string) (release func(), err error) {
-	if h.cfg.MaxPublishers <= 0 {
+func (h *Hub) admitPublisher(name string, internal bool) (release func(), err error) {
+	if h.cfg.MaxPublishers <= 0 || internal {
 		return func() {}, nil
 	}
 	h.limits.publish.Lock()
 	n := 0
 	for _, s := range h.Streams() {
-		if s.name != name && s.Live() {
+		if s.name != name && s.externalLive() {
 			n++
 		}
 	}

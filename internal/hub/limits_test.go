@@ -157,3 +157,17 @@ func TestRefusedReported(t *testing.T) {
 		t.Fatalf("refusals %v", got)
 	}
 }
+
+func TestMaxPublishersInternal(t *testing.T) {
+	h := testHub(t, Config{MaxPublishers: 1})
+	if _, err := h.Publish("a", PublisherInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	// An internal publisher is neither bound nor counted.
+	if _, err := h.Publish("a-programme", PublisherInfo{Internal: true}); err != nil {
+		t.Fatalf("internal publisher refused: %v", err)
+	}
+	if _, err := h.Publish("b", PublisherInfo{}); !errors.Is(err, ErrTooManyPublishers) {
+		t.Fatalf("second external publisher: %v", err)
+	}
+}

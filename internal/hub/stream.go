@@ -115,6 +115,14 @@ func (s *Stream) Live() bool {
 	return s.pub != nil
 }
 
+// externalLive reports whether the stream has a publisher from outside the
+// server (see PublisherInfo.Internal).
+func (s *Stream) externalLive() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pub != nil && !s.pub.info.Internal
+}
+
 // SetViewers records n viewers of protocol that are not hub subscribers
 // (HLS clients share one muxer), for statistics.
 func (s *Stream) SetViewers(protocol string, n int) {

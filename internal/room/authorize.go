@@ -60,7 +60,14 @@ func (s *Service) AuthorizePublish(ctx context.Context, stream string, q url.Val
 	if err := s.push.Verify(stream, q); err != nil {
 		return deny(err)
 	}
-	r, err := s.st.RoomByStream(ctx, stream)
+	ref, ok := ParseStream(stream)
+	if !ok {
+		return deny(ErrNoRoom)
+	}
+	if ref.Kind == KindProgramme {
+		return deny(ErrReservedStream)
+	}
+	r, err := s.st.RoomByStream(ctx, ref.Room)
 	if errors.Is(err, store.ErrNotFound) {
 		return deny(ErrNoRoom)
 	}
@@ -76,6 +83,32 @@ func (s *Service) AuthorizePublish(ctx context.Context, stream string, q url.Val
 	}
 	if owner.Banned {
 		return deny(ErrOwnerBanned)
+	}
+	if ref.Kind == KindCohost {
+		return s.authorizeCohost(ctx, r, ref.UserID, deny)
+	}
+	return nil
+}
+
+// authorizeCohost lets a co-host's stream be published only while its
+// user is a co-host of r and not banned.
+func (s *Service) authorizeCohost(ctx context.Context, r *store.Room, userID string, deny func(error) error) error {
+	ok, err := s.st.IsCohost(ctx, r.ID, userID)
+	if err != nil {
+		return fmt.Errorf("room: authorize publish of co-host %q: %w", userID, err)
+	}
+	if !ok {
+		return deny(ErrNotCohost)
+	}
+	u, err := s.st.UserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return deny(ErrNotCohost)
+	}
+	if err != nil {
+		return fmt.Errorf("room: authorize publish of co-host %q: %w", userID, err)
+	}
+	if u.Banned {
+		return deny(ErrUserBanned)
 	}
 	return nil
 }
@@ -95,7 +128,7 @@ func (s *Service) AuthorizePlay(ctx context.Context, stream string, q url.Values
 	if !media.ValidName(stream) {
 		return deny(ErrInvalidStream)
 	}
-	r, err := s.st.RoomByStream(ctx, stream)
+	r, err := s.roomOf(ctx, stream)
 	if errors.Is(err, store.ErrNotFound) {
 		return deny(ErrNoRoom)
 	}
@@ -105,16 +138,28 @@ func (s *Service) AuthorizePlay(ctx context.Context, stream string, q url.Values
 	if !r.Private {
 		return nil
 	}
-	if err := s.play.Verify(stream, q); err != nil {
+	// One signature, for the room's own stream, plays all its streams.
+	if err := s.play.Verify(r.Stream, q); err != nil {
 		return deny(err)
 	}
 	return nil
 }
 
-// HasRoom reports whether a room uses stream. Servers that allow streams
-// without a room (open publishing) ask it before applying room rules.
+// roomOf returns the room one of whose streams is stream (see
+// ParseStream), or store.ErrNotFound.
+func (s *Service) roomOf(ctx context.Context, stream string) (*store.Room, error) {
+	ref, ok := ParseStream(stream)
+	if !ok {
+		return nil, fmt.Errorf("stream %q: %w", stream, store.ErrNotFound)
+	}
+	return s.st.RoomByStream(ctx, ref.Room)
+}
+
+// HasRoom reports whether stream is one of a room's streams (see
+// ParseStream). Servers that allow streams without a room (open
+// publishing) ask it before applying room rules.
 func (s *Service) HasRoom(ctx context.Context, stream string) (bool, error) {
-	_, err := s.st.RoomByStream(ctx, stream)
+	_, err := s.roomOf(ctx, stream)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil
@@ -124,9 +169,10 @@ func (s *Service) HasRoom(ctx context.Context, stream string) (bool, error) {
 	return true, nil
 }
 
-// ByStream returns the room that uses stream (ErrNotFound if none).
+// ByStream returns the room stream belongs to (ErrNotFound if none): the
+// room whose own stream it is, or whose programme, mix or co-host stream.
 func (s *Service) ByStream(ctx context.Context, stream string) (*store.Room, error) {
-	r, err := s.st.RoomByStream(ctx, stream)
+	r, err := s.roomOf(ctx, stream)
 	if err != nil {
 		return nil, fmt.Errorf("room: look up stream %q: %w", stream, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"roomcast/internal/store"
@@ -66,18 +65,12 @@ func (s *Service) CoverURL(viewer *store.User, r *store.Room, live bool, stored 
 }
 
 // RenditionURLs returns the play URLs of rendition variant ("480p") of r's
-// stream, STREAM_VARIANT, for viewer, or nil if viewer may not see r. A
-// private room's URLs carry the signature of its own stream, which plays
-// its renditions too.
+// programme (what its play URLs carry), PROGRAMME_VARIANT, for viewer, or
+// nil if viewer may not see r. A private room's URLs carry the signature
+// of its own stream, which plays its renditions too.
 func (s *Service) RenditionURLs(viewer *store.User, r *store.Room, variant string) *PlayURLs {
-	p := s.PlayURLs(viewer, r)
-	if p == nil {
+	if !CanSee(viewer, r) {
 		return nil
 	}
-	from, to := "/"+s.cfg.App+"/"+r.Stream, "/"+s.cfg.App+"/"+r.Stream+"_"+variant
-	p.RTMP = strings.Replace(p.RTMP, from, to, 1)
-	p.FLV = strings.Replace(p.FLV, from+".", to+".", 1)
-	p.WSFLV = strings.Replace(p.WSFLV, from+".", to+".", 1)
-	p.HLS = strings.Replace(p.HLS, from+".", to+".", 1)
-	return p
+	return s.streamURLs(r, ProgrammeStream(r.Stream)+"_"+variant)
 }

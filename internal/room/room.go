@@ -77,6 +77,11 @@ type Store interface {
 	DeleteRoom(ctx context.Context, id string) error
 	SetRoomStatus(ctx context.Context, stream, status string, at time.Time) (*store.Room, error)
 	UserByID(ctx context.Context, id string) (*store.User, error)
+
+	AddCohost(ctx context.Context, roomID, userID string, max int, at time.Time) (*store.Member, error)
+	RemoveCohost(ctx context.Context, roomID, userID string) error
+	Cohosts(ctx context.Context, roomID string) ([]store.Member, error)
+	IsCohost(ctx context.Context, roomID, userID string) (bool, error)
 }
 
 // Config configures the Service. The zero value of a field means its
@@ -114,6 +119,12 @@ type Config struct {
 	// QuotaRefused, when set, is called with the quota's name on each
 	// refusal past a quota (the app counts them in /metrics).
 	QuotaRefused func(quota string)
+	// MaxCohosts is how many co-hosts a room may have besides its host (0:
+	// DefaultMaxCohosts; negative: none).
+	MaxCohosts int
+	// Live reports whether a stream has a publisher now (the app passes the
+	// hub's); nil means never.
+	Live func(stream string) bool
 }
 
 // Service implements the room rules. Its methods are safe for concurrent
@@ -160,6 +171,15 @@ func New(st Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Viewers == nil {
 		cfg.Viewers = func(string) int { return 0 }
+	}
+	switch {
+	case cfg.MaxCohosts == 0:
+		cfg.MaxCohosts = DefaultMaxCohosts
+	case cfg.MaxCohosts < 0:
+		cfg.MaxCohosts = 0
+	}
+	if cfg.Live == nil {
+		cfg.Live = func(string) bool { return false }
 	}
 	s := &Service{st: st, cfg: cfg}
 	var err error
@@ -283,7 +303,10 @@ func (s *Service) Get(ctx context.Context, viewer *store.User, id string) (*stor
 		return nil, fmt.Errorf("room: get: %w", err)
 	}
 	if !CanSee(viewer, r) {
-		return nil, fmt.Errorf("room: get %q: %w", id, ErrNotFound)
+		// A private room's co-hosts see it too.
+		if ok, err := s.IsCohost(ctx, r, viewer); err != nil || !ok {
+			return nil, errors.Join(fmt.Errorf("room: get %q: %w", id, ErrNotFound), err)
+		}
 	}
 	return r, nil
 }
@@ -394,9 +417,15 @@ func (s *Service) LiveStreams(ctx context.Context, ownerID string) ([]string, er
 	}
 }
 
-// Viewers returns the current number of viewers of the room's stream over
-// all protocols.
-func (s *Service) Viewers(r *store.Room) int { return s.cfg.Viewers(r.Stream) }
+// Viewers returns the current number of viewers of the room over all
+// protocols: of its programme (what its play URLs carry) and of the host's
+// stream itself.
+func (s *Service) Viewers(r *store.Room) int { return s.StreamViewers(r.Stream) }
+
+// StreamViewers is Viewers for the room whose stream is roomStream.
+func (s *Service) StreamViewers(roomStream string) int {
+	return s.cfg.Viewers(roomStream) + s.cfg.Viewers(ProgrammeStream(roomStream))
+}
 
 // StreamPublished records that the stream went live at at and returns its
 // room. The app calls it on the hub's published event. A stream without a

@@ -211,7 +211,8 @@ func TestStreamEvents(t *testing.T) {
 			t.Errorf("StreamEnded(%q): %v, want ErrNotFound", s, err)
 		}
 	}
-	if n := f.svc.Viewers(r); n != len(r.Stream) {
+	// The room's viewers: of the host's stream and of the programme.
+	if n := f.svc.Viewers(r); n != len(r.Stream)+len(ProgrammeStream(r.Stream)) {
 		t.Errorf("Viewers = %d", n)
 	}
 }
@@ -236,11 +237,13 @@ func TestURLs(t *testing.T) {
 		t.Fatalf("AuthorizePublish(own push URL): %v", err)
 	}
 
+	// The play URLs carry the programme.
+	pgm := ProgrammeStream(pub.Stream)
 	if got := f.svc.PlayURLs(nil, pub); got == nil || got.ExpiresAt != nil ||
-		got.RTMP != "rtmp://live.example.com:1935/live/"+pub.Stream ||
-		got.FLV != "https://live.example.com/live/"+pub.Stream+".flv" ||
-		got.WSFLV != "wss://live.example.com/live/"+pub.Stream+".flv" ||
-		got.HLS != "https://live.example.com/live/"+pub.Stream+".m3u8" {
+		got.RTMP != "rtmp://live.example.com:1935/live/"+pgm ||
+		got.FLV != "https://live.example.com/live/"+pgm+".flv" ||
+		got.WSFLV != "wss://live.example.com/live/"+pgm+".flv" ||
+		got.HLS != "https://live.example.com/live/"+pgm+".m3u8" {
 		t.Fatalf("public play URLs = %+v", got)
 	}
 	if got := f.svc.PlayURLs(f.other, priv); got != nil {

@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"roomcast/internal/store"
@@ -36,15 +37,26 @@ type PlayURLs struct {
 	ExpiresAt *time.Time // expiry of the signature of a private room's URLs
 }
 
-// PushURL returns a push URL for the room valid for Config.PushTTL, if
-// actor is its owner or an admin (else ErrForbidden, or ErrNotFound for a
-// private room).
+// PushURL returns a push URL valid for Config.PushTTL: for the room's own
+// stream if actor is its owner or an admin, for actor's own co-host stream
+// if actor is a co-host of the room (see MemberStream), else ErrForbidden
+// (or ErrNotFound for a private room).
 func (s *Service) PushURL(ctx context.Context, actor *store.User, id string) (*PushURL, error) {
-	r, err := s.manage(ctx, actor, id)
+	r, err := s.Get(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.SignPush(r.Stream), nil
+	if CanManage(actor, r) {
+		return s.SignPush(r.Stream), nil
+	}
+	ok, err := s.IsCohost(ctx, r, actor)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("room %q: push URL: %w", id, ErrForbidden)
+	}
+	return s.SignPush(MemberStream(r.Stream, actor.ID)), nil
 }
 
 // SignPush returns a push URL for stream valid for Config.PushTTL, without
@@ -59,13 +71,22 @@ func (s *Service) SignPush(stream string) *PushURL {
 }
 
 // PlayURLs returns the play URLs of r for viewer (nil: anonymous), or nil
-// if viewer may not see r (see CanSee). A private room's URLs are signed
-// with the play key and valid for Config.PlayTTL.
+// if viewer may not see r (see CanSee). They carry the room's programme
+// (ProgrammeStream): the host alone, or the mix while co-hosts are live. A
+// private room's URLs are signed with the play key and valid for
+// Config.PlayTTL.
 func (s *Service) PlayURLs(viewer *store.User, r *store.Room) *PlayURLs {
 	if !CanSee(viewer, r) {
 		return nil
 	}
-	path := "/" + s.cfg.App + "/" + r.Stream
+	return s.streamURLs(r, ProgrammeStream(r.Stream))
+}
+
+// streamURLs returns the play URLs of one of r's streams. A private room's
+// are signed for the room's own stream name: one signature plays every
+// stream of the room (see AuthorizePlay).
+func (s *Service) streamURLs(r *store.Room, stream string) *PlayURLs {
+	path := "/" + s.cfg.App + "/" + stream
 	p := &PlayURLs{
 		RTMP:  s.rtmpBase + path,
 		FLV:   s.httpBase + path + ".flv",

@@ -93,7 +93,8 @@ test('rooms: create, list live first data, get, push URL, update, errors', async
   assert.match(room.id, /^room_/)
   assert.equal(room.title, '周五晚上')
   assert.equal(room.status, 'idle')
-  assert.match(room.play.flv, new RegExp(`^${srv.url}/live/${room.stream}\\.flv$`))
+  // The play URLs carry the room's programme (the host, or the co-host mix).
+  assert.match(room.play.flv, new RegExp(`^${srv.url}/live/${room.stream}-programme\\.flv$`))
   assert.match(room.play.rtmp, /^rtmp:\/\//)
 
   const list = await api.listRooms({ owner: 'me' })

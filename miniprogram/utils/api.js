@@ -247,6 +247,8 @@ function createApi(options) {
     updateRoom: (id, fields) => request('PATCH', `/api/v1/rooms/${enc(id)}`, fields),
     deleteRoom: id => request('DELETE', `/api/v1/rooms/${enc(id)}`),
     pushURL: id => request('POST', `/api/v1/rooms/${enc(id)}/push-url`),
+    addCohost: (id, userId) => request('POST', `/api/v1/rooms/${enc(id)}/cohosts`, { user_id: userId }),
+    removeCohost: (id, userId) => request('DELETE', `/api/v1/rooms/${enc(id)}/cohosts/${enc(userId)}`),
     /** setCover uploads a room cover (the image's bytes, an ArrayBuffer). */
     setCover: (id, image) => request('PUT', `/api/v1/rooms/${enc(id)}/cover`, image),
     listReplays: (roomId, params = {}) => request('GET', `/api/v1/rooms/${enc(roomId)}/replays${queryString(params)}`),

@@ -28,6 +28,8 @@ const CHAT_ERRORS = {
   too_many_connections: '打开的直播间太多了',
   flooding: '操作太频繁，已断开连接',
   room_deleted: '直播间已被删除',
+  too_many_cohosts: '连麦人数已满',
+  user_banned: '该用户已被封禁，不能连麦',
   skipped_fetch_failed: '部分略过的消息未能补取',
 }
 
@@ -409,6 +411,21 @@ class ChatClient {
   moderate(action, fields) {
     if (MODERATION.indexOf(action) < 0) throw new Error(`chat: unknown moderation action ${JSON.stringify(action)}`)
     return this.sendFrame(Object.assign({}, fields, { type: action }))
+  }
+
+  /** requestCohost asks to co-host (连麦申请); false while disconnected. */
+  requestCohost() {
+    return this.sendFrame({ type: 'cohost_request' })
+  }
+
+  /** cancelCohost withdraws the user's own co-host request. */
+  cancelCohost() {
+    return this.sendFrame({ type: 'cohost_cancel' })
+  }
+
+  /** answerCohost accepts (accept true) or rejects a user's request. */
+  answerCohost(userId, accept) {
+    return this.sendFrame({ type: accept ? 'cohost_accept' : 'cohost_reject', user_id: userId })
   }
 
   setTimer(name, ms, fn) {

@@ -56,6 +56,22 @@ const PUSHER = {
   '-1305': { state: 'error', level: 'error', message: '不支持此视频分辨率' },
   '-1306': { state: 'error', level: 'error', message: '不支持此音频采样率' },
   '-1307': { state: 'lost', level: 'error', message: '推流连接已断开，正在重新推流…', action: 'refresh' },
+  '-1308': { state: 'error', level: 'error', message: '开始录屏失败' },
+  '-1309': { state: 'error', level: 'error', message: '录屏失败：系统版本太低' },
+  '-1310': { state: 'error', level: 'error', message: '录屏被其他应用打断' },
+  // RTC mode (连麦, the ROOM protocol).
+  1018: { state: 'pushing', message: '已进入连麦' },
+  1019: { state: 'idle', message: '已退出连麦' },
+  1020: { state: 'pushing', message: '连麦成员有变化' },
+  1021: { state: 'reconnecting', level: 'warn', message: '网络类型变化，正在重新连麦…' },
+  1022: { state: 'lost', level: 'error', message: '进入连麦失败，正在获取新的推流地址…', action: 'refresh' },
+  1031: { state: 'pushing', message: '有人加入了连麦' },
+  1032: { state: 'pushing', message: '有人离开了连麦' },
+  1033: { state: 'pushing', message: '' },
+  1034: { state: 'pushing', message: '' },
+  '-1311': { state: 'denied', level: 'error', message: '麦克风采集不到声音', action: 'permission', permission: 'record' },
+  '-1312': { state: 'error', level: 'error', message: '录屏切换横竖屏失败' },
+  5001: { state: 'paused', level: 'warn', message: '来电或闹钟打断了推流' },
 }
 
 // Instructions for granting a permission, by scope name.

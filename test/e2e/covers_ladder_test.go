@@ -77,7 +77,9 @@ func TestCoverLadder(t *testing.T) {
 		t.Fatalf("renditions = %+v, want only 360p (a 360p source is not upscaled to 480p)", r.Play.Renditions)
 	}
 	rd := r.Play.Renditions[0]
-	if !strings.HasSuffix(stripQuery(t, rd.FLV), "/live/"+rm.Stream+"_360p.flv") {
+	// The room's renditions are its programme's (what its play URLs carry).
+	pgm := rm.Stream + "-programme"
+	if !strings.HasSuffix(stripQuery(t, rd.FLV), "/live/"+pgm+"_360p.flv") {
 		t.Fatalf("rendition FLV URL %q", rd.FLV)
 	}
 
@@ -86,7 +88,7 @@ func TestCoverLadder(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(h.Get("Content-Type"), "mpegurl") {
 		t.Fatalf("GET %s: %d %q", r.Play.HLS, status, h.Get("Content-Type"))
 	}
-	for _, want := range []string{"#EXT-X-STREAM-INF:", "BANDWIDTH=", "RESOLUTION=640x360", `CODECS="avc1.`, "mp4a.40.2", rm.Stream + "_360p.m3u8", "variant=source"} {
+	for _, want := range []string{"#EXT-X-STREAM-INF:", "BANDWIDTH=", "RESOLUTION=640x360", `CODECS="avc1.`, "mp4a.40.2", pgm + "_360p.m3u8", "variant=source"} {
 		if !strings.Contains(master, want) {
 			t.Fatalf("multivariant playlist lacks %q:\n%s", want, master)
 		}
@@ -125,7 +127,7 @@ func TestCoverLadder(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		src, srcErr = coverKeyframes(ctx, s.flvURL(rm.Stream), 6)
+		src, srcErr = coverKeyframes(ctx, s.flvURL(pgm), 6)
 	}()
 	ren, err := coverKeyframes(ctx, rd.FLV, 3)
 	<-done

@@ -25,6 +25,8 @@ export interface Room {
   viewers: number;
   likes: number;
   owner: { id: string; name: string };
+  /** The host and co-hosts with their own streams (the subscribe list). */
+  members?: Member[];
   play: {
     rtmp: string; flv: string; ws_flv: string; hls: string; whep: string; expires_at?: string;
     /** The quality ladder's live renditions, tallest first (absent without). */
@@ -34,6 +36,14 @@ export interface Room {
   cover_url: string | null;
   created_at: string;
   updated_at: string;
+}
+
+export interface Member {
+  user: { id: string; name: string };
+  role: 'host' | 'cohost';
+  stream: string;
+  live: boolean;
+  play: { rtmp: string; flv: string; ws_flv: string; hls: string; expires_at?: string } | null;
 }
 
 export interface Replay {
@@ -191,6 +201,9 @@ export const api = {
   updateRoom: (id: string, r: Partial<Pick<Room, 'title' | 'description' | 'private' | 'record'>>) =>
     request<Room>('PATCH', `/rooms/${encodeURIComponent(id)}`, r),
   deleteRoom: (id: string) => request<void>('DELETE', `/rooms/${encodeURIComponent(id)}`),
+  addCohost: (id: string, userID: string) => request<Room>('POST', `/rooms/${encodeURIComponent(id)}/cohosts`, { user_id: userID }),
+  removeCohost: (id: string, userID: string) =>
+    request<void>('DELETE', `/rooms/${encodeURIComponent(id)}/cohosts/${encodeURIComponent(userID)}`),
   /** Uploads a room cover (JPEG, PNG or WebP); the server re-encodes it. */
   setCover: (id: string, image: Blob) => request<Room>('PUT', `/rooms/${encodeURIComponent(id)}/cover`, image),
   pushURL: (id: string) => request<PushURL>('POST', `/rooms/${encodeURIComponent(id)}/push-url`),

@@ -55,6 +55,8 @@ export interface ChatHandlers {
   removed?(kind: 'kicked' | 'banned', until?: number): void;
   error?(code: string, message: string): void;
   state?(s: ConnState, detail: { attempt: number; delay?: number; code?: number; reason?: string }): void;
+  /** Any other frame (co-host requests and member events: src/cohost.ts). */
+  other?(f: Record<string, unknown>): void;
 }
 
 /** The subset of WebSocket the client uses (tests pass a fake). */
@@ -282,7 +284,8 @@ export class ChatClient {
         break;
       }
       default:
-        break; // pong and frames this client does not know
+        h.other?.(f); // pong, co-host frames, frames this client does not know
+        break;
     }
   }
 

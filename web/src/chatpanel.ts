@@ -13,11 +13,15 @@ export interface ChatPanelOptions {
   onPresence?(online: number, viewers: number): void;
   /** Show the pin form (the studio). */
   pinForm?: boolean;
+  /** Called with the frames the panel does not show (co-hosts). */
+  onOther?(f: Record<string, unknown>): void;
 }
 
 export interface ChatPanel {
   el: HTMLElement;
   stop(): void;
+  /** Sends a command frame; false while disconnected. */
+  send(cmd: Record<string, unknown>): boolean;
 }
 
 /** The room chat: history, sending, likes, presence and moderation. */
@@ -165,6 +169,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
       return u.toString();
     },
     handlers: {
+      other: (f) => o.onOther?.(f),
       state(s, d) {
         el.dataset.state = s;
         status.className = 'chat-status ' + s;
@@ -282,6 +287,7 @@ export function chatPanel(roomID: string, o: ChatPanelOptions = {}): ChatPanel {
 
   return {
     el,
+    send: (cmd) => client.send(cmd),
     stop() {
       client.stop();
       if (likeTimer) clearTimeout(likeTimer);

@@ -79,6 +79,10 @@ type Store interface {
 	PruneChatHistory(ctx context.Context, keep int, before time.Time) (int64, error)
 	RecordingBytesOfOwner(ctx context.Context, ownerID string) (int64, error)
 
+	AddCohost(ctx context.Context, roomID, userID string, max int, at time.Time) (*store.Member, error)
+	RemoveCohost(ctx context.Context, roomID, userID string) error
+	Cohosts(ctx context.Context, roomID string) ([]store.Member, error)
+	IsCohost(ctx context.Context, roomID, userID string) (bool, error)
 	PutRoomCover(ctx context.Context, c *store.RoomCover) error
 	RoomCover(ctx context.Context, roomID string, withJPEG bool) (*store.RoomCover, error)
 
@@ -133,6 +137,8 @@ func Run(t *testing.T, open Opener) {
 		{"ForeignKeyAndConflict", testForeignKeyAndConflict},
 		{"PruneChatHistory", testPruneChatHistory},
 		{"RecordingBytesOfOwner", testRecordingBytesOfOwner},
+		{"Cohosts", testCohosts},
+		{"CohostsLimitConcurrent", testCohostsLimitConcurrent},
 		{"RoomCovers", testRoomCovers},
 		{"Ping", testPing},
 	} {

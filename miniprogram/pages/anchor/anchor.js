@@ -7,6 +7,7 @@ const { pusherState, pusherError, formatNetStatus, PUSH_MODES } = require('../..
 const { ChatClient } = require('../../utils/chat')
 const { bindChat } = require('../../utils/chat-view')
 const { Backoff } = require('../../utils/backoff')
+const { bindCohost, meId, hostMethods } = require('../../utils/cohost')
 
 // Moderation choices of the action sheet on a chat message.
 const ACTIONS = [
@@ -46,6 +47,10 @@ Component({
     input: '',
     pinInput: '',
     error: '',
+    members: [],
+    subscribeList: [],
+    requests: [],
+    memberStates: {},
   },
   methods: {
     async onLoad(query) {
@@ -66,6 +71,7 @@ Component({
       this.retryTimer = null
       if (this.pusher && this.data.pushing) this.pusher.stop()
       if (this.unbind) this.unbind()
+      if (this.cohost) this.cohost.unbind()
       if (this.chat) this.chat.close()
       wx.setKeepScreenOn({ keepScreenOn: false })
     },
@@ -148,6 +154,8 @@ Component({
       if (this.chat) return
       this.chat = new ChatClient({ api: getApp().api, roomId })
       this.unbind = bindChat(this, this.chat)
+      this.cohost = bindCohost(this, this.chat, roomId, { api: getApp().api, meId: meId(getApp().api) })
+      this.cohost.reload()
       this.chat.on('error', e => wx.showToast({ title: e.userMessage, icon: 'none' }))
       this.chat.connect()
     },
@@ -263,6 +271,7 @@ Component({
     unpin() {
       if (this.chat) this.chat.moderate('unpin')
     },
+    ...hostMethods,
     // moderateMessage offers the moderation actions for a tapped message.
     moderateMessage(e) {
       const m = this.data.messages.find(x => x.id === e.currentTarget.dataset.id)

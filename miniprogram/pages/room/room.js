@@ -6,6 +6,7 @@ const { playerState, formatNetStatus } = require('../../utils/live-state')
 const { ChatClient, chatErrorMessage } = require('../../utils/chat')
 const { bindChat } = require('../../utils/chat-view')
 const { Backoff } = require('../../utils/backoff')
+const { bindCohost, answerMessage, meId } = require('../../utils/cohost')
 const { QualitySwitcher, qualityLabel } = require('../../utils/quality')
 
 Component({
@@ -31,6 +32,7 @@ Component({
     chatState: 'connecting',
     input: '',
     error: '',
+    cohostPending: false,
   },
   methods: {
     async onLoad(query) {
@@ -58,6 +60,7 @@ Component({
       if (this.restartTimer) clearTimeout(this.restartTimer)
       this.restartTimer = null
       if (this.unbind) this.unbind()
+      if (this.cohost) this.cohost.unbind()
       if (this.chat) this.chat.close()
     },
     async loadRoom() {
@@ -91,6 +94,7 @@ Component({
       const app = getApp()
       this.chat = new ChatClient({ api: app.api, roomId: this.roomId, likeFlushMs: app.globalData.config.likeFlushMs })
       this.unbind = bindChat(this, this.chat)
+      this.cohost = bindCohost(this, this.chat, this.roomId, { api: app.api, meId: meId(app.api), onAnswer: a => this.onCohostAnswer(a) })
       this.chat.on('ended', () => this.liveEnded())
       this.chat.on('started', () => this.liveStarted())
       this.chat.on('notice', n => {
@@ -217,6 +221,31 @@ Component({
         return
       }
       this.chat.like(1)
+    },
+    // applyCohost asks the host to co-host (连麦申请), or withdraws the
+    // request that waits.
+    async applyCohost() {
+      const app = getApp()
+      if (this.data.cohostPending) {
+        if (this.chat) this.chat.cancelCohost()
+        return
+      }
+      try {
+        await app.api.ensureLogin()
+      } catch (e) {
+        wx.showToast({ title: '登录后才能申请连麦', icon: 'none' })
+        return
+      }
+      if (!this.chat || !this.chat.requestCohost()) {
+        wx.showToast({ title: '聊天未连接，请稍候', icon: 'none' })
+        return
+      }
+      wx.showToast({ title: '已发送连麦申请，等待主播同意', icon: 'none' })
+    },
+    // onCohostAnswer: accepted opens the member page; otherwise say why.
+    onCohostAnswer(answer) {
+      wx.showToast({ title: answerMessage(answer), icon: 'none' })
+      if (answer === 'accepted') wx.navigateTo({ url: `/pages/cohost/cohost?id=${this.roomId}` })
     },
     openReplays() {
       wx.navigateTo({ url: `/pages/replay/replay?id=${this.roomId}` })

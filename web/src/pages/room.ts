@@ -8,6 +8,7 @@ import { choosePlayer, detectCaps, kindName, LivePlayer, parsePreference, type K
 import type { Page } from '../router';
 import { icon } from '../icons';
 import { avatar, dateTime, elapsed, emptyBlock, errorBlock, liveBadge, loadingBlock } from '../ui';
+import { membersSideBySide } from '../cohost';
 
 const PREF_KEY = 'roomcast.player';
 
@@ -77,6 +78,7 @@ export const roomPage: Page = (outlet, params, query) => {
       h('button', { class: 'btn ghost icon', title: t('player.fullscreen'), onclick: () => void stage.requestFullscreen?.().catch(() => {}) }, icon('fullscreen'))));
 
   const info = h('div', { class: 'room-info' }, loadingBlock());
+  const members = membersSideBySide();
   const viewersEl = h('span', { 'data-testid': 'viewers' });
   const replaysBox = h('div', { class: 'replay-list' });
   const chat = chatPanel(id, {
@@ -279,6 +281,7 @@ export const roomPage: Page = (outlet, params, query) => {
 
   function renderInfo(): void {
     if (!room) return;
+    members.update(room);
     ticks.forEach((f) => f());
     ticks = [];
     viewersEl.textContent = count(room.viewers, lang());
@@ -292,7 +295,8 @@ export const roomPage: Page = (outlet, params, query) => {
         h('span', { class: 'muted meta-item' }, icon('eye'), ' ', viewersEl, ' ', t('room.viewers')),
         h('span', { class: 'muted' }, '♥ ', count(room.likes, lang())),
         room.private && h('span', { class: 'badge' }, t('room.private'))),
-      room.description && h('p', { class: 'room-desc' }, room.description));
+      room.description && h('p', { class: 'room-desc' }, room.description),
+      members.el);
     document.title = `${room.title} · roomcast`;
   }
 
@@ -379,6 +383,7 @@ export const roomPage: Page = (outlet, params, query) => {
   return () => {
     left = true;
     stopPlayer();
+    members.stop();
     if (watchTimer) clearInterval(watchTimer);
     stop.forEach((f) => f());
     document.title = 'roomcast';

@@ -1,5 +1,6 @@
 import { api, ApiError, session, type PushURL, type Room } from '../api';
 import { chatPanel } from '../chatpanel';
+import { cohostPanel } from '../cohost';
 import { clear, copyText, h } from '../dom';
 import { bitrate, bytes, clock, count, reachable } from '../format';
 import { Sparkline } from '../graph';
@@ -217,8 +218,11 @@ function roomDetail(el: HTMLElement, id: string, go: (href: string) => void, cha
         } }, t('studio.delete_room'))));
 
     // Chat with moderation.
-    const chat = chatPanel(id, { pinForm: true });
+    let cohosts: ReturnType<typeof cohostPanel> | null = null;
+    const chat = chatPanel(id, { pinForm: true, onOther: (f) => cohosts?.frame(f) });
     stop.push(() => chat.stop());
+    cohosts = cohostPanel(id, room.members, chat.send);
+    stop.push(() => cohosts?.stop());
     const moderation = h('section', { class: 'panel' }, h('h3', null, t('studio.moderation')),
       h('p', { class: 'muted small' }, t('studio.moderation_hint')), chat.el);
 
@@ -255,7 +259,7 @@ function roomDetail(el: HTMLElement, id: string, go: (href: string) => void, cha
       h('div', { class: 'detail-head' },
         h('h1', null, room.title),
         h('a', { class: 'btn', href: `/room/${id}` }, t('studio.open_room'))),
-      h('div', { class: 'detail-grid' }, health, browserLive(id, stop), push, moderation, settings, replays));
+      h('div', { class: 'detail-grid' }, health, browserLive(id, stop), push, cohosts.el, moderation, settings, replays));
   })();
 
   return () => {
