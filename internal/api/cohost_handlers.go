@@ -33,7 +33,7 @@ func MemberJSON(m *room.Member) any { return newMemberView(m) }
 func newMemberView(m *room.Member) memberView {
 	v := memberView{User: ownerView{ID: m.UserID, Name: m.UserName}, Role: m.Role, Stream: m.Stream, Live: m.Live}
 	if p := m.Play; p != nil {
-		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, ExpiresAt: p.ExpiresAt}
+		v.Play = &playView{RTMP: p.RTMP, FLV: p.FLV, WSFLV: p.WSFLV, HLS: p.HLS, WHEP: p.WHEP, ExpiresAt: p.ExpiresAt}
 	}
 	return v
 }

@@ -24,6 +24,7 @@ type cohostMember struct {
 		FLV   string `json:"flv"`
 		WSFLV string `json:"ws_flv"`
 		HLS   string `json:"hls"`
+		WHEP  string `json:"whep"`
 	} `json:"play"`
 }
 

@@ -61,7 +61,8 @@ func TestCohostMembers(t *testing.T) {
 	for i, want := range []struct{ role, id, stream string }{{"host", alice.ID, rm.Stream}, {"cohost", bob.ID, bobStream}} {
 		m := live.Members[i]
 		if m.Role != want.role || m.User.ID != want.id || m.Stream != want.stream || m.Play == nil ||
-			m.Play.FLV != srv.flvURL(want.stream) || m.Play.RTMP != srv.rtmpURL(want.stream) {
+			m.Play.FLV != srv.flvURL(want.stream) || m.Play.RTMP != srv.rtmpURL(want.stream) ||
+			m.Play.WHEP != srv.httpURL("/live/"+want.stream+"/whep") {
 			t.Errorf("member %d: %+v, want %+v", i, m, want)
 		}
 	}
