@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"roomcast/internal/media"
@@ -22,7 +23,7 @@ type Publisher struct {
 	info   PublisherInfo
 	epoch  uint32
 	since  time.Time
-	bytes  uint64 // publisher goroutine only; read under stream.mu at detach
+	bytes  atomic.Uint64 // added by the publisher goroutine; read at detach, which a kick or Hub.Close runs on another
 
 	// Timestamp rebasing: out = in + offset, monotonic per track.
 	base    int64
@@ -44,7 +45,7 @@ func (p *Publisher) Stream() *Stream { return p.stream }
 // stream ended).
 func (p *Publisher) Write(pkt *media.Packet) error {
 	p.rebase(pkt)
-	p.bytes += uint64(len(pkt.Data))
+	p.bytes.Add(uint64(len(pkt.Data)))
 	return p.stream.append(p, pkt)
 }
 
@@ -59,7 +60,7 @@ func (p *Publisher) WriteBatch(pkts []*media.Packet) error {
 	now := time.Now()
 	for _, pkt := range pkts {
 		p.rebase(pkt)
-		p.bytes += uint64(len(pkt.Data))
+		p.bytes.Add(uint64(len(pkt.Data)))
 		if err := p.stream.add(p, pkt, now); err != nil {
 			return err
 		}

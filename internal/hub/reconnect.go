@@ -26,7 +26,7 @@ func (p *Publisher) Reconnect(info PublisherInfo) (*Publisher, error) {
 	now := time.Now()
 	p.stop(errReconnected)
 	unpublished := Event{Type: EventUnpublished, Stream: s.name, Time: now, Publisher: p.info,
-		Duration: now.Sub(p.since), Bytes: p.bytes, Reason: reasonText(errReconnected)}
+		Duration: now.Sub(p.since), Bytes: p.bytes.Load(), Reason: reasonText(errReconnected)}
 	s.epoch++
 	np := &Publisher{stream: s, info: info, epoch: s.epoch, since: now, base: s.nextDTS()}
 	s.pub = np

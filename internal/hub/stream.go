@@ -181,7 +181,7 @@ func (s *Stream) detachLocked(p *Publisher, reason error, now time.Time) Event {
 	}
 	return Event{
 		Type: EventUnpublished, Stream: s.name, Time: now, Publisher: p.info,
-		Duration: now.Sub(p.since), Bytes: p.bytes, Reason: reasonText(reason),
+		Duration: now.Sub(p.since), Bytes: p.bytes.Load(), Reason: reasonText(reason),
 	}
 }
 

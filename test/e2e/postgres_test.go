@@ -37,8 +37,14 @@ func TestPostgresStoreOutageAndRecovery(t *testing.T) {
 	})
 	s := startChild(t, cfg)
 	ctx := testContext(t)
-	if !strings.Contains(s.logs.String(), "store=postgres") {
-		t.Errorf("the started line does not say store=postgres")
+	// The child's log is read on its own goroutine: the started line may
+	// arrive a little after the ready line on stdout.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.logs.String(), "store=postgres"); {
+		if time.Now().After(deadline) {
+			t.Errorf("the started line does not say store=postgres")
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	alice := s.register(ctx, t, "alice")
