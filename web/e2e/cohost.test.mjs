@@ -96,7 +96,8 @@ test('the room page plays the programme and, on request, the members side by sid
 
   const page = await openPage({ path: `/room/${room.id}` });
   await page.waitForSelector('.stage[data-state=playing]', { timeout: 30000 });
-  assert.match(await page.evaluate(() => window.__roomcast.url), new RegExp(`${room.stream}-programme\\.flv`));
+  // The player tries WebRTC first: the programme over WHEP, else FLV.
+  assert.match(await page.evaluate(() => window.__roomcast.url), new RegExp(`${room.stream}-programme(\\.flv|/whep)`));
   await page.waitForSelector('[data-testid=members-toggle]:visible', { timeout: 20000 });
   await page.click('[data-testid=members-toggle]');
   for (const id of [host.user.id, guest.user.id]) {

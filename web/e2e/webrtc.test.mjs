@@ -53,7 +53,8 @@ function decodeFrames(url) {
 test('a plain RTCPeerConnection plays the RTMP stream over WHEP: video decodes, Opus arrives', async () => {
   const page = await openPage();
   const room = await api.call('GET', `/rooms/${rtmpRoom.id}`);
-  assert.ok(room.play.whep.endsWith(`/live/${room.stream}/whep`), room.play.whep);
+  // The room's play URLs carry its programme (the host alone, or the mix).
+  assert.ok(room.play.whep.endsWith(`/live/${room.stream}-programme/whep`), room.play.whep);
   const res = await page.evaluate(async (url) => {
     const pc = new RTCPeerConnection();
     pc.addTransceiver('video', { direction: 'recvonly' });
