@@ -41,6 +41,8 @@ type PublisherStats struct {
 	Protocol   string    `json:"protocol"`
 	RemoteAddr string    `json:"remote_addr"`
 	Since      time.Time `json:"since"`
+	// Internal marks the server's own publisher (a room's programme).
+	Internal bool `json:"internal,omitempty"`
 }
 
 // VideoStats describes the video track.
@@ -161,7 +163,7 @@ func (s *Stream) Stats() Stats {
 		ViewersByProtocol: make(map[string]int, len(s.viewers)+len(s.external)),
 	}
 	if p := s.pub; p != nil {
-		st.Publisher = &PublisherStats{Protocol: p.info.Protocol, RemoteAddr: p.info.RemoteAddr, Since: p.since}
+		st.Publisher = &PublisherStats{Protocol: p.info.Protocol, RemoteAddr: p.info.RemoteAddr, Since: p.since, Internal: p.info.Internal}
 	}
 	fresh := now.Sub(s.rate.lastUpdate) < 3*time.Second && st.Live
 	if v := s.info.video; v != nil {

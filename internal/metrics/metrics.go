@@ -140,7 +140,7 @@ type collector struct {
 	src Sources
 
 	streams, publishers, viewers, rtmpConns    *prometheus.Desc
-	relays                                     *prometheus.Desc
+	relays, internal                           *prometheus.Desc
 	streamsEnded, bytesIn, bytesOut            *prometheus.Desc
 	dropped, slow                              *prometheus.Desc
 	chatConns, chatIn, chatDelivered           *prometheus.Desc
@@ -156,7 +156,8 @@ func newCollector(src Sources) *collector {
 	return &collector{
 		src:               src,
 		streams:           d("streams", "Streams in the registry (live or waiting for their publisher to come back)."),
-		publishers:        d("publishers", "Streams with a publisher on this node now (relays from other nodes not counted)."),
+		publishers:        d("publishers", "Streams with a publisher on this node now (relays from other nodes and the server's own programme mixes not counted)."),
+		internal:          d("internal_publishers", "Streams the server publishes itself now (a room's co-host programme)."),
 		relays:            d("relays", "Streams relayed now from the node of the cluster holding them."),
 		viewers:           d("viewers", "Viewers now, by protocol (rtmp, flv, ws-flv, hls, webrtc).", "protocol"),
 		rtmpConns:         d("rtmp_connections", "Open RTMP connections (publishers, players and connections still handshaking)."),
@@ -181,7 +182,7 @@ func newCollector(src Sources) *collector {
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.streams, c.publishers, c.relays, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
+		c.streams, c.publishers, c.internal, c.relays, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
 		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.chatSkips, c.chatSkipped, c.chatSlow, c.recordingsActive,
 		c.webhookEvents, c.webhookDeliveries, c.webhookF,
 	} {
@@ -199,7 +200,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if h := c.src.Hub; h != nil {
 		streams := h.Streams()
-		publishers, relays := 0, 0
+		publishers, internal, relays := 0, 0, 0
 		// Every protocol is always exported, so that a dashboard's series
 		// exist before the first viewer.
 		viewers := map[string]int{"rtmp": 0, "flv": 0, "ws-flv": 0, "hls": 0, "webrtc": 0}
@@ -208,6 +209,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			switch {
 			case st.Live && st.Publisher != nil && st.Publisher.Protocol == cluster.RelayProtocol:
 				relays++
+			case st.Live && st.Publisher != nil && st.Publisher.Internal:
+				internal++
 			case st.Live:
 				publishers++
 			}
@@ -217,6 +220,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.streams, float64(len(streams)))
 		gauge(c.publishers, float64(publishers))
+		gauge(c.internal, float64(internal))
 		gauge(c.relays, float64(relays))
 		protocols := make([]string, 0, len(viewers))
 		for p := range viewers {

@@ -76,8 +76,13 @@ func TestCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A room's programme is published by the server itself.
+	prog, err := h.Publish("s-programme", hub.PublisherInfo{Protocol: "programme", Internal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out = scrape(t, m)
-	for _, want := range []string{"roomcast_streams 2", "roomcast_publishers 1", "roomcast_relays 1", `roomcast_viewers{protocol="flv"} 1`,
+	for _, want := range []string{"roomcast_streams 3", "roomcast_publishers 1", "roomcast_internal_publishers 1", "roomcast_relays 1", `roomcast_viewers{protocol="flv"} 1`,
 		"roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("live scrape lacks %q", want)
@@ -85,9 +90,10 @@ func TestCollector(t *testing.T) {
 	}
 	sub.Close()
 	relay.Close(nil)
+	prog.Close(nil)
 	p.Close(nil) // no grace: the streams end, the counters stay
 	out = scrape(t, m)
-	for _, want := range []string{"roomcast_streams 0", "roomcast_streams_ended_total 2", "roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
+	for _, want := range []string{"roomcast_streams 0", "roomcast_streams_ended_total 3", "roomcast_media_received_bytes_total 22", "roomcast_media_sent_bytes_total 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("scrape after the end lacks %q", want)
 		}
