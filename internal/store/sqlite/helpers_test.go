@@ -2,15 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
 	"roomcast/internal/store"
+	"roomcast/internal/store/storetest"
 )
 
 // t0 is the fixed "now" of test databases.
@@ -61,45 +59,13 @@ func mustRoom(t *testing.T, db *DB, id, owner string, offset time.Duration) *sto
 	return r
 }
 
-// checkErr fails the test unless err matches want: nil means no error,
-// errAny any error, anything else errors.Is.
-func checkErr(t *testing.T, what string, err, want error) {
-	t.Helper()
-	switch {
-	case want == nil && err != nil:
-		t.Fatalf("%s: unexpected error %v", what, err)
-	case want == errAny && err == nil, want != nil && want != errAny && !errors.Is(err, want):
-		t.Fatalf("%s: error = %v, want %v", what, err, want)
-	}
-}
+// The shared checks of the conformance suite.
+var (
+	checkErr = storetest.CheckErr
+	errAny   = storetest.ErrAny
+)
 
-// errAny makes checkErr accept any non-nil error.
-var errAny = errors.New("any error")
-
-// same fails the test unless got and want are deeply equal.
 func same[T any](t *testing.T, what string, got, want T) {
 	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s:\n got  %s\n want %s", what, show(got), show(want))
-	}
-}
-
-// show formats v with pointers followed, for failure messages.
-func show(v any) string {
-	rv := reflect.ValueOf(v)
-	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
-		rv = rv.Elem()
-	}
-	if rv.Kind() != reflect.Struct {
-		return fmt.Sprintf("%+v", rv)
-	}
-	s := "{"
-	for i := range rv.NumField() {
-		f := rv.Field(i)
-		if f.Kind() == reflect.Pointer && !f.IsNil() {
-			f = f.Elem()
-		}
-		s += fmt.Sprintf("%s:%v ", rv.Type().Field(i).Name, f)
-	}
-	return s + "}"
+	storetest.Same(t, what, got, want)
 }

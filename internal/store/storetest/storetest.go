@@ -193,27 +193,38 @@ func mustRoom(t *testing.T, db Store, id, owner string, offset time.Duration) *s
 	return r
 }
 
-// checkErr fails the test unless err matches want: nil means no error,
-// errAny any error, anything else errors.Is.
-func checkErr(t *testing.T, what string, err, want error) {
+// CheckErr fails the test unless err matches want: nil means no error,
+// ErrAny any error, anything else errors.Is.
+func CheckErr(t *testing.T, what string, err, want error) {
 	t.Helper()
 	switch {
 	case want == nil && err != nil:
 		t.Fatalf("%s: unexpected error %v", what, err)
-	case want == errAny && err == nil, want != nil && want != errAny && !errors.Is(err, want):
+	case want == ErrAny && err == nil, want != nil && want != ErrAny && !errors.Is(err, want):
 		t.Fatalf("%s: error = %v, want %v", what, err, want)
 	}
 }
 
-// errAny makes checkErr accept any non-nil error.
-var errAny = errors.New("any error")
+// ErrAny makes CheckErr accept any non-nil error.
+var ErrAny = errors.New("any error")
 
-// same fails the test unless got and want are deeply equal.
-func same[T any](t *testing.T, what string, got, want T) {
+// Same fails the test unless got and want are deeply equal.
+func Same[T any](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s:\n got  %s\n want %s", what, show(got), show(want))
 	}
+}
+
+// The package's own tests use the short names.
+var (
+	checkErr = CheckErr
+	errAny   = ErrAny
+)
+
+func same[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	Same(t, what, got, want)
 }
 
 // show formats v with pointers followed, for failure messages.
