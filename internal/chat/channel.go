@@ -342,6 +342,9 @@ func (ch *roomChannel) addLocked(c *client, welcome welcomeFrame, since int64, o
 		}
 	}
 	c.sendJSON(encodeHistory(frames, since >= 0, truncated))
+	for _, f := range ch.s.requests.frames(ch.id, c, ch.s.cfg.Now()) {
+		c.sendJSON(f)
+	}
 }
 
 // needsStore reports whether a resume from since reaches beyond the ring.

@@ -122,6 +122,26 @@ func (r *cohostRequests) get(roomID, userID string, now time.Time) *pendingReque
 	return p
 }
 
+// frames returns the cohost_request frames of the room's pending requests
+// that c should see on joining: all of them for a manager, its own for a
+// requester. A host who opens the chat after a viewer asked sees the
+// request waiting.
+func (r *cohostRequests) frames(roomID string, c *client, now time.Time) [][]byte {
+	uid := c.userID()
+	if !c.mod && uid == "" {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]byte
+	for id, p := range r.pending[roomID] {
+		if now.Before(p.until) && (c.mod || id == uid) {
+			out = append(out, mustJSON(cohostRequestFrame{Type: typeCohostRequest, User: userView{id, p.name}, ExpiresAt: p.until.UnixMilli()}))
+		}
+	}
+	return out
+}
+
 // put records a pending request, keeping the expiry timer of one already
 // recorded.
 func (r *cohostRequests) put(roomID, userID string, p *pendingRequest) {

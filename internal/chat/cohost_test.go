@@ -258,3 +258,53 @@ func TestCohostRequestRefused(t *testing.T) {
 		t.Errorf("accept past the limit: %s", f.Raw)
 	}
 }
+
+// A manager who opens the chat after a viewer asked sees the request
+// waiting; the requester sees its own on reconnecting; others see none.
+func TestCohostRequestPendingOnJoin(t *testing.T) {
+	e := cohostEnv(t, time.Minute, 3)
+	alice, _ := e.join("r1", "t-alice")
+	alice.send(map[string]any{"type": "cohost_request"})
+	alice.expect("cohost_request")
+
+	owner, _ := e.join("r1", "t-owner")
+	if f := decodeCohost(t, owner.expect("cohost_request")); f.User.ID != "u-alice" || f.User.Name != "alice" || f.ExpiresAt == 0 {
+		t.Errorf("late host got %+v", f)
+	}
+	again, _ := e.join("r1", "t-alice")
+	if f := decodeCohost(t, again.expect("cohost_request")); f.User.ID != "u-alice" {
+		t.Errorf("requester reconnecting got %+v", f)
+	}
+	bob, _ := e.join("r1", "t-bob")
+	bob.send(map[string]any{"type": "chat", "text": "hi"})
+	for {
+		f, err := bob.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == "cohost_request" {
+			t.Fatalf("bob saw alice's request: %s", f.Raw)
+		}
+		if f.Type == "chat" {
+			break
+		}
+	}
+
+	// Answered, it is no longer shown to who joins next.
+	owner.send(map[string]any{"type": "cohost_reject", "user_id": "u-alice"})
+	owner.expect("cohost_answer")
+	late, _ := e.join("r1", "t-owner")
+	late.send(map[string]any{"type": "chat", "text": "after"})
+	for {
+		f, err := late.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == "cohost_request" {
+			t.Fatalf("an answered request was shown: %s", f.Raw)
+		}
+		if f.Type == "chat" {
+			break
+		}
+	}
+}
