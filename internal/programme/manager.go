@@ -41,7 +41,15 @@ type Config struct {
 	// of its frames: from the host's frame going into ffmpeg to the mixed
 	// frame of the same presentation time coming out (metrics).
 	MixLatency func(time.Duration)
+	// StallAfter is how long a live co-host stream may send nothing before
+	// the mix goes on without it (a mixer waits for every input, so one
+	// stalled co-host would freeze the programme); it is shown again as
+	// soon as it sends. 0 means DefaultStallAfter; negative turns it off.
+	StallAfter time.Duration
 }
+
+// DefaultStallAfter is Config.StallAfter's default.
+const DefaultStallAfter = 3 * time.Second
 
 // Manager keeps the programme of every live room. Create it with New (which
 // registers its hub listener), then Run it.
@@ -61,9 +69,17 @@ type Manager struct {
 type roomState struct {
 	sw      *switcher
 	cancel  context.CancelFunc
-	live    map[string]bool // live co-host streams
+	live    map[string]*inflow // live co-host streams
 	mix     *mixJob
 	mixWith []string // the co-host streams the running mix shows
+}
+
+// inflow follows what a live co-host stream receives, to tell a stalled
+// one (see Config.StallAfter).
+type inflow struct {
+	bytes   uint64    // bytes received when last looked at
+	since   time.Time // when bytes last grew (or the stream went live)
+	stalled bool
 }
 
 // New returns a Manager of h's rooms. It registers its hub listener at
@@ -74,6 +90,9 @@ func New(h *hub.Hub, cfg Config, log *slog.Logger) *Manager {
 	}
 	if cfg.Layout == "" {
 		cfg.Layout = LayoutPIP
+	}
+	if cfg.StallAfter == 0 {
+		cfg.StallAfter = DefaultStallAfter
 	}
 	m := &Manager{h: h, cfg: cfg, log: log.With("component", "programme"), wake: make(chan struct{}, 1), rooms: make(map[string]*roomState)}
 	h.OnEvent(m.onEvent)
@@ -98,10 +117,19 @@ func (m *Manager) onEvent(e hub.Event) {
 // programme and mix and waits for them.
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.stopAll()
+	var tick <-chan time.Time
+	if m.cfg.StallAfter > 0 {
+		t := time.NewTicker(max(m.cfg.StallAfter/4, 50*time.Millisecond))
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case now := <-tick:
+			m.checkStalls(ctx, now)
+			continue
 		case <-m.wake:
 		}
 		m.mu.Lock()
@@ -138,11 +166,11 @@ func (m *Manager) apply(ctx context.Context, e hub.Event) {
 	case room.KindCohost:
 		m.member(e)
 		if rs == nil {
-			rs = &roomState{live: map[string]bool{}}
+			rs = &roomState{live: map[string]*inflow{}}
 			m.rooms[ref.Room] = rs
 		}
 		if e.Type == hub.EventPublished {
-			rs.live[e.Stream] = true
+			rs.live[e.Stream] = &inflow{since: time.Now()}
 		} else {
 			delete(rs.live, e.Stream)
 		}
@@ -183,7 +211,7 @@ func (rs *roomState) ended() bool {
 // startProgramme starts the room's switcher, keeping the co-hosts known.
 func (m *Manager) startProgramme(ctx context.Context, roomStream string, rs *roomState) {
 	if rs == nil {
-		rs = &roomState{live: map[string]bool{}}
+		rs = &roomState{live: map[string]*inflow{}}
 		m.rooms[roomStream] = rs
 	}
 	if rs.cancel != nil {
@@ -201,8 +229,10 @@ func (m *Manager) startProgramme(ctx context.Context, roomStream string, rs *roo
 func (m *Manager) reconcile(ctx context.Context, roomStream string, rs *roomState) {
 	var want []string
 	if m.cfg.Mix && m.cfg.Runner != nil && !rs.ended() {
-		for s := range rs.live {
-			want = append(want, s)
+		for s, in := range rs.live {
+			if !in.stalled {
+				want = append(want, s)
+			}
 		}
 		slices.Sort(want)
 	}
@@ -225,6 +255,36 @@ func (m *Manager) reconcile(ctx context.Context, roomStream string, rs *roomStat
 		return
 	}
 	rs.mix, rs.mixWith = job, want
+}
+
+// checkStalls takes the co-hosts that sent nothing for StallAfter out of
+// their rooms' mixes and brings back those that send again.
+func (m *Manager) checkStalls(ctx context.Context, now time.Time) {
+	for roomStream, rs := range m.rooms {
+		changed := false
+		for name, in := range rs.live {
+			s := m.h.Stream(name)
+			if s == nil {
+				continue // its end is on its way as an event
+			}
+			bytes := s.Stats().BytesIn
+			grew := bytes != in.bytes
+			if grew {
+				in.bytes, in.since = bytes, now
+			}
+			switch {
+			case in.stalled && grew:
+				in.stalled, changed = false, true
+				m.log.Info("co-host stream sends again: back in the mix", "stream", name)
+			case !in.stalled && now.Sub(in.since) >= m.cfg.StallAfter:
+				in.stalled, changed = true, true
+				m.log.Warn("co-host stream stalled: the mix goes on without it", "stream", name, "silent", now.Sub(in.since).Round(time.Millisecond))
+			}
+		}
+		if changed {
+			m.reconcile(ctx, roomStream, rs)
+		}
+	}
 }
 
 // stopRoom stops the room's mix and switcher and forgets it.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,6 +94,12 @@ func flvFile(t *testing.T, color, size string) string {
 // replay publishes the FLV file as name in real time until ctx ends or the
 // file does.
 func replay(ctx context.Context, t *testing.T, h *hub.Hub, name, path string, wg *sync.WaitGroup) {
+	replayPausable(ctx, t, h, name, path, wg, nil)
+}
+
+// replayPausable is replay that sends nothing while paused is set, its
+// publisher staying connected (a stalled publisher).
+func replayPausable(ctx context.Context, t *testing.T, h *hub.Hub, name, path string, wg *sync.WaitGroup, paused *atomic.Bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +123,14 @@ func replay(ctx context.Context, t *testing.T, h *hub.Hub, name, path string, wg
 			tag, err := r.ReadTag()
 			if err != nil {
 				return
+			}
+			for paused != nil && paused.Load() {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(20 * time.Millisecond):
+					start = start.Add(20 * time.Millisecond)
+				}
 			}
 			if wait := time.Duration(tag.Timestamp)*time.Millisecond - time.Since(start); wait > 0 {
 				select {
@@ -198,4 +213,42 @@ func TestManagerMixes(t *testing.T) {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		t.Fatal("cancelled early")
 	}
+}
+
+// TestManagerStalledCohost: a co-host whose publisher stays connected but
+// sends nothing is taken out of the mix, so the programme does not freeze
+// with it, and comes back when it sends again.
+func TestManagerStalledCohost(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Fatal("ffmpeg is required: scripts/install-test-deps.sh installs it")
+	}
+	hostFile, guestFile := flvFile(t, "blue", "320x180"), flvFile(t, "red", "160x120")
+	h := hub.New(hub.Config{ReconnectGrace: -1}, slog.New(slog.DiscardHandler))
+	defer h.Close()
+	runner := &execRunner{t: t, runs: make(chan struct{}, 1)}
+	m := New(h, Config{Mix: true, Runner: runner, StallAfter: time.Second}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	go m.Run(ctx)
+
+	replay(ctx, t, h, "s_r", hostFile, &wg)
+	var paused atomic.Bool
+	replayPausable(ctx, t, h, "s_r-user_g", guestFile, &wg, &paused)
+	mixLive := func() bool { s := h.Stream("s_r-mix"); return s != nil && s.Live() }
+	waitFor(t, "the mix", mixLive)
+	programmeIn := func() uint64 { return h.Stream("s_r-programme").Stats().BytesIn }
+
+	paused.Store(true)
+	waitFor(t, "the mix to stop without the stalled co-host", func() bool { return !mixLive() })
+	if s := h.Stream("s_r-user_g"); s == nil || !s.Live() {
+		t.Fatal("the stalled co-host's publisher should still be connected")
+	}
+	before := programmeIn()
+	waitFor(t, "the programme to flow on with the host alone", func() bool { return programmeIn() > before+10_000 })
+
+	paused.Store(false)
+	waitFor(t, "the mix with the co-host back", mixLive)
+	before = programmeIn()
+	waitFor(t, "the mixed programme to flow", func() bool { return programmeIn() > before+10_000 })
 }
