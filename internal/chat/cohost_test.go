@@ -276,35 +276,30 @@ func TestCohostRequestPendingOnJoin(t *testing.T) {
 		t.Errorf("requester reconnecting got %+v", f)
 	}
 	bob, _ := e.join("r1", "t-bob")
-	bob.send(map[string]any{"type": "chat", "text": "hi"})
-	for {
-		f, err := bob.read()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Type == "cohost_request" {
-			t.Fatalf("bob saw alice's request: %s", f.Raw)
-		}
-		if f.Type == "chat" {
-			break
-		}
-	}
+	noRequestBeforeChat(t, bob, "bob saw alice's request")
 
 	// Answered, it is no longer shown to who joins next.
 	owner.send(map[string]any{"type": "cohost_reject", "user_id": "u-alice"})
 	owner.expect("cohost_answer")
 	late, _ := e.join("r1", "t-owner")
-	late.send(map[string]any{"type": "chat", "text": "after"})
+	noRequestBeforeChat(t, late, "an answered request was shown")
+}
+
+// noRequestBeforeChat sends a chat message from c and fails the test if a
+// cohost_request frame reaches c before its own message comes back.
+func noRequestBeforeChat(t *testing.T, c *wsClient, what string) {
+	t.Helper()
+	c.send(map[string]any{"type": "chat", "text": "probe"})
 	for {
-		f, err := late.read()
+		f, err := c.read()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Type == "cohost_request" {
-			t.Fatalf("an answered request was shown: %s", f.Raw)
-		}
-		if f.Type == "chat" {
-			break
+		switch f.Type {
+		case "cohost_request":
+			t.Fatalf("%s: %s", what, f.Raw)
+		case "chat":
+			return
 		}
 	}
 }

@@ -150,26 +150,34 @@ func replayPausable(ctx context.Context, t *testing.T, h *hub.Hub, name, path st
 	}()
 }
 
+// startManager makes a blue host and a red guest file and runs a Manager
+// with the real mixer over a new hub; cfg gets Mix and the Runner. It stops
+// everything when the test ends.
+func startManager(t *testing.T, cfg Config) (h *hub.Hub, hostFile, guestFile string, ctx context.Context, wg *sync.WaitGroup) {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Fatal("ffmpeg is required: scripts/install-test-deps.sh installs it")
+	}
+	hostFile, guestFile = flvFile(t, "blue", "320x180"), flvFile(t, "red", "160x120")
+	h = hub.New(hub.Config{ReconnectGrace: -1}, slog.New(slog.DiscardHandler))
+	cfg.Mix, cfg.Runner = true, &execRunner{t: t, runs: make(chan struct{}, 1)}
+	m := New(h, cfg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	wg = &sync.WaitGroup{}
+	t.Cleanup(func() { cancel(); wg.Wait(); h.Close() })
+	go m.Run(ctx)
+	return h, hostFile, guestFile, ctx, wg
+}
+
 // TestManagerMixes runs the real mixer: a host and a co-host publish, the
 // programme switches to the mix (at the host's size), and back to the host
 // when the co-host's stream goes.
 func TestManagerMixes(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Fatal("ffmpeg is required: scripts/install-test-deps.sh installs it")
-	}
-	hostFile, guestFile := flvFile(t, "blue", "320x180"), flvFile(t, "red", "160x120")
-	h := hub.New(hub.Config{ReconnectGrace: -1}, slog.New(slog.DiscardHandler))
-	defer h.Close()
-	runner := &execRunner{t: t, runs: make(chan struct{}, 1)}
 	var lats []time.Duration
 	var mu sync.Mutex
-	m := New(h, Config{Mix: true, Runner: runner, MixLatency: func(d time.Duration) { mu.Lock(); lats = append(lats, d); mu.Unlock() }}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-	go m.Run(ctx)
+	h, hostFile, guestFile, ctx, wg := startManager(t, Config{MixLatency: func(d time.Duration) { mu.Lock(); lats = append(lats, d); mu.Unlock() }})
 
-	replay(ctx, t, h, "s_r", hostFile, &wg)
+	replay(ctx, t, h, "s_r", hostFile, wg)
 	waitFor(t, "the programme", func() bool { s := h.Stream("s_r-programme"); return s != nil && s.Live() })
 	sub, err := h.Subscribe("s_r-programme", "flv")
 	if err != nil {
@@ -179,7 +187,7 @@ func TestManagerMixes(t *testing.T) {
 	_, _, _, epoch := v.next(t)
 
 	gctx, stopGuest := context.WithCancel(ctx)
-	replay(gctx, t, h, "s_r-user_g", guestFile, &wg)
+	replay(gctx, t, h, "s_r-user_g", guestFile, wg)
 	waitFor(t, "the mix", func() bool { s := h.Stream("s_r-mix"); return s != nil && s.Live() })
 	for {
 		_, _, seq, ep := v.next(t)
@@ -219,22 +227,11 @@ func TestManagerMixes(t *testing.T) {
 // sends nothing is taken out of the mix, so the programme does not freeze
 // with it, and comes back when it sends again.
 func TestManagerStalledCohost(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Fatal("ffmpeg is required: scripts/install-test-deps.sh installs it")
-	}
-	hostFile, guestFile := flvFile(t, "blue", "320x180"), flvFile(t, "red", "160x120")
-	h := hub.New(hub.Config{ReconnectGrace: -1}, slog.New(slog.DiscardHandler))
-	defer h.Close()
-	runner := &execRunner{t: t, runs: make(chan struct{}, 1)}
-	m := New(h, Config{Mix: true, Runner: runner, StallAfter: time.Second}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-	go m.Run(ctx)
+	h, hostFile, guestFile, ctx, wg := startManager(t, Config{StallAfter: time.Second})
 
-	replay(ctx, t, h, "s_r", hostFile, &wg)
+	replay(ctx, t, h, "s_r", hostFile, wg)
 	var paused atomic.Bool
-	replayPausable(ctx, t, h, "s_r-user_g", guestFile, &wg, &paused)
+	replayPausable(ctx, t, h, "s_r-user_g", guestFile, wg, &paused)
 	mixLive := func() bool { s := h.Stream("s_r-mix"); return s != nil && s.Live() }
 	waitFor(t, "the mix", mixLive)
 	programmeIn := func() uint64 { return h.Stream("s_r-programme").Stats().BytesIn }
