@@ -189,7 +189,8 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		log.Warn("rooms left live by an earlier run were not ended", "err", err)
 	}
 
-	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key)}
+	access := &access{rooms: c.rooms, open: cfg.OpenPublish, ladder: c.ladder, cluster: c.cluster, cred: cluster.NewCredential(cfg.Cluster.Key),
+		publishes: c.publishesQuota(cfg)}
 	c.rec = newRecorder(c, cfg, log)
 	c.pgm = newProgramme(c, cfg, mixRunner{c.transcode}, log)
 	c.recordMovedLives()
@@ -380,11 +381,12 @@ func endStaleRooms(ctx context.Context, rooms *room.Service, sync *streamsync.Sy
 // open publishing, streams without a room may be published and played
 // freely (rooms keep their rules).
 type access struct {
-	rooms   *room.Service
-	open    bool
-	ladder  *ladder.Ladder // renditions play under their source's rule
-	cluster *clusterNode   // nil: a single node
-	cred    cluster.Credential
+	rooms     *room.Service
+	open      bool
+	ladder    *ladder.Ladder // renditions play under their source's rule
+	cluster   *clusterNode   // nil: a single node
+	cred      cluster.Credential
+	publishes *quota.Publishes // -max-publishes-per-user
 }
 
 // AuthorizePublish implements rtmpserver.Authorizer.
@@ -404,7 +406,44 @@ func (a *access) AuthorizePublish(ctx context.Context, req rtmpserver.Request) e
 	if err := a.rooms.AuthorizePublish(ctx, req.Stream, req.Query); err != nil {
 		return err
 	}
+	if err := a.admitPublish(ctx, req.Stream); err != nil {
+		return err
+	}
 	return a.clusterPublish(ctx, req.Stream)
+}
+
+// admitPublish applies -max-publishes-per-user to an authorised publish
+// of stream: it counts for the room's owner, or the co-host.
+func (a *access) admitPublish(ctx context.Context, stream string) error {
+	if a.publishes == nil {
+		return nil
+	}
+	user, err := a.rooms.PublisherOf(ctx, stream)
+	if err != nil {
+		return err
+	}
+	return a.publishes.Admit(user, stream)
+}
+
+// publishesQuota is the -max-publishes-per-user bound over the hub: a
+// stream counts while it has a publisher, and is forgotten when it ends.
+func (c *components) publishesQuota(cfg config.Config) *quota.Publishes {
+	if cfg.Quotas.PublishesPerUser <= 0 {
+		return nil
+	}
+	q := quota.NewPublishes(cfg.Quotas.PublishesPerUser, func(stream string) bool {
+		s := c.hub.Stream(stream)
+		return s != nil && s.Live()
+	}, c.quotaRefused)
+	c.hub.OnEvent(func(e hub.Event) {
+		switch e.Type {
+		case hub.EventPublished:
+			q.Published(e.Stream)
+		case hub.EventEnded:
+			q.Forget(e.Stream)
+		}
+	})
+	return q
 }
 
 // AuthorizePlay implements rtmpserver.Authorizer.

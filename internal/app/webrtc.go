@@ -17,6 +17,7 @@ import (
 	"roomcast/internal/httpx"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
+	"roomcast/internal/quota"
 	"roomcast/internal/room"
 	rtmpserver "roomcast/internal/server/rtmp"
 	webrtcserver "roomcast/internal/server/webrtc"
@@ -167,6 +168,9 @@ func (a *webrtcAccess) AuthorizePublish(ctx context.Context, req webrtcserver.Re
 		if err := a.acc.rooms.AuthorizePublishBy(ctx, u, req.Stream); err != nil {
 			return err
 		}
+		if err := a.acc.admitPublish(ctx, req.Stream); err != nil {
+			return err
+		}
 		// In a cluster, the stream is claimed for this node as over RTMP.
 		return a.acc.clusterPublish(ctx, req.Stream)
 	}
@@ -194,9 +198,12 @@ func writeWebRTCDenied(w http.ResponseWriter, publish bool, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="roomcast"`)
 		httpx.WriteError(w, http.StatusUnauthorized, "unauthorized",
 			"sign the URL (txSecret and txTime from POST /api/v1/rooms/ID/push-url) or send Authorization: Bearer TOKEN of the room's owner: "+err.Error())
-	case errors.Is(err, user.ErrBanned):
+	case errors.Is(err, quota.ErrExceeded):
+		httpx.WriteError(w, http.StatusForbidden, "quota_exceeded", err.Error())
+	case errors.Is(err, user.ErrBanned), errors.Is(err, room.ErrUserBanned):
 		httpx.WriteError(w, http.StatusForbidden, "banned", err.Error())
-	case errors.Is(err, room.ErrForbidden), errors.Is(err, room.ErrOwnerBanned):
+	case errors.Is(err, room.ErrForbidden), errors.Is(err, room.ErrOwnerBanned),
+		errors.Is(err, room.ErrNotCohost), errors.Is(err, room.ErrReservedStream):
 		httpx.WriteError(w, http.StatusForbidden, "forbidden", err.Error())
 	default:
 		api.WriteAccessError(w, err)

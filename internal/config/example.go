@@ -31,7 +31,7 @@ func exampleSections() []exampleSection {
 		{"Webhooks (the secret is generated when empty)", []string{"webhook-urls", "webhook-secret"}},
 		{"Chat", []string{"chat-guests", "chat-max-text", "chat-sensitive-words", "chat-rate", "chat-rate-window"}},
 		{"Recording", []string{"record", "record-max-age", "record-max-bytes", "record-dir"}},
-		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
+		{"Quotas and retention (0: no limit)", []string{"max-rooms-per-user", "max-publishes-per-user", "max-recording-bytes-per-user", "chat-history-max", "chat-history-max-age", "webhook-outbox-max-age"}},
 		{"Co-hosts (连麦)", []string{"max-cohosts", "cohost-request-ttl", "cohost-mix", "cohost-layout"}},
 		{"Covers and transcoding (ffmpeg; off without it)", []string{"ffmpeg", "max-transcodes", "cover-interval", "abr-ladder"}},
 		{"Cluster (several nodes; empty: one node; see docs/cluster.md)", []string{"nats-url", "node-id", "node-addr", "cluster-key", "relay-linger"}},

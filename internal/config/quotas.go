@@ -12,6 +12,10 @@ import (
 type Quotas struct {
 	// RoomsPerUser bounds the rooms a user who is not an admin owns.
 	RoomsPerUser int
+	// PublishesPerUser bounds the streams one user publishes at once on a
+	// node, over RTMP and WHIP together: a room owner's room streams and a
+	// co-host's member streams.
+	PublishesPerUser int
 	// RecordingBytesPerUser bounds the bytes of the replays of the rooms a
 	// user owns: past it, new lives of its rooms are not recorded.
 	RecordingBytesPerUser int64
@@ -29,6 +33,7 @@ type Quotas struct {
 func defaultQuotas() Quotas {
 	return Quotas{
 		RoomsPerUser:          50,
+		PublishesPerUser:      5,
 		RecordingBytesPerUser: 50 << 30,
 		ChatHistoryCount:      10000,
 		ChatHistoryAge:        90 * 24 * time.Hour,
@@ -39,6 +44,7 @@ func defaultQuotas() Quotas {
 // flags defines the quota flags on fs.
 func (q *Quotas) flags(fs *flag.FlagSet) {
 	fs.IntVar(&q.RoomsPerUser, "max-rooms-per-user", q.RoomsPerUser, "rooms a user (not an admin) may own (0: no limit)")
+	fs.IntVar(&q.PublishesPerUser, "max-publishes-per-user", q.PublishesPerUser, "streams a user publishes at once on this node, RTMP and WHIP together; one more is refused quota_exceeded (0: no limit)")
 	fs.Int64Var(&q.RecordingBytesPerUser, "max-recording-bytes-per-user", q.RecordingBytesPerUser, "bytes of replays a user's rooms may hold; past it their lives are not recorded (0: no limit)")
 	fs.IntVar(&q.ChatHistoryCount, "chat-history-max", q.ChatHistoryCount, "chat messages kept per room; older ones are deleted (0: no limit)")
 	fs.DurationVar(&q.ChatHistoryAge, "chat-history-max-age", q.ChatHistoryAge, "delete chat messages older than this (0: keep)")
@@ -48,6 +54,7 @@ func (q *Quotas) flags(fs *flag.FlagSet) {
 // validate reports bad quota values through check.
 func (q *Quotas) validate(check func(ok bool, key, format string, args ...any)) {
 	check(q.RoomsPerUser >= 0, "max-rooms-per-user", "must not be negative")
+	check(q.PublishesPerUser >= 0, "max-publishes-per-user", "must not be negative")
 	check(q.RecordingBytesPerUser >= 0, "max-recording-bytes-per-user", "must not be negative")
 	check(q.ChatHistoryCount >= 0, "chat-history-max", "must not be negative")
 	check(q.ChatHistoryAge == 0 || q.ChatHistoryAge >= time.Minute, "chat-history-max-age", "must be 0 or at least 1m")

@@ -14,6 +14,10 @@ import (
 const (
 	RoomsPerUser          = "rooms_per_user"
 	RecordingBytesPerUser = "recording_bytes_per_user"
+	// CohostsPerRoom is -max-cohosts: its refusals keep their own answer
+	// (409 too_many_cohosts, or the chat's error frame) and are counted
+	// under this name.
+	CohostsPerRoom = "cohosts_per_room"
 )
 
 // ErrExceeded is matched (errors.Is) by every *Exceeded.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"roomcast/internal/quota"
 	"roomcast/internal/store"
 )
 
@@ -81,6 +82,9 @@ func (s *Service) AddCohost(ctx context.Context, actor *store.User, id, userID s
 	switch {
 	case errors.Is(err, store.ErrConflict):
 	case errors.Is(err, store.ErrLimit):
+		if s.cfg.QuotaRefused != nil {
+			s.cfg.QuotaRefused(quota.CohostsPerRoom)
+		}
 		return nil, nil, false, fmt.Errorf("room %q: add co-host %q: %w (at most %d)", id, userID, ErrTooManyCohosts, s.cfg.MaxCohosts)
 	case err != nil:
 		return nil, nil, false, fmt.Errorf("room %q: add co-host: %w", id, err)

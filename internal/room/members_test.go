@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"roomcast/internal/auth"
+	"roomcast/internal/quota"
 	"roomcast/internal/store"
 )
 
@@ -23,6 +24,8 @@ func TestCohostRules(t *testing.T) {
 	ctx := t.Context()
 	rm := f.room(t, false)
 	c1, c2, c3, c4 := f.user(t, "user_c1"), f.user(t, "user_c2"), f.user(t, "user_c3"), f.user(t, "user_c4")
+	var refused []string
+	f.svc.cfg.QuotaRefused = func(q string) { refused = append(refused, q) }
 
 	for _, tc := range []struct {
 		name   string
@@ -47,6 +50,9 @@ func TestCohostRules(t *testing.T) {
 		if err == nil && (m.Role != RoleCohost || m.Stream != MemberStream(rm.Stream, tc.userID) || m.Play == nil) {
 			t.Errorf("%s: member %+v", tc.name, m)
 		}
+	}
+	if len(refused) != 1 || refused[0] != quota.CohostsPerRoom {
+		t.Errorf("quota refusals counted: %v, want one %s", refused, quota.CohostsPerRoom)
 	}
 	ms, err := f.svc.Members(ctx, nil, rm)
 	if err != nil || len(ms) != 4 || ms[0].Role != RoleHost || ms[0].Stream != rm.Stream || ms[1].UserID != c1.ID || ms[1].UserName != c1.Name {

@@ -526,6 +526,12 @@ func TestClusterPrivateRoomRelay(t *testing.T) {
 	pl := waitSegments(t, n2.hlsURL(room.Stream)+"?"+signed, 1)
 	expectMediaError(ctx, t, stripQuery(t, pl.Segments[len(pl.Segments)-1]), http.StatusForbidden, "invalid_signature")
 	expectMediaError(ctx, t, n2.httpURL("/live/"+room.Stream+".jpg"), http.StatusForbidden, "invalid_signature")
+	// WHEP too: unsigned refused, signed plays through the relay.
+	whep := n2.httpURL("/live/" + room.Stream + "/whep")
+	if a, err := webrtcPost(ctx, whep, "", "application/sdp", "v=0"); err != nil || a.Status != http.StatusForbidden || a.Code != "invalid_signature" {
+		t.Errorf("unsigned WHEP on node 2: %+v %v, want 403 invalid_signature", a, err)
+	}
+	webrtcWaitViewer(t, webrtcPlay(ctx, t, whep+"?"+signed), 10, 0, 20*time.Second)
 }
 
 // TestClusterOrphanEnded kills the node holding a live whose host does not

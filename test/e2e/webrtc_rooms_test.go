@@ -200,3 +200,57 @@ func TestWebRTCPrivateRoom(t *testing.T) {
 	v := webrtcPlay(ctx, t, live.Play.WHEP)
 	webrtcWaitViewer(t, v, 10, 0, 30*time.Second)
 }
+
+// TestWebRTCCohostBearer: a co-host publishes its member stream over WHIP
+// with its own bearer token, as it can with its signed whip URL; the token
+// publishes nothing else: not the host's stream, not another member's, and
+// a user who is not a co-host publishes no member stream.
+func TestWebRTCCohostBearer(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, roomRules)
+	alice := srv.register(ctx, t, "alice")
+	bob := srv.register(ctx, t, "bob")
+	carol := srv.register(ctx, t, "carol")
+	dave := srv.register(ctx, t, "dave")
+	rm := srv.createRoom(ctx, t, alice, "co-host whip", false)
+	srv.cohostAdd(ctx, t, alice, rm.ID, bob.ID)
+	srv.cohostAdd(ctx, t, alice, rm.ID, carol.ID)
+	whip := func(stream string) string { return srv.httpURL("/live/" + stream + "/whip") }
+	member := func(a account) string { return rm.Stream + "-" + a.ID }
+
+	for _, tc := range []struct {
+		name, stream, token string
+		status              int
+		code                string
+	}{
+		{"co-host on the host's stream", rm.Stream, bob.Token, http.StatusForbidden, "forbidden"},
+		{"co-host on another member's stream", member(carol), bob.Token, http.StatusForbidden, "forbidden"},
+		{"owner on a member's stream", member(bob), alice.Token, http.StatusForbidden, "forbidden"},
+		{"a user who is not a co-host", member(dave), dave.Token, http.StatusForbidden, "forbidden"},
+		{"the programme", rm.Stream + "-programme", alice.Token, http.StatusForbidden, "forbidden"},
+		{"a bad token", member(bob), "no-such-token", http.StatusUnauthorized, "unauthorized"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := webrtcPost(ctx, whip(tc.stream), tc.token, "application/sdp", "v=0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status != tc.status || a.Code != tc.code {
+				t.Fatalf("got %d %s, want %d %s", a.Status, a.Body, tc.status, tc.code)
+			}
+		})
+	}
+
+	clip := webrtcMakeClip(t, 2*time.Second)
+	if p, a := webrtcPublish(ctx, t, whip(member(bob)), bob.Token, clip); p == nil {
+		t.Fatalf("WHIP of the co-host's stream with its token: %d %s", a.Status, a.Body)
+	}
+	srv.cohostWaitRoom(ctx, t, alice.Token, rm.ID, "bob live as a member", 20*time.Second, func(r cohostRoom) bool {
+		for _, m := range r.Members {
+			if m.User.ID == bob.ID && m.Live {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"roomcast/internal/media"
 	"roomcast/internal/protocol/amf"
 	"roomcast/internal/protocol/rtmp"
+	"roomcast/internal/quota"
 )
 
 // Status codes sent in onStatus and _error replies.
@@ -178,6 +179,9 @@ func (c *conn) onPublish(ctx context.Context, cmd *rtmp.Command, streamID uint32
 	}
 	if a := c.srv.cfg.Authorizer; a != nil {
 		if err := a.AuthorizePublish(ctx, req); err != nil {
+			if errors.Is(err, quota.ErrExceeded) {
+				return c.refuse(streamID, codePublishRejected, "quota_exceeded: "+err.Error())
+			}
 			return c.refuse(streamID, codePublishBadName, err.Error())
 		}
 	}
