@@ -168,6 +168,57 @@ test('the studio goes live from the camera over WHIP; RTMP, HTTP-FLV and HLS car
   await page.context().close();
 });
 
+test('a viewer asks to join from the room page, is accepted, and joins on camera over WHIP', async () => {
+  const dora = await api.register('dora');
+  const page = await openPage('/login?next=' + encodeURIComponent(`/room/${rtmpRoom.id}`));
+  await page.fill('input[name=name]', 'dora');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('form button[type=submit]');
+  await page.waitForURL((u) => u.pathname === `/room/${rtmpRoom.id}`, { timeout: 10000 });
+  const panel = (state) => `[data-testid=cohost-join][data-state=${state}]`;
+  await page.waitForSelector('.chat[data-state=open]', { timeout: 20000 });
+  await page.waitForSelector(panel('ask'), { timeout: 20000 });
+  await page.click('[data-testid=ask-cohost]');
+  await page.waitForSelector(panel('waiting'), { timeout: 10000 });
+
+  // The host sees the request in the chat and accepts it (here over the
+  // API, which answers the chat request too).
+  await api.call('POST', `/rooms/${rtmpRoom.id}/cohosts`, tokens.alice, { user_id: dora.user.id });
+  await page.waitForSelector(panel('cohost'), { timeout: 20000 });
+  await page.click('[data-testid=cohost-join] [data-testid=camera-on]');
+  await page.waitForSelector('[data-testid=cohost-join] section[data-state=preview]', { timeout: 15000 });
+  await page.click('[data-testid=cohost-join] [data-testid=go-live]');
+  try {
+    await page.waitForSelector('[data-testid=cohost-join] section[data-state=live]', { timeout: 20000 });
+  } catch (e) {
+    const msg = await page.textContent('[data-testid=cohost-join] .form-error').catch(() => '?');
+    throw new Error(`the co-host is not live: ${msg}`);
+  }
+  const member = await until('dora live as a member of the room', async () => {
+    const r = await api.call('GET', `/rooms/${rtmpRoom.id}`);
+    return r.members?.find((m) => m.user.id === dora.user.id && m.live) ?? null;
+  }, 30000);
+  assert.equal(member.stream, `${rtmpRoom.stream}-${dora.user.id}`);
+  const streams = await until('H.264 + AAC in the co-host stream', () => {
+    const st = probe(member.play.flv);
+    return st.includes('video:h264') && st.includes('audio:aac') ? st : null;
+  }, 30000, 1000);
+  assert.ok(streams);
+  assert.ok(decodeFrames(member.play.flv) > 10, 'the co-host stream decodes');
+  await page.screenshot({ path: shotPath('webrtc-cohost-joined'), fullPage: true });
+
+  // Leaving: the member goes offline; removed, the panel says so.
+  await page.click('[data-testid=cohost-join] [data-testid=stop-live]');
+  await until('dora offline', async () => {
+    const r = await api.call('GET', `/rooms/${rtmpRoom.id}`);
+    return r.members?.some((m) => m.user.id === dora.user.id && !m.live);
+  }, 20000);
+  await api.call('DELETE', `/rooms/${rtmpRoom.id}/cohosts/${dora.user.id}`, tokens.alice);
+  await page.waitForSelector(panel('ask'), { timeout: 20000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('without WebRTC on the server, the player falls back to HTTP-FLV by itself', async () => {
   const off = await startServer({ extra: ['-webrtc-udp-addr', '', '-webrtc-tcp-addr', ''] });
   const offApi = client(off.http);

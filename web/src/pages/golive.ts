@@ -11,8 +11,20 @@ import { WhipPublisher } from '../webrtc';
 
 type State = 'off' | 'preview' | 'connecting' | 'live' | 'failed';
 
-/** Builds the panel; cleanups are pushed to stop. */
-export function browserLive(roomId: string, stop: Array<() => void>): HTMLElement {
+/** What the panel says above its preview and on its publish button (the
+ * studio's host panel by default; the room page's co-host panel has its
+ * own). */
+export interface BrowserLiveLabels {
+  title: string;
+  hint: string;
+  goLive: string;
+}
+
+/** Builds the panel; cleanups are pushed to stop. It publishes with the
+ * WHIP URL of POST /rooms/ID/push-url, which for a co-host is its own
+ * member stream's. */
+export function browserLive(roomId: string, stop: Array<() => void>, labels?: BrowserLiveLabels): HTMLElement {
+  const l = labels ?? { title: t('studio.browser_live'), hint: t('studio.browser_live_hint'), goLive: t('studio.go_live') };
   const preview = h('video', { class: 'video preview', muted: true, playsinline: true, autoplay: true, 'data-testid': 'preview' });
   preview.muted = true;
   const camera = h('select', { 'aria-label': t('studio.camera'), 'data-testid': 'camera' });
@@ -20,11 +32,11 @@ export function browserLive(roomId: string, stop: Array<() => void>): HTMLElemen
   const status = h('span', { class: 'badge', 'data-testid': 'browser-live-state' });
   const msg = h('div', { class: 'form-error', role: 'alert' });
   const onBtn = h('button', { class: 'btn', type: 'button', 'data-testid': 'camera-on' }, t('studio.camera_on'));
-  const liveBtn = h('button', { class: 'btn primary', type: 'button', disabled: true, 'data-testid': 'go-live' }, t('studio.go_live'));
+  const liveBtn = h('button', { class: 'btn primary', type: 'button', disabled: true, 'data-testid': 'go-live' }, l.goLive);
   const stopBtn = h('button', { class: 'btn danger', type: 'button', hidden: true, 'data-testid': 'stop-live' }, t('studio.stop_live'));
   const panel = h('section', { class: 'panel', 'data-state': 'off' },
-    h('div', { class: 'panel-head' }, h('h3', null, t('studio.browser_live')), status),
-    h('p', { class: 'muted small' }, t('studio.browser_live_hint')),
+    h('div', { class: 'panel-head' }, h('h3', null, l.title), status),
+    h('p', { class: 'muted small' }, l.hint),
     preview,
     h('div', { class: 'device-row' },
       h('label', null, t('studio.camera'), camera),

@@ -9,6 +9,7 @@ import type { Page } from '../router';
 import { icon } from '../icons';
 import { avatar, dateTime, elapsed, emptyBlock, errorBlock, liveBadge, loadingBlock } from '../ui';
 import { membersSideBySide } from '../cohost';
+import { cohostJoin } from './cohostjoin';
 
 const PREF_KEY = 'roomcast.player';
 
@@ -81,7 +82,9 @@ export const roomPage: Page = (outlet, params, query) => {
   const members = membersSideBySide();
   const viewersEl = h('span', { 'data-testid': 'viewers' });
   const replaysBox = h('div', { class: 'replay-list' });
+  const join = cohostJoin(id, (cmd) => chat.send(cmd), () => void refresh());
   const chat = chatPanel(id, {
+    onOther: (f) => join.frame(f),
     onNotice(kind) {
       if (kind === 'room_deleted') return roomGone();
       if (replay) return;
@@ -102,9 +105,10 @@ export const roomPage: Page = (outlet, params, query) => {
     },
   });
   stop.push(() => chat.stop());
+  stop.push(() => join.stop());
 
   outlet.append(h('div', { class: 'room-layout' },
-    h('div', { class: 'room-main' }, stage, info),
+    h('div', { class: 'room-main' }, stage, info, join.el),
     h('aside', { class: 'room-side' }, chat.el),
     h('section', { class: 'room-replays' }, h('h2', null, t('room.replays')), replaysBox)));
 
@@ -282,6 +286,7 @@ export const roomPage: Page = (outlet, params, query) => {
   function renderInfo(): void {
     if (!room) return;
     members.update(room);
+    join.update(room);
     ticks.forEach((f) => f());
     ticks = [];
     viewersEl.textContent = count(room.viewers, lang());
