@@ -3,7 +3,9 @@
 # the server pinned to CPU 0, the load generator to CPU 1, loopback only.
 #
 #   scripts/bench-fanout.sh [PROTO] [VIEWERS] [DURATION] [RAMP]
-#   PROTO: flv (default), ws-flv, rtmp, hls
+#   PROTO: flv (default), ws-flv, rtmp, hls, whep (WebRTC: the AAC is
+#   transcoded to Opus while WHEP viewers watch; VIDEO_ONLY=1 publishes no
+#   audio, to measure WHEP without the transcoder)
 #
 # Everything it starts is stopped when it exits.
 set -euo pipefail
@@ -14,7 +16,10 @@ duration=${3:-30s}
 ramp=${4:-30s}
 rtmp_port=${RTMP_PORT:-19350}
 http_port=${HTTP_PORT:-18080}
+udp_port=${UDP_PORT:-18189}
+video_only=${VIDEO_ONLY:-0}
 src=${SRC:-/tmp/roomcast-bench-src.flv}
+[ "$video_only" = 1 ] && src=${SRC:-/tmp/roomcast-bench-src-video.flv}
 extra=${SERVE_FLAGS:-}
 # NICE (e.g. -10) runs the server and the load generator at a higher
 # priority, so that other jobs on a shared machine disturb the figures less.
@@ -22,10 +27,13 @@ prio=${NICE:-0}
 
 [ -x bin/roomcast ] || make build >/dev/null
 if [ ! -s "$src" ]; then
+  audio=(-f lavfi -i sine=frequency=440:sample_rate=44100)
+  acodec=(-c:a aac -b:a 96k)
+  if [ "$video_only" = 1 ]; then audio=(); acodec=(-an); fi
   ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 \
-    -f lavfi -i sine=frequency=440:sample_rate=44100 -t 60 \
+    "${audio[@]}" -t 60 \
     -c:v libx264 -preset veryfast -b:v 1400k -maxrate 1400k -bufsize 1400k -g 50 -pix_fmt yuv420p \
-    -c:a aac -b:a 96k -f flv "$src"
+    "${acodec[@]}" -f flv "$src"
 fi
 
 data=$(mktemp -d)
@@ -35,6 +43,7 @@ trap cleanup EXIT
 
 # shellcheck disable=SC2086
 nice -n "$prio" taskset -c 0 bin/roomcast serve -rtmp-addr 127.0.0.1:$rtmp_port -http-addr 127.0.0.1:$http_port \
+  -webrtc-udp-addr 127.0.0.1:$udp_port -webrtc-tcp-addr '' \
   -data "$data" -log-level warn -open-publish $extra >"$data/server.log" 2>&1 &
 server=$!
 pids+=("$server")
@@ -51,14 +60,18 @@ case $proto in
   ws-flv) url="ws://127.0.0.1:$http_port/live/bench.flv" ;;
   rtmp) url="rtmp://127.0.0.1:$rtmp_port/live/bench" ;;
   hls) url="http://127.0.0.1:$http_port/live/bench.m3u8" ;;
+  whep) url="http://127.0.0.1:$http_port/live/bench/whep" ;;
   *) echo "unknown protocol $proto" >&2; exit 2 ;;
 esac
+# WHEP's audio costs an ffmpeg (AAC→Opus) beside the server: count it.
+children=""
+[ "$proto" = whep ] && children=--children
 bin/roomcast user add benchadmin --admin --password bench-password -data "$data" >/dev/null
 token=$(curl -sf -H 'Content-Type: application/json' -d '{"name":"benchadmin","password":"bench-password"}' \
   "http://127.0.0.1:$http_port/api/v1/auth/login" | sed -E 's/.*"token":"([^"]+)".*/\1/')
 
 nice -n "$prio" taskset -c 1 bin/roomcast bench play --url "$url" --viewers "$viewers" --duration "$duration" \
-  --ramp "$ramp" --pid "$server" ${BENCH_FLAGS:-}
+  --ramp "$ramp" --pid "$server" $children ${BENCH_FLAGS:-}
 
 # The server's own view: latency from a frame's arrival to the end of its
 # write to each viewer (live frames only), over the whole run.

@@ -16,6 +16,7 @@ const (
 	ProtoWSFLV = "ws-flv" // WebSocket-FLV: ws://host/app/stream.flv
 	ProtoHLS   = "hls"    // HLS (MPEG-TS segments): http://host/…/index.m3u8
 	ProtoRTMP  = "rtmp"   // RTMP play: rtmp://host/app/stream
+	ProtoWHEP  = "whep"   // WebRTC play (WHEP): http://host/app/stream/whep
 )
 
 // Defaults and limits.
@@ -59,6 +60,10 @@ type Config struct {
 	// BehindThreshold is the end lag above which a viewer counts as behind;
 	// 0 means DefaultBehindThreshold (plus 1.5 target durations for HLS).
 	BehindThreshold time.Duration
+	// Children counts the CPU of PID's child processes (its supervised
+	// ffmpeg transcoders, such as the AAC→Opus bridge of WHEP) as the
+	// server's.
+	Children bool
 	// AllowRemote permits targets that are not loopback addresses.
 	AllowRemote bool
 	// LowLatency makes HLS viewers play as LL-HLS players do: blocking
@@ -112,11 +117,11 @@ func (c *Config) validate() (*target, error) {
 	switch {
 	case t.proto == ProtoRTMP && u.Scheme == "rtmp":
 		defPort = "1935"
-	case (t.proto == ProtoFLV || t.proto == ProtoHLS) && u.Scheme == "http",
+	case (t.proto == ProtoFLV || t.proto == ProtoHLS || t.proto == ProtoWHEP) && u.Scheme == "http",
 		t.proto == ProtoWSFLV && u.Scheme == "ws":
 		defPort = "80"
 	case t.proto == "":
-		return nil, fmt.Errorf("cannot tell the protocol of %q (want rtmp://, http://….flv, ws://….flv or http://….m3u8): %w", c.URL, ErrConfig)
+		return nil, fmt.Errorf("cannot tell the protocol of %q (want rtmp://, http://….flv, ws://….flv, http://….m3u8 or http://…/whep): %w", c.URL, ErrConfig)
 	default:
 		return nil, fmt.Errorf("protocol %q with scheme %q is not supported (no TLS): %w", t.proto, u.Scheme, ErrConfig)
 	}
@@ -145,6 +150,8 @@ func guessProtocol(u *url.URL) string {
 			return ProtoFLV
 		case strings.HasSuffix(p, ".m3u8"):
 			return ProtoHLS
+		case strings.HasSuffix(p, "/whep"):
+			return ProtoWHEP
 		}
 	case "ws", "wss":
 		return ProtoWSFLV

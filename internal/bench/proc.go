@@ -96,11 +96,13 @@ func parseStatusMem(b []byte) (memInfo, error) {
 
 // procSampler samples the RSS of a process periodically, keeping the peak.
 type procSampler struct {
-	pid    int
-	before memInfo
-	done   chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
+	pid int
+	// children adds the CPU of the process's descendants (Config.Children).
+	children bool
+	before   memInfo
+	done     chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup
 
 	mu   sync.Mutex
 	peak int64 // highest VmRSS sampled, KiB
@@ -153,7 +155,42 @@ func (p *procSampler) sample() {
 }
 
 // cpu returns the process's CPU time so far.
-func (p *procSampler) cpu() (time.Duration, error) { return readCPU(p.pid) }
+func (p *procSampler) cpu() (time.Duration, error) {
+	if p.children {
+		return readTreeCPU(p.pid)
+	}
+	return readCPU(p.pid)
+}
+
+// readTreeCPU is readCPU of pid plus that of its descendants now running
+// (a server's supervised ffmpeg transcoders). A child that exits takes its
+// CPU time with it, so a window over which children come and go undercounts.
+func readTreeCPU(pid int) (time.Duration, error) {
+	total, err := readCPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrProc, err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/children")
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, f := range bytes.Fields(b) {
+			child, err := strconv.Atoi(string(f))
+			if err != nil {
+				continue
+			}
+			if d, err := readTreeCPU(child); err == nil {
+				total += d
+			}
+		}
+	}
+	return total, nil
+}
 
 // stop takes a last sample and stops sampling; it may be called repeatedly.
 func (p *procSampler) stop() {

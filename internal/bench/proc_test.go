@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -52,5 +53,32 @@ func TestReadOwnProcess(t *testing.T) {
 	}
 	if _, err := startProcSampler(1<<30, time.Second); !errors.Is(err, ErrProc) {
 		t.Fatalf("missing pid: err %v", err)
+	}
+}
+
+// TestReadTreeCPU: a busy child's CPU counts in its parent's tree.
+func TestReadTreeCPU(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		own, err := readCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree, err := readTreeCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tree >= own+100*time.Millisecond {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tree CPU %v, own %v: the busy child's CPU did not show", tree, own)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -27,6 +27,11 @@ type Report struct {
 	// Mbps is the same as a rate (total, not per viewer).
 	Bytes int64   `json:"bytes"`
 	Mbps  float64 `json:"mbit_s"`
+	// AudioPackets counts the audio packets all viewers received over the
+	// run (WHEP only: Opus RTP packets), and ViewersWithAudio the viewers
+	// that got any.
+	AudioPackets     int64 `json:"audio_packets,omitempty"`
+	ViewersWithAudio int   `json:"viewers_with_audio,omitempty"`
 
 	// TTFF is the time from connection start to the first video keyframe
 	// (HLS: to the first segment downloaded).
@@ -138,6 +143,9 @@ func (r *Report) Write(w io.Writer, asJSON bool) error {
 		perViewer = r.Mbps / float64(r.Connected)
 	}
 	line("delivered", "%.1f Mbit/s total (%.2f per viewer, %d bytes)", r.Mbps, perViewer, r.Bytes)
+	if r.Protocol == ProtoWHEP {
+		line("audio", "%d packets; %d of %d viewers got audio", r.AudioPackets, r.ViewersWithAudio, r.Connected)
+	}
 	line("arrival", "%s", r.arrivalLine())
 	if r.ArrivalNote != "" {
 		line("", "%s", r.ArrivalNote)

@@ -66,7 +66,7 @@ func RunPlay(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	player, err := playerFor(t.proto)
+	player, err := playerFor(t.proto, cfg.Viewers)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +77,7 @@ func RunPlay(ctx context.Context, cfg Config) (*Report, error) {
 		if proc, err = startProcSampler(cfg.PID, 100*time.Millisecond); err != nil {
 			return nil, err
 		}
+		proc.children = cfg.Children
 		defer proc.stop()
 	}
 
@@ -181,8 +182,10 @@ type window struct {
 }
 
 // playerFor returns the play function of a protocol.
-func playerFor(proto string) (func(*viewer) error, error) {
+func playerFor(proto string, viewers int) (func(*viewer) error, error) {
 	switch proto {
+	case ProtoWHEP:
+		return whepPlayer(viewers)
 	case ProtoFLV:
 		return playHTTPFLV, nil
 	case ProtoWSFLV:

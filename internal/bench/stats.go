@@ -110,6 +110,10 @@ func buildReport(r *run, viewers []*viewer, w window, proc *procSampler) *Report
 		}
 		rep.SamplesDropped += v.frames - int64(len(v.d))
 		rep.SegmentsSkipped += v.skipped
+		if n := v.audio.Load(); n > 0 {
+			rep.AudioPackets += n
+			rep.ViewersWithAudio++
+		}
 		switch {
 		case v.early:
 			rep.BehindDisconnected++

@@ -37,6 +37,8 @@ type viewer struct {
 
 	// bytes counts media stream bytes received (see Report.Bytes).
 	bytes atomic.Int64
+	// audio counts audio packets received (WHEP: Opus RTP packets).
+	audio atomic.Int64
 
 	// Latency samples: for each video frame, d = arrival − timestamp (µs)
 	// and the frame's timestamp (ms).

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"roomcast/internal/bench"
 	"roomcast/internal/protocol/rtph264"
 )
 
@@ -167,4 +168,28 @@ func webrtcCPU(t *testing.T, pid int) time.Duration {
 		}
 	}
 	return time.Duration(total) * 10 * time.Millisecond // USER_HZ = 100
+}
+
+// TestBenchWHEP runs `roomcast bench play` over WHEP against a real server
+// (briefly, so that the load tool cannot rot): every viewer connects, gets
+// a first keyframe and Opus audio, and none falls behind.
+func TestBenchWHEP(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t)
+	stream := streamName("benchwhep")
+	startPublisher(t, srv.rtmpURL(stream))
+	srv.waitStats(t, stream, "video and audio", 20*time.Second, func(st streamStats, found bool) bool {
+		return found && st.Video != nil && st.Audio != nil
+	})
+	rep, err := bench.RunPlay(ctx, bench.Config{URL: srv.httpURL("/live/" + stream + "/whep"), Viewers: 3, Duration: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	_ = rep.Write(&out, false)
+	t.Log(out.String())
+	if rep.Protocol != bench.ProtoWHEP || rep.Connected != 3 || rep.TTFF.Count != 3 || rep.ViewersWithAudio != 3 || rep.Behind != 0 || rep.Bytes == 0 {
+		t.Fatalf("bench over WHEP: protocol %s, %d connected, %d first frames, %d with audio, %d behind, %d bytes",
+			rep.Protocol, rep.Connected, rep.TTFF.Count, rep.ViewersWithAudio, rep.Behind, rep.Bytes)
+	}
 }
