@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { client, cspViolations, launch, publish, shotPath, startServer, stopAll, until, PASSWORD } from './harness.mjs';
+import { measure, percentile } from './glassclock.mjs';
 
 let srv, api, browser, tokens, rtmpRoom, camRoom;
 
@@ -215,6 +216,20 @@ test('a viewer asks to join from the room page, is accepted, and joins on camera
   }, 20000);
   await api.call('DELETE', `/rooms/${rtmpRoom.id}/cohosts/${dora.user.id}`, tokens.alice);
   await page.waitForSelector(panel('ask'), { timeout: 20000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a page\'s clock drawn on a canvas comes back through WHIP and WHEP readable (the glass-to-glass probe)', async () => {
+  const room = await api.call('POST', '/rooms', tokens.alice, { title: 'Glass to glass' });
+  const push = await api.call('POST', `/rooms/${room.id}/push-url`, tokens.alice);
+  const page = await openPage('/');
+  const whip = srv.http + new URL(push.whip).pathname + new URL(push.whip).search;
+  const r = await page.evaluate(measure, { whip, whep: `${srv.http}/live/${room.stream}/whep`, want: 20 });
+  const s = [...r.samples].sort((a, b) => a - b);
+  assert.equal(s.length, 20);
+  assert.equal(r.codec, 'video/H264');
+  console.log(`glass to glass (WHIP → WHEP, Chromium, loopback): p50 ${percentile(s, 50)} ms, max ${s[s.length - 1]} ms, ${r.bad} unreadable frames`);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
