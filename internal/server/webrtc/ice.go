@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 )
@@ -17,6 +18,11 @@ const (
 	ptOpus = 111
 	ptH264 = 102
 )
+
+// playHistory is how many sent packets a WHEP session keeps per track to
+// answer NACKs: at 2 Mbit/s (about 180 video packets a second) 1.4 s of
+// video, several round trips of any network a live viewer plays over.
+const playHistory = 256
 
 // h264Profiles are the H.264 profiles accepted, as browsers offer them:
 // constrained baseline, baseline, main and high, all in
@@ -135,7 +141,9 @@ func newAPIs(cfg ICE, lf logging.LoggerFactory) (publish, play *webrtc.API, clos
 		return nil, nil, nil, err
 	}
 	play, err = build(func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
-		if err := webrtc.ConfigureNack(m, ir); err != nil {
+		// A WHEP viewer keeps playHistory packets per track for
+		// retransmission (pion's default, 1024, held 3 MB per viewer).
+		if err := webrtc.ConfigureNackWithOptions(m, ir, nil, nack.ResponderSize(playHistory)); err != nil {
 			return err
 		}
 		return webrtc.ConfigureRTCPReports(ir)
