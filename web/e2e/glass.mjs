@@ -27,7 +27,7 @@ try {
   const r = await page.evaluate(measure, { whip, whep, want });
   const s = [...r.samples].sort((a, b) => a - b);
   const q = (p) => percentile(s, p);
-  console.log(JSON.stringify({ samples: s.length, unreadable: r.bad, codec: r.codec, p50_ms: q(50), p99_ms: q(99), max_ms: s[s.length - 1], min_ms: s[0] }));
+  console.log(JSON.stringify({ samples: s.length, unreadable: r.bad, codec: r.codec, first_frame_ms: Math.round(r.firstFrame), p50_ms: q(50), p99_ms: q(99), max_ms: s[s.length - 1], min_ms: s[0] }));
 } finally {
   await stopAll();
 }

@@ -5,7 +5,8 @@
 // latency = now − the clock drawn into that frame.
 
 /** Runs in Chromium (page.evaluate): want samples after the first 3 s;
- * returns { samples, bad, codec }. */
+ * returns { samples, bad, codec, firstFrame } (ms from the WHEP POST to the
+ * first decoded frame). */
 export async function measure({ whip, whep, want }) {
   const W = 640, H = 360, BITS = 24, COLS = 12, CELL = 40, TOP = 60, LEFT = 80;
   const src = document.createElement('canvas');
@@ -63,8 +64,10 @@ export async function measure({ whip, whep, want }) {
   play.ontrack = (e) => {
     if (e.track.kind === 'video') video.srcObject = new MediaStream([e.track]);
   };
+  let posted = 0;
   for (let i = 0; ; i++) {
     try {
+      posted = performance.now();
       await exchange(play, whep);
       break;
     } catch (e) {
@@ -73,6 +76,8 @@ export async function measure({ whip, whep, want }) {
     }
   }
   await video.play();
+  // From the successful WHEP POST to the first frame Chromium decoded.
+  const firstFrame = await new Promise((resolve) => video.requestVideoFrameCallback(() => resolve(performance.now() - posted)));
 
   const dst = document.createElement('canvas');
   dst.width = W; dst.height = H;
@@ -109,7 +114,7 @@ export async function measure({ whip, whep, want }) {
   stats.forEach((s) => { if (s.type === 'codec' && s.mimeType?.startsWith('video/')) codec = s.mimeType; });
   pub.close();
   play.close();
-  return { samples, bad, codec };
+  return { samples, bad, codec, firstFrame };
 }
 
 /** Nearest-rank percentile p of sorted s. */
