@@ -64,8 +64,7 @@ type coverDB interface {
 }
 
 func (c coversOf) LiveCover(stream string) bool {
-	_, ok := c.g.Live(stream)
-	return ok
+	return c.g.Has(stream) // a listing links to it: not a request for it
 }
 
 func (c coversOf) RoomCover(ctx context.Context, roomID string, withJPEG bool) (*store.RoomCover, error) {

@@ -34,7 +34,7 @@ func defaultTranscode() Transcode {
 func (c *Config) transcodeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Transcode.FFmpeg, "ffmpeg", c.Transcode.FFmpeg, "ffmpeg binary for live covers, replay posters, the quality ladder, the co-host mix and WebRTC audio (those are off without it)")
 	fs.IntVar(&c.Transcode.MaxTranscodes, "max-transcodes", c.Transcode.MaxTranscodes, "ffmpeg processes running at once (0: no limit)")
-	fs.DurationVar(&c.Transcode.CoverInterval, "cover-interval", c.Transcode.CoverInterval, "how often a live stream's cover picture (/APP/STREAM.jpg) is refreshed")
+	fs.DurationVar(&c.Transcode.CoverInterval, "cover-interval", c.Transcode.CoverInterval, "how often a live stream's cover picture (/APP/STREAM.jpg) is refreshed while it is asked for")
 	fs.Var((*listFlag)(&c.Transcode.ABRLadder), "abr-ladder", "comma-separated renditions each live stream is transcoded into, e.g. 720p,480p,360p (any of "+fmt.Sprint(ladderRungs)+"; empty: off)")
 }
 
