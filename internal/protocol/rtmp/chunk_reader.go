@@ -84,7 +84,22 @@ type ChunkReader struct {
 }
 
 // Buffered returns the number of bytes received and not yet read.
-func (cr *ChunkReader) Buffered() int { return cr.r.Buffered() }
+func (cr *ChunkReader) Buffered() int {
+	if cr.r == nil {
+		return 0
+	}
+	return cr.r.Buffered()
+}
+
+// Reader returns the buffered reader the chunks are read from.
+func (cr *ChunkReader) Reader() *bufio.Reader { return cr.r }
+
+// SetReader makes the reader read the chunks that follow from br, keeping
+// the chunk streams' state. The reader in use must have nothing buffered
+// (Buffered() == 0). A connection that waits long between messages (a
+// player) can so give its buffer back while it waits, and take one again
+// (SetReader(nil) until then: no read may happen without a reader).
+func (cr *ChunkReader) SetReader(br *bufio.Reader) { cr.r = br }
 
 // NewChunkReader returns a ChunkReader reading from r with chunk size 128.
 // It buffers r unless r is already a *bufio.Reader.

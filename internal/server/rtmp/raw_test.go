@@ -464,3 +464,61 @@ func TestTimestampWrap(t *testing.T) {
 		t.Fatalf("player timestamps %v do not cross the wrap", got)
 	}
 }
+
+// TestPlayerReadsBetweenWaits: a player waits for its client without a
+// read buffer (idle); what the chunk streams carry across such waits
+// survives: the client's chunk size, and a message of which one chunk
+// came before the wait and the other after it.
+func TestPlayerReadsBetweenWaits(t *testing.T) {
+	base, _ := startServer(t, nil)
+	pub := dial(t, base+"/live/waits")
+	if err := pub.Publish(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	c := rawDial(t, base)
+	c.open(connectObject(base + "/live"))
+	c.call(rtmp.TypeCommandAMF0, 1, "play", 0, nil, "waits")
+	if code := c.status(); code != codePlayReset {
+		t.Fatalf("play status %s", code)
+	}
+	if err := c.cw.SetChunkSize(4); err != nil {
+		t.Fatal(err)
+	}
+	// Ping requests of 6 bytes: two chunks each at a chunk size of 4.
+	ping := func(v, csid uint32) []byte {
+		m := rtmp.NewPingRequest(v)
+		m.ChunkStreamID = csid
+		return rtmp.AppendChunks(nil, m, 4)
+	}
+	waitPong := func(want uint32) {
+		t.Helper()
+		for {
+			m := c.next()
+			if m.Type != rtmp.TypeUserControl {
+				continue
+			}
+			if ev, vals, err := rtmp.ParseUserControl(m.Data); err == nil && ev == rtmp.EventPingResponse {
+				if vals[0] != want {
+					t.Fatalf("ping response %d, want %d", vals[0], want)
+				}
+				return
+			}
+		}
+	}
+	write := func(b []byte) {
+		t.Helper()
+		if _, err := c.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := ping(1, 2), ping(2, 8)
+	const firstChunk = 1 + 11 + 4
+	for round := range 3 {
+		write(a[:firstChunk]) // half of a
+		write(b)              // all of b
+		waitPong(2)           // the server read b and waits, a half read
+		write(a[firstChunk:])
+		waitPong(1)
+		t.Logf("round %d: both answered", round)
+	}
+}

@@ -5,6 +5,7 @@
 package rtmp
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,10 @@ type Server struct {
 	// encode makes the shared RTMP encoding of a packet for players.
 	encode func(*media.Packet) []byte
 
+	// readers are the connections' read buffers, which players give back
+	// while they wait for the client.
+	readers sync.Pool
+
 	mu    sync.Mutex
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup
@@ -85,8 +90,14 @@ func New(cfg Config, h *hub.Hub, log *slog.Logger) *Server {
 		log:    log,
 		encode: encodeRTMP(sharedStreamID, cfg.ChunkSize),
 		conns:  make(map[*conn]struct{}),
+		readers: sync.Pool{New: func() any {
+			return bufio.NewReaderSize(nil, readBufferSize)
+		}},
 	}
 }
+
+// readBufferSize is the size of a connection's read buffer.
+const readBufferSize = 4096
 
 // Serve accepts connections on ln until ctx ends or ln is closed, then
 // closes every connection and waits for them.
