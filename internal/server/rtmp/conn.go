@@ -156,13 +156,14 @@ func (c *conn) idle() {
 	}
 	br := c.cr.Reader()
 	c.cr.SetReader(nil)
+	br.Reset(nil) // keep no reference to this connection in the pool
 	c.srv.readers.Put(br)
 	var peek [1]byte
 	// Data, the end of the stream or an error: the read that follows
 	// meets it too. An error of the wait itself (closed) as well.
 	_ = c.raw.Read(func(fd uintptr) bool {
 		_, _, err := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return err != syscall.EAGAIN && err != syscall.EINTR
+		return err != syscall.EAGAIN
 	})
 	br = c.srv.readers.Get().(*bufio.Reader)
 	br.Reset(c.rd)
