@@ -36,8 +36,36 @@ type publisher struct {
 	pub    *hub.Publisher
 	start  time.Time // the session's time zero: packet DTS are ms since
 
-	pkts    chan *media.Packet
-	readers sync.WaitGroup
+	pkts chan *media.Packet
+
+	// readers counts the tracks' reader goroutines. A track can arrive
+	// while the session ends: tracksMu orders onTrack's Add before the
+	// ending's Wait, and no reader starts once tracksDone is set.
+	tracksMu   sync.Mutex
+	tracksDone bool
+	readers    sync.WaitGroup
+}
+
+// startReader runs fn as a track's reader unless the session is ending.
+func (p *publisher) startReader(fn func()) {
+	p.tracksMu.Lock()
+	defer p.tracksMu.Unlock()
+	if p.tracksDone {
+		return
+	}
+	p.readers.Add(1)
+	go func() {
+		defer p.readers.Done()
+		fn()
+	}()
+}
+
+// waitReaders stops new readers and waits for the running ones.
+func (p *publisher) waitReaders() {
+	p.tracksMu.Lock()
+	p.tracksDone = true
+	p.tracksMu.Unlock()
+	p.readers.Wait()
 }
 
 func (p *publisher) close(reason error) {
@@ -134,7 +162,7 @@ func (s *Server) startWHIP(req Request, offer *sdpoffer.Offer, raw string) (stri
 func (p *publisher) run() {
 	defer func() {
 		p.close(nil)
-		p.readers.Wait()
+		p.waitReaders()
 		reason := p.why()
 		if errors.Is(reason, errDeleted) || errors.Is(reason, errPeerClosed) {
 			reason = nil // the client ended the session: a normal unpublish
@@ -180,9 +208,7 @@ func (p *publisher) ms(t time.Time) int64 { return t.Sub(p.start).Milliseconds()
 
 func (p *publisher) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	mime := strings.ToLower(track.Codec().MimeType)
-	p.readers.Add(1)
-	go func() {
-		defer p.readers.Done()
+	p.startReader(func() {
 		var err error
 		switch mime {
 		case strings.ToLower(webrtc.MimeTypeH264):
@@ -196,7 +222,7 @@ func (p *publisher) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			p.log.Warn("WHIP track ended", "codec", mime, "err", err)
 			p.close(err)
 		}
-	}()
+	})
 }
 
 // keyframes asks the browser for a keyframe now and every
