@@ -216,7 +216,7 @@ func (g *Grabber) watch(name string) {
 			return
 		}
 		now := time.Now()
-		if !w.fresh(now) || (w.grabbed && !g.wanted(name, now)) || w.busy.Load() {
+		if !w.fresh(now) || (!w.next.IsZero() && !g.wanted(name, now)) || w.busy.Load() {
 			continue
 		}
 		w.start(now)
@@ -240,8 +240,7 @@ type watcher struct {
 	conf, key  *media.Packet
 	keySeq     uint64
 	grabbedSeq uint64
-	grabbed    bool      // a grab was started
-	next       time.Time // earliest time of the next grab
+	next       time.Time // earliest time of the next grab; zero before the first
 	busy       atomic.Bool
 	first      atomic.Bool
 	grabs      sync.WaitGroup
@@ -255,7 +254,7 @@ func (w *watcher) fresh(now time.Time) bool {
 
 // start notes a grab of the current keyframe.
 func (w *watcher) start(now time.Time) {
-	w.grabbedSeq, w.next, w.grabbed = w.keySeq, now.Add(w.g.cfg.Interval), true
+	w.grabbedSeq, w.next = w.keySeq, now.Add(w.g.cfg.Interval)
 	w.busy.Store(true)
 }
 
@@ -310,7 +309,6 @@ func (w *watcher) end() {
 		return
 	}
 	if g.ctx.Err() == nil && w.fresh(time.Now()) {
-		w.start(time.Now())
 		if pic, made := w.make(w.conf, w.key); made {
 			last, ok = pic, true
 		}
