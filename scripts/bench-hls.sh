@@ -148,8 +148,21 @@ print(f"{sys.argv[1]:8} viewers={sys.argv[2]:5} connected={r['connected']:5} beh
 PY
 }
 
+# roomcast's CPU with the stream published and no viewer (ingest, muxing,
+# the hub), in ms per second over IDLE seconds: what it spends whoever
+# watches, which nginx (serving files someone else made) does not.
+idle_cpu() {
+  local ticks hz a b
+  hz=$(getconf CLK_TCK)
+  a=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  sleep "${IDLE:-10}"
+  b=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  python3 -c "print(f'{($b - $a) * 1000 / $hz / ${IDLE:-10}:.1f}')"
+}
+
 results=$work/results
 for run in $(seq "$runs"); do
+  echo "run=$run idle     roomcast_ms_per_s=$(idle_cpu)" | tee -a "$results"
   for n in "${viewers[@]}"; do
     measure roomcast "$server" "http://127.0.0.1:$http_port/live/bench.m3u8" "$n" | sed "s/^/run=$run /" | tee -a "$results"
     measure nginx "$worker" "http://127.0.0.1:$nginx_port/live/bench.m3u8" "$n" | sed "s/^/run=$run /" | tee -a "$results"
@@ -164,6 +177,8 @@ echo "medians over $runs runs (CPU ms per viewer-second; ratio roomcast / nginx 
 python3 - "$results" <<'PY'
 import re, statistics, sys
 rows = [dict(kv.split("=") for kv in re.findall(r"\S+=\S+", l)) | {"server": l.split()[1]} for l in open(sys.argv[1])]
+idle = {r["run"]: float(r["roomcast_ms_per_s"]) for r in rows if r["server"] == "idle"}
+rows = [r for r in rows if r["server"] != "idle"]
 ll = [float(r["cpu_ms_per_viewer_s"]) for r in rows if r["server"] == "ll-hls"]
 rows = [r for r in rows if r["server"] != "ll-hls"]
 for n in sorted({r["viewers"] for r in rows}, key=int):
@@ -177,6 +192,16 @@ for n in sorted({r["viewers"] for r in rows}, key=int):
             ratios.append(a[0] / b[0])
     print(f"{n:>5} viewers: roomcast {statistics.median(cpu['roomcast']):.4f}  nginx {statistics.median(cpu['nginx']):.4f}  "
           f"ratio per run {', '.join(f'{x:.2f}' for x in ratios)}  median {statistics.median(ratios):.2f}")
+    # Serving alone: roomcast's CPU less what it spent with no viewer in the same run.
+    served = []
+    for run in runs:
+        a = [float(r["cpu_ms_per_viewer_s"]) for r in rows if r["viewers"] == n and r["run"] == run and r["server"] == "roomcast"]
+        b = [float(r["cpu_ms_per_viewer_s"]) for r in rows if r["viewers"] == n and r["run"] == run and r["server"] == "nginx"]
+        if a and b and b[0] > 0 and run in idle:
+            served.append((a[0] - idle[run] / int(n)) / b[0])
+    if served:
+        print(f"{'':>5}   serving only (less the no-viewer CPU {', '.join(f'{idle[r]:.1f}' for r in runs if r in idle)} ms/s): "
+              f"ratio per run {', '.join(f'{x:.2f}' for x in served)}  median {statistics.median(served):.2f}")
 if ll:
     print(f"LL-HLS (roomcast, bench play --ll): {statistics.median(ll):.4f}  (runs: {', '.join(f'{x:.4f}' for x in ll)})")
 PY

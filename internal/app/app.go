@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"roomcast/internal/config"
+	"roomcast/internal/keepalive"
 	"roomcast/internal/metrics"
 	"roomcast/internal/record"
 )
@@ -114,8 +115,16 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		return err
 	}
 	mountOps(c.mux, c, cfg)
+	// HLS players' keep-alive connections are served outside net/http's
+	// per-request machinery (see package keepalive).
+	root := handler(c, cfg)
+	players := keepalive.New(connCtx, keepalive.Config{
+		Match:        hlsRequest(cfg.RTMP.App),
+		IdleTimeout:  2 * time.Minute,
+		WriteTimeout: cfg.HTTP.WriteTimeout,
+	})
 	httpSrv := &http.Server{
-		Handler:           handler(c, cfg),
+		Handler:           players.Wrap(root),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return connCtx },
@@ -131,7 +140,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// recordings were finalised (see the shutdown below).
 	recCtx, stopRecorder := context.WithCancel(context.Background())
 	defer stopRecorder()
-	components := 9
+	components := 10
 	if cfg.DebugAddr != "" {
 		components++
 	}
@@ -139,7 +148,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	if certs != nil {
 		components++
 		httpsSrv = &http.Server{
-			Handler:           httpSrv.Handler,
+			Handler:           root,
 			TLSConfig:         certs.tlsConfig(),
 			ReadHeaderTimeout: httpSrv.ReadHeaderTimeout,
 			IdleTimeout:       httpSrv.IdleTimeout,
@@ -174,6 +183,13 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 			err = nil
 		}
 		errc <- wrap("http", err)
+	}()
+	go func() {
+		err := httpSrv.Serve(players.Listener())
+		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, keepalive.ErrClosed) {
+			err = nil
+		}
+		errc <- wrap("http (handed back)", err)
 	}()
 	if httpsSrv != nil {
 		go func() {

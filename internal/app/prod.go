@@ -188,3 +188,23 @@ const maxAPIBuckets = 100000
 func newAPILimiter(rate int, now func() time.Time) *httpx.Limiter {
 	return httpx.NewLimiter(2*rate, time.Second/time.Duration(rate), maxAPIBuckets, now)
 }
+
+// hlsRequest matches the HLS requests of package keepalive's loop: GET or
+// HEAD of /APP/STREAM.m3u8 and of /APP/STREAM/SEGMENT (segments and parts).
+func hlsRequest(app string) func(method, path string) bool {
+	prefix := "/" + app + "/"
+	return func(method, path string) bool {
+		if method != http.MethodGet && method != http.MethodHead {
+			return false
+		}
+		rest, ok := strings.CutPrefix(path, prefix)
+		if !ok || rest == "" {
+			return false
+		}
+		stream, file, nested := strings.Cut(rest, "/")
+		if !nested {
+			return strings.HasSuffix(rest, ".m3u8")
+		}
+		return stream != "" && file != "" && !strings.Contains(file, "/")
+	}
+}

@@ -212,3 +212,31 @@ func TestAPIRateLimit(t *testing.T) {
 		t.Fatal("clientIP without proxy")
 	}
 }
+
+func TestHLSRequest(t *testing.T) {
+	match := hlsRequest("live")
+	tests := []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/live/s.m3u8", true},
+		{"HEAD", "/live/s.m3u8", true},
+		{"GET", "/live/s/k1-12.ts", true},
+		{"GET", "/live/s/k1-12.3.ts", true},
+		{"POST", "/live/s/whip", false},
+		{"OPTIONS", "/live/s.m3u8", false},
+		{"GET", "/live/s.flv", false},
+		{"GET", "/live/s.jpg", false},
+		{"GET", "/live/", false},
+		{"GET", "/live//x", false},
+		{"GET", "/live/s/", false},
+		{"GET", "/live/s/a/b", false},
+		{"GET", "/vod/s.m3u8", false},
+		{"GET", "/api/v1/rooms", false},
+	}
+	for _, tt := range tests {
+		if got := match(tt.method, tt.path); got != tt.want {
+			t.Errorf("%s %s: %v, want %v", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
