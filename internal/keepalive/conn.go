@@ -2,10 +2,12 @@ package keepalive
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"roomcast/internal/sockio"
@@ -20,7 +22,8 @@ type conn struct {
 	srv     *Server
 	nc      net.Conn
 	br      *bufio.Reader
-	sw      *sockio.Conn // writev without the net package's copies; nil: nc.Write
+	sw      *sockio.Conn    // writev without the net package's copies; nil: nc.Write
+	raw     syscall.RawConn // to watch for a client that leaves; nil: not watched
 	handler http.Handler
 	remote  string
 	head    []byte // the current request's header, kept to hand it back
@@ -40,8 +43,7 @@ func (c *conn) run() {
 			c.close()
 			return
 		}
-		req = req.WithContext(c.srv.ctx)
-		if !c.serve(req) {
+		if !c.serve(req, c.srv.ctx) {
 			c.close()
 			return
 		}
@@ -107,14 +109,18 @@ func (c *conn) waitHead() (head []byte, method, path string, ok bool) {
 	}
 }
 
-// serve answers one request with the handler; false: the connection must
+// serve answers one request with the handler, under a context derived
+// from base that ends when the client leaves; false: the connection must
 // close (the client or the handler asked, a write failed, or the response
 // was cut short).
-func (c *conn) serve(req *http.Request) bool {
+func (c *conn) serve(req *http.Request, base context.Context) bool {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	rc := &requestContext{Context: base, c: c}
+	req = req.WithContext(rc)
 	w := &c.w
 	w.reset(req)
 	c.handler.ServeHTTP(w, req)
+	rc.end()
 	if !w.finish() {
 		return false
 	}

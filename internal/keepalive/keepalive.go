@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"roomcast/internal/sockio"
@@ -107,7 +108,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 		// is alive; the connection then gets a goroutine of its own with a
 		// small stack.
 		c.remote = r.RemoteAddr
-		if !c.serve(r) {
+		if !c.serve(r, r.Context()) {
 			c.close()
 			return
 		}
@@ -130,6 +131,9 @@ func (s *Server) takes(r *http.Request) bool {
 // closed.
 func (s *Server) newConn(nc net.Conn, br *bufio.Reader, h http.Handler) *conn {
 	c := &conn{srv: s, nc: nc, br: br, sw: sockio.New(nc), handler: h}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	c.w.c = c
 	s.mu.Lock()
 	defer s.mu.Unlock()

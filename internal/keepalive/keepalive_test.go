@@ -16,7 +16,11 @@ import (
 
 // testHandler answers /m/… (the loop's paths) and anything else; every
 // response says in X-Served whether the loop or net/http wrote it.
-func testHandler() http.Handler {
+func testHandler() http.Handler { return testHandlerLeft(nil) }
+
+// testHandlerLeft is testHandler whose /m/wait sends its ?id= to left when
+// its client leaves while it waits.
+func testHandlerLeft(left chan<- string) http.Handler {
 	mux := http.NewServeMux()
 	body := strings.Repeat("segment ", 64<<10/8) // 64 KiB
 	mux.HandleFunc("/m/seg", func(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +58,18 @@ func testHandler() http.Handler {
 		w.Header().Set("Connection", "close")
 		_, _ = io.WriteString(w, "bye")
 	})
+	mux.HandleFunc("/m/wait", func(w http.ResponseWriter, r *http.Request) {
+		// Waits for the client to leave, or for ?for= to pass.
+		d, _ := time.ParseDuration(r.URL.Query().Get("for"))
+		select {
+		case <-r.Context().Done():
+			if left != nil {
+				left <- r.URL.Query().Get("id")
+			}
+		case <-time.After(d):
+			_, _ = io.WriteString(w, "waited")
+		}
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "page "+r.URL.Path)
 	})
@@ -71,6 +87,11 @@ func testHandler() http.Handler {
 // with the test.
 func start(t *testing.T, cfg Config) (addr string, cancel context.CancelFunc) {
 	t.Helper()
+	return startWith(t, cfg, testHandler())
+}
+
+func startWith(t *testing.T, cfg Config, h http.Handler) (addr string, cancel context.CancelFunc) {
+	t.Helper()
 	if cfg.Match == nil {
 		cfg.Match = func(method, path string) bool {
 			return (method == http.MethodGet || method == http.MethodHead) && strings.HasPrefix(path, "/m/")
@@ -82,7 +103,7 @@ func start(t *testing.T, cfg Config) (addr string, cancel context.CancelFunc) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: s.Wrap(testHandler()), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Wrap(h), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	go func() { _ = srv.Serve(s.Listener()) }()
 	t.Cleanup(func() {
@@ -354,5 +375,51 @@ func TestLoopMatchesNetHTTP(t *testing.T) {
 			t.Errorf("%s %s:\nloop     %d %v %d %.60q\nnet/http %d %v %d %.60q", r.method, r.target,
 				a.StatusCode, a.Header, a.ContentLength, abody, b.StatusCode, b.Header, b.ContentLength, bbody)
 		}
+	}
+}
+
+func TestLoopNoticesClientThatLeaves(t *testing.T) {
+	left := make(chan string, 4)
+	addr, _ := startWith(t, Config{}, testHandlerLeft(left))
+	for _, first := range []bool{true, false} {
+		c := dial(t, addr)
+		if !first { // the wait is a later request of the connection
+			c.get("GET", "/m/pl", "")
+		}
+		id := fmt.Sprint(first)
+		c.send("GET /m/wait?for=60s&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		// Whether the close comes before or while the handler waits, the
+		// socket's end is there for the watch to see.
+		_ = c.nc.Close()
+		select {
+		case got := <-left:
+			if got != id {
+				t.Fatalf("handler %q reported, want %q", got, id)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("first=%v: the handler never saw its client leave", first)
+		}
+	}
+}
+
+func TestLoopWaitThenServe(t *testing.T) {
+	addr, _ := start(t, Config{})
+	c := dial(t, addr)
+	c.get("GET", "/m/pl", "")
+	// A handler that watched its client and answered; then a request that
+	// had arrived during the wait: the watch left its bytes for the loop.
+	c.send("GET /m/wait?for=200ms HTTP/1.1\r\nHost: x\r\n\r\nGET /m/pl?after=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	if res, body := c.read("GET"); body != "waited" || res.Header.Get("X-Served") != "loop" {
+		t.Fatalf("wait: %q by %q", body, res.Header.Get("X-Served"))
+	}
+	if res, body := c.read("GET"); !strings.Contains(body, "query after=1") || res.Header.Get("X-Served") != "loop" {
+		t.Fatalf("after the wait: %q by %q", body, res.Header.Get("X-Served"))
+	}
+	c.send("GET /m/wait?for=100ms HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.read("GET"); body != "waited" {
+		t.Fatalf("second wait: %q", body)
+	}
+	if res, _ := c.get("GET", "/m/pl", ""); res.StatusCode != 200 {
+		t.Fatalf("after the second wait: %d", res.StatusCode)
 	}
 }
