@@ -101,10 +101,7 @@ func (c *conn) waitHead() (head []byte, method, path string, ok bool) {
 			}
 		}
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
-			if len(buf) > 0 {
-				return nil, "", "", true // a partial request then EOF: net/http says what is wrong
-			}
-			return nil, "", "", false
+			return nil, "", "", false // gone, or too slow (idle or within a header): closed, as net/http does
 		}
 	}
 }

@@ -335,6 +335,15 @@ func TestLoopIdleTimeoutAndShutdown(t *testing.T) {
 			t.Fatal("an idle connection stays open")
 		}
 	})
+	t.Run("slow header", func(t *testing.T) {
+		addr, _ := start(t, Config{ReadHeaderTimeout: 100 * time.Millisecond})
+		c := dial(t, addr)
+		c.get("GET", "/m/pl", "")
+		c.send("GET /m/pl HTTP/1.1\r\nHost:") // and nothing more
+		if !c.closed() {
+			t.Fatal("a connection whose header never ends stays open")
+		}
+	})
 	t.Run("shutdown", func(t *testing.T) {
 		addr, cancel := start(t, Config{})
 		c := dial(t, addr)
