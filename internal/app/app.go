@@ -118,13 +118,8 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	// HLS players' keep-alive connections are served outside net/http's
 	// per-request machinery (see package keepalive).
 	root := handler(c, cfg)
-	players := keepalive.New(connCtx, keepalive.Config{
-		Match:        hlsRequest(cfg.RTMP.App),
-		IdleTimeout:  2 * time.Minute,
-		WriteTimeout: cfg.HTTP.WriteTimeout,
-	})
 	httpSrv := &http.Server{
-		Handler:           players.Wrap(root),
+		Handler:           c.players.Wrap(root),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return connCtx },
@@ -185,7 +180,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		errc <- wrap("http", err)
 	}()
 	go func() {
-		err := httpSrv.Serve(players.Listener())
+		err := httpSrv.Serve(c.players.Listener())
 		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, keepalive.ErrClosed) {
 			err = nil
 		}

@@ -23,6 +23,7 @@ import (
 	"roomcast/internal/cover"
 	"roomcast/internal/httpx"
 	"roomcast/internal/hub"
+	"roomcast/internal/keepalive"
 	"roomcast/internal/ladder"
 	"roomcast/internal/media"
 	"roomcast/internal/metrics"
@@ -47,21 +48,24 @@ import (
 
 // components are the long-lived parts of a running server.
 type components struct {
-	db     Store
-	hub    *hub.Hub
-	bus    bus.Bus
-	nats   *nats.Conn // the cluster's NATS connection; nil on a single node
-	chat   *chat.Server
-	rooms  *room.Service
-	users  *user.Service
-	hooks  *webhook.Dispatcher
-	sync   *streamsync.Sync
-	hls    *hls.Server
-	flv    *httpflv.Server
-	rtmp   *rtmpserver.Server
-	rec    *record.Recorder
-	webrtc *webrtcserver.Server // nil when WebRTC is off
-	pgm    *programme.Manager
+	db    Store
+	hub   *hub.Hub
+	bus   bus.Bus
+	nats  *nats.Conn // the cluster's NATS connection; nil on a single node
+	chat  *chat.Server
+	rooms *room.Service
+	users *user.Service
+	hooks *webhook.Dispatcher
+	sync  *streamsync.Sync
+	hls   *hls.Server
+	// players serves HLS players' keep-alive connections outside
+	// net/http (see package keepalive).
+	players *keepalive.Server
+	flv     *httpflv.Server
+	rtmp    *rtmpserver.Server
+	rec     *record.Recorder
+	webrtc  *webrtcserver.Server // nil when WebRTC is off
+	pgm     *programme.Manager
 	// mixLatency is roomcast_mix_latency_seconds (newProgramme).
 	mixLatency prometheus.Histogram
 	tracker    *httpx.Tracker
@@ -201,6 +205,11 @@ func build(ctx context.Context, cfg config.Config, connCtx context.Context, log 
 		PartTarget:     orNegative(cfg.HLS.PartDuration),
 		MaxWaiting:     cfg.HLS.MaxWaiting,
 	}, log.With("component", "hls"))
+	c.players = keepalive.New(connCtx, keepalive.Config{
+		Match:        hlsRequest(cfg.RTMP.App),
+		IdleTimeout:  2 * time.Minute,
+		WriteTimeout: cfg.HTTP.WriteTimeout,
+	})
 	c.flv = httpflv.New(connCtx, c.hub, cfg.HTTP.WriteTimeout, c.tracker, log.With("component", "httpflv"))
 	c.rtmp = rtmpserver.New(rtmpserver.Config{
 		App:              cfg.RTMP.App,

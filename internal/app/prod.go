@@ -32,6 +32,10 @@ func newMetrics(c *components, build metrics.Build) *metrics.Metrics {
 		},
 		RecordingsActive: c.rec.Active,
 		RTMPConnections:  c.rtmp.Connections,
+		KeepAlive: func() metrics.KeepAliveStats {
+			st := c.players.Stats()
+			return metrics.KeepAliveStats{Connections: st.Connections, Taken: st.Taken, HandedBack: st.HandedBack}
+		},
 	}, build)
 }
 

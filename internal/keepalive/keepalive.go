@@ -54,9 +54,28 @@ type Server struct {
 	back    *listener
 	date    dateLine
 
+	taken, handedBack atomic.Uint64
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
+}
+
+// Stats are a Server's figures.
+type Stats struct {
+	// Connections is how many connections the loop serves now.
+	Connections int
+	// Taken counts connections taken over from net/http, HandedBack those
+	// given back to it (a connection may go back and forth).
+	Taken, HandedBack uint64
+}
+
+// Stats returns the Server's figures.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return Stats{Connections: n, Taken: s.taken.Load(), HandedBack: s.handedBack.Load()}
 }
 
 // New returns a Server for cfg whose connections are closed when ctx ends.
@@ -141,6 +160,7 @@ func (s *Server) newConn(nc net.Conn, br *bufio.Reader, h http.Handler) *conn {
 		return nil
 	}
 	s.conns[c] = struct{}{}
+	s.taken.Add(1)
 	return c
 }
 
@@ -169,6 +189,7 @@ func (s *Server) close() {
 // consumed of the next request), then what the connection's reader holds.
 func (s *Server) handBack(c *conn, prefix []byte) {
 	s.forget(c)
+	s.handedBack.Add(1)
 	if err := s.back.put(replay(c.nc, prefix, c.br)); err != nil {
 		_ = c.nc.Close()
 	}

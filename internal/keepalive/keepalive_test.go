@@ -92,13 +92,19 @@ func start(t *testing.T, cfg Config) (addr string, cancel context.CancelFunc) {
 
 func startWith(t *testing.T, cfg Config, h http.Handler) (addr string, cancel context.CancelFunc) {
 	t.Helper()
+	_, addr, cancel = startServer(t, cfg, h)
+	return addr, cancel
+}
+
+func startServer(t *testing.T, cfg Config, h http.Handler) (s *Server, addr string, cancel context.CancelFunc) {
+	t.Helper()
 	if cfg.Match == nil {
 		cfg.Match = func(method, path string) bool {
 			return (method == http.MethodGet || method == http.MethodHead) && strings.HasPrefix(path, "/m/")
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := New(ctx, cfg)
+	s = New(ctx, cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +116,7 @@ func startWith(t *testing.T, cfg Config, h http.Handler) (addr string, cancel co
 		cancel()
 		_ = srv.Close()
 	})
-	return ln.Addr().String(), cancel
+	return s, ln.Addr().String(), cancel
 }
 
 // client is a raw keep-alive connection.
@@ -237,7 +243,9 @@ func TestLoopPipelinedAndHandedBack(t *testing.T) {
 }
 
 func TestLoopBackAndForth(t *testing.T) {
-	addr, _ := start(t, Config{})
+	s, addr, _ := startServer(t, Config{Match: func(method, path string) bool {
+		return method == http.MethodGet && strings.HasPrefix(path, "/m/")
+	}}, testHandler())
 	c := dial(t, addr)
 	for i := range 50 {
 		// Each pair in one write: the loop reads both, hands the second back
@@ -252,6 +260,13 @@ func TestLoopBackAndForth(t *testing.T) {
 		if res.Header.Get("X-Served") != "net/http" || body != fmt.Sprintf("page /page%d", i) {
 			t.Fatalf("round %d: served by %q: %q", i, res.Header.Get("X-Served"), body)
 		}
+	}
+	if st := s.Stats(); st.Taken != 50 || st.HandedBack != 50 || st.Connections != 0 {
+		t.Fatalf("stats %+v: want 50 taken, 50 handed back, none served now (net/http has it)", st)
+	}
+	c.get("GET", "/m/pl", "")
+	if st := s.Stats(); st.Taken != 51 || st.Connections != 1 {
+		t.Fatalf("stats %+v: want 51 taken, one served now", st)
 	}
 }
 

@@ -53,6 +53,14 @@ type Sources struct {
 	RecordingsActive func() int
 	// RTMPConnections returns the number of open RTMP connections.
 	RTMPConnections func() int
+	// KeepAlive returns the figures of the HLS keep-alive loop.
+	KeepAlive func() KeepAliveStats
+}
+
+// KeepAliveStats are the HLS keep-alive loop's figures (keepalive.Stats).
+type KeepAliveStats struct {
+	Connections       int
+	Taken, HandedBack uint64
 }
 
 // Build describes the running binary for roomcast_build_info.
@@ -139,14 +147,15 @@ func (m *Metrics) QuotaRefused(name string) { m.quotas.WithLabelValues(name).Inc
 type collector struct {
 	src Sources
 
-	streams, publishers, viewers, rtmpConns    *prometheus.Desc
-	relays, internal                           *prometheus.Desc
-	streamsEnded, bytesIn, bytesOut            *prometheus.Desc
-	dropped, slow                              *prometheus.Desc
-	chatConns, chatIn, chatDelivered           *prometheus.Desc
-	chatSkips, chatSkipped, chatSlow           *prometheus.Desc
-	recordingsActive                           *prometheus.Desc
-	webhookEvents, webhookDeliveries, webhookF *prometheus.Desc
+	streams, publishers, viewers, rtmpConns       *prometheus.Desc
+	relays, internal                              *prometheus.Desc
+	streamsEnded, bytesIn, bytesOut               *prometheus.Desc
+	dropped, slow                                 *prometheus.Desc
+	chatConns, chatIn, chatDelivered              *prometheus.Desc
+	chatSkips, chatSkipped, chatSlow              *prometheus.Desc
+	recordingsActive                              *prometheus.Desc
+	keepAliveConns, keepAliveTaken, keepAliveBack *prometheus.Desc
+	webhookEvents, webhookDeliveries, webhookF    *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -173,6 +182,9 @@ func newCollector(src Sources) *collector {
 		chatSkipped:       d("chat_skipped_messages_total", "Chat messages dropped for clients that fell behind (counted in their skipped notices)."),
 		chatSlow:          d("chat_slow_disconnects_total", "Chat clients disconnected as too slow (send queue full, or skipped too often)."),
 		recordingsActive:  d("recordings_active", "Recordings in progress."),
+		keepAliveConns:    d("http_keepalive_connections", "HLS players' keep-alive connections served by the server's own loop now (outside net/http)."),
+		keepAliveTaken:    d("http_keepalive_taken_total", "Connections the HLS keep-alive loop took over from net/http."),
+		keepAliveBack:     d("http_keepalive_handed_back_total", "Connections the HLS keep-alive loop gave back to net/http for a request it does not serve."),
 		webhookEvents:     d("webhook_events_total", "Webhook events queued in the outbox."),
 		webhookDeliveries: d("webhook_deliveries_total", "Webhook deliveries, by result: delivered (2xx) or abandoned (gave up).", "result"),
 		webhookF:          d("webhook_delivery_failures_total", "Failed webhook delivery attempts (each retry counts)."),
@@ -184,7 +196,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.streams, c.publishers, c.internal, c.relays, c.viewers, c.rtmpConns, c.streamsEnded, c.bytesIn, c.bytesOut,
 		c.dropped, c.slow, c.chatConns, c.chatIn, c.chatDelivered, c.chatSkips, c.chatSkipped, c.chatSlow, c.recordingsActive,
-		c.webhookEvents, c.webhookDeliveries, c.webhookF,
+		c.webhookEvents, c.webhookDeliveries, c.webhookF, c.keepAliveConns, c.keepAliveTaken, c.keepAliveBack,
 	} {
 		ch <- d
 	}
@@ -239,6 +251,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if f := c.src.RTMPConnections; f != nil {
 		gauge(c.rtmpConns, float64(f()))
+	}
+	if f := c.src.KeepAlive; f != nil {
+		st := f()
+		gauge(c.keepAliveConns, float64(st.Connections))
+		counter(c.keepAliveTaken, st.Taken)
+		counter(c.keepAliveBack, st.HandedBack)
 	}
 	if f := c.src.Chat; f != nil {
 		st := f()

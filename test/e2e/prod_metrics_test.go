@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -74,6 +75,7 @@ func TestMetricsMove(t *testing.T) {
 		"roomcast_chat_messages_delivered_total", "roomcast_recordings_active", `roomcast_recordings_finished_total{result="ready"}`,
 		"roomcast_webhook_events_total", `roomcast_webhook_deliveries_total{result="delivered"}`,
 		"roomcast_webhook_delivery_failures_total", "roomcast_rtmp_connections", "go_goroutines", "process_cpu_seconds_total",
+		"roomcast_http_keepalive_connections", "roomcast_http_keepalive_taken_total", "roomcast_http_keepalive_handed_back_total",
 	} {
 		if _, ok := before[name]; !ok {
 			t.Errorf("series %s missing before any activity", name)
@@ -118,6 +120,24 @@ func TestMetricsMove(t *testing.T) {
 			m["roomcast_chat_connections"] == 1 && m["roomcast_chat_messages_received_total"] == 1 &&
 			m["roomcast_chat_messages_delivered_total"] == 1 && m["roomcast_recordings_active"] == 1 &&
 			m["roomcast_rtmp_connections"] >= 2 && viewer.byteCount() > 0
+	})
+	// HLS over one keep-alive connection: the loop takes it over.
+	waitSegments(t, s.hlsURL(rm.Stream), 1)
+	hlsClient := &http.Client{Transport: &http.Transport{}}
+	defer hlsClient.CloseIdleConnections()
+	for range 2 {
+		resp, err := hlsClient.Get(s.hlsURL(rm.Stream))
+		if err != nil {
+			t.Fatalf("HLS playlist: %v", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "#EXTM3U") {
+			t.Fatalf("HLS playlist: %d %q %v", resp.StatusCode, body, err)
+		}
+	}
+	s.waitMetrics(ctx, t, "serving HLS from the keep-alive loop", 20*time.Second, func(m map[string]float64) bool {
+		return m["roomcast_http_keepalive_taken_total"] >= 1 && m["roomcast_http_keepalive_connections"] >= 1
 	})
 	if live[`roomcast_http_requests_total{route="/api/v1/rooms",status="201"}`] != 1 {
 		t.Errorf("room creation not counted by route and status: %v", live)

@@ -220,7 +220,12 @@ func TestTLSListener(t *testing.T) {
 		}
 		time.Sleep(pollInterval)
 	}
-	if !strings.Contains(logs.String(), "TLS certificate reloaded") {
-		t.Error("the reload was not logged")
+	// The new certificate is in use before the reload's log line is
+	// written: wait for the line too.
+	for !strings.Contains(logs.String(), "TLS certificate reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatal("the reload was not logged")
+		}
+		time.Sleep(pollInterval)
 	}
 }
