@@ -64,10 +64,15 @@ func (c *conn) next() (req *http.Request, back bool) {
 		return nil, true // nothing consumed: net/http reads it all
 	}
 	c.head = append(c.head, head...)
+	buffered := c.br.Buffered()
 	req, err := http.ReadRequest(c.br)
 	if err != nil || req.ContentLength != 0 || len(req.TransferEncoding) != 0 || req.Header.Get("Upgrade") != "" {
 		// net/http answers it as it answers any request (a malformed one
-		// with its 400, a body or an upgrade as usual).
+		// with its 400, a body or an upgrade as usual): it reads the
+		// header from c.head, then what follows it.
+		if rest := len(head) - (buffered - c.br.Buffered()); rest > 0 {
+			_, _ = c.br.Discard(rest) // what a failed parse left of the header
+		}
 		return nil, true
 	}
 	c.head = c.head[:0]
