@@ -10,6 +10,11 @@
 #   scripts/bench-hls.sh [VIEWERS...]        default: 100 1000
 #   RUNS=3 DURATION=20s RAMP=10s scripts/bench-hls.sh 100 1000
 #
+# Each run first measures roomcast's CPU with the stream published and no
+# viewer (IDLE seconds, default 10) and prints, besides the raw ratio, the
+# ratio with that taken off ("serving only"): nginx serves files someone
+# else made.
+#
 # Each run also measures LL_VIEWERS (default 100; 0: none) Low-Latency HLS
 # viewers of roomcast (bench play --ll: blocking playlist reloads and every
 # partial segment); nginx serves no LL-HLS, so this one has no pair.

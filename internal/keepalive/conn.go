@@ -3,8 +3,6 @@ package keepalive
 import (
 	"bufio"
 	"context"
-	"errors"
-	"io"
 	"net"
 	"net/http"
 	"syscall"
@@ -12,10 +10,6 @@ import (
 
 	"roomcast/internal/sockio"
 )
-
-// maxDrain is how much of an unread request body is read and dropped to
-// keep the connection; past it the connection closes.
-const maxDrain = 256 << 10
 
 // conn is a taken-over connection. Its methods run on its one goroutine.
 type conn struct {
@@ -66,7 +60,7 @@ func (c *conn) next() (req *http.Request, back bool) {
 	c.head = append(c.head, head...)
 	buffered := c.br.Buffered()
 	req, err := http.ReadRequest(c.br)
-	if err != nil || req.ContentLength != 0 || len(req.TransferEncoding) != 0 || req.Header.Get("Upgrade") != "" {
+	if err != nil || !bare(req) {
 		// net/http answers it as it answers any request (a malformed one
 		// with its 400, a body or an upgrade as usual): it reads the
 		// header from c.head, then what follows it.
@@ -123,16 +117,8 @@ func (c *conn) serve(req *http.Request, base context.Context) bool {
 	w.reset(req)
 	c.handler.ServeHTTP(w, req)
 	rc.end()
-	if !w.finish() {
-		return false
-	}
-	if req.Body != nil && req.Body != http.NoBody {
-		n, err := io.CopyN(io.Discard, req.Body, maxDrain+1)
-		if n > maxDrain || err != nil && !errors.Is(err, io.EOF) {
-			return false
-		}
-	}
-	return !w.closeAfter
+	// No body to drain: the loop takes bare requests only.
+	return w.finish() && !w.closeAfter
 }
 
 // close ends the connection.

@@ -138,12 +138,17 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 // takes reports whether r is one the loop serves, on a connection it may
 // take over.
 func (s *Server) takes(r *http.Request) bool {
-	if r.ProtoMajor != 1 || r.ProtoMinor != 1 || r.TLS != nil || r.Close ||
-		r.ContentLength != 0 || len(r.TransferEncoding) != 0 || r.Header.Get("Upgrade") != "" {
+	if r.ProtoMajor != 1 || r.ProtoMinor != 1 || r.TLS != nil || r.Close || !bare(r) {
 		return false
 	}
 	path, _, _ := strings.Cut(r.RequestURI, "?")
 	return plainPath(path) && s.cfg.Match(r.Method, path)
+}
+
+// bare reports whether r has no body and asks for no upgrade: a request
+// the loop answers and then reads the next one after.
+func bare(r *http.Request) bool {
+	return r.ContentLength == 0 && len(r.TransferEncoding) == 0 && r.Header.Get("Upgrade") == ""
 }
 
 // newConn registers a taken-over connection; nil when the Server is

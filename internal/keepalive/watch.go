@@ -3,8 +3,9 @@ package keepalive
 import (
 	"context"
 	"sync"
-	"syscall"
 	"time"
+
+	"roomcast/internal/sockio"
 )
 
 // requestContext is the context of a request served by the loop: the
@@ -54,19 +55,7 @@ func (x *requestContext) watch() {
 		<-x.ctx.Done()
 		return
 	}
-	var peek [1]byte
-	gone := false
-	err := raw.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		switch {
-		case err == syscall.EAGAIN || err == syscall.EINTR:
-			return false
-		case err != nil || n == 0:
-			gone = true
-		}
-		return true
-	})
-	if err == nil && gone {
+	if gone, _ := sockio.WaitReadable(raw); gone {
 		x.cancel()
 	}
 }

@@ -2,7 +2,11 @@
 
 package sockio
 
-import "net"
+import (
+	"errors"
+	"net"
+	"syscall"
+)
 
 // Conn writes to a socket without waiting for it; not available on this
 // system.
@@ -16,3 +20,6 @@ func (c *Conn) TryWrite([]byte, [][]byte) (int, error) { return 0, nil }
 
 // Write is never called: New returns nil.
 func (c *Conn) Write([]byte, [][]byte) (int, error) { return 0, nil }
+
+// WaitReadable returns at once: no peeking at sockets on this system.
+func WaitReadable(syscall.RawConn) (gone bool, err error) { return false, errors.ErrUnsupported }

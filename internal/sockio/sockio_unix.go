@@ -129,3 +129,21 @@ func (c *Conn) write(head []byte, bufs [][]byte, wait bool) (int, error) {
 	}
 	return total, nil
 }
+
+// WaitReadable waits, without reading, until the socket has data, its peer
+// closed it, or it failed (gone reports the last two). err is the wait's
+// own failure: the read deadline passed, or the socket was closed here.
+func WaitReadable(raw syscall.RawConn) (gone bool, err error) {
+	var peek [1]byte
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, e := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case e == syscall.EAGAIN || e == syscall.EINTR:
+			return false // the poller waits
+		case e != nil || n == 0:
+			gone = true
+		}
+		return true
+	})
+	return gone && err == nil, err
+}

@@ -17,6 +17,7 @@ import (
 	"roomcast/internal/hub"
 	"roomcast/internal/media"
 	"roomcast/internal/protocol/rtmp"
+	"roomcast/internal/sockio"
 )
 
 // Window sizes announced to clients.
@@ -158,13 +159,9 @@ func (c *conn) idle() {
 	c.cr.SetReader(nil)
 	br.Reset(nil) // keep no reference to this connection in the pool
 	c.srv.readers.Put(br)
-	var peek [1]byte
 	// Data, the end of the stream or an error: the read that follows
 	// meets it too. An error of the wait itself (closed) as well.
-	_ = c.raw.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return err != syscall.EAGAIN
-	})
+	_, _ = sockio.WaitReadable(c.raw)
 	br = c.srv.readers.Get().(*bufio.Reader)
 	br.Reset(c.rd)
 	c.cr.SetReader(br)
